@@ -1,0 +1,3 @@
+from parcours.cli.main import app
+
+app()

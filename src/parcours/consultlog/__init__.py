@@ -1,0 +1,1 @@
+"""The append-only consultation log: who opened which job seeker's file, when, where, to do what."""

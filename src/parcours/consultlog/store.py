@@ -1,0 +1,162 @@
+"""Writes and reads of the consultation log. The only code that touches its files."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from parcours.consultlog.schema import ACTIONS, ARROW_SCHEMA
+
+
+@dataclass(frozen=True)
+class ConsultationEvent:
+    """One consultation, as written by the application itself (source='app')."""
+
+    event_id: str
+    ts: datetime
+    agent_id: str
+    de_id: str
+    application: str
+    action: str
+    purpose: str | None = None
+    source: str = "app"
+
+
+def new_event_id() -> str:
+    return f"app-{uuid.uuid4().hex}"
+
+
+class ConsultLog:
+    """Day-partitioned Parquet files; each write is a new file renamed into place atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def append_events(self, events: Sequence[ConsultationEvent]) -> int:
+        if not events:
+            return 0
+        for e in events:
+            if e.action not in ACTIONS:
+                raise ValueError(f"unknown action {e.action!r}")
+            if e.ts.tzinfo is None:
+                raise ValueError("event timestamps must be timezone-aware")
+        table = pa.Table.from_pylist(
+            [
+                {
+                    "event_id": e.event_id,
+                    "ts": e.ts.astimezone(UTC),
+                    "agent_id": e.agent_id,
+                    "de_id": e.de_id,
+                    "application": e.application,
+                    "action": e.action,
+                    "purpose": e.purpose,
+                    "source": e.source,
+                }
+                for e in events
+            ],
+            schema=ARROW_SCHEMA,
+        )
+        return self.append_table(table)
+
+    def append_table(self, table: pa.Table, *, batch_id: str | None = None) -> int:
+        """Append rows (already deduplicated by the caller) split into day partitions.
+
+        `batch_id` names the files, so that a crashed batch re-run overwrites its own partial files
+        instead of adding a second copy; a fresh uuid is used when omitted.
+        """
+        if table.num_rows == 0:
+            return 0
+        table = table.cast(ARROW_SCHEMA)
+        batch = batch_id or uuid.uuid4().hex
+        days = pc.strftime(table["ts"], format="%Y-%m-%d")
+        for day in pc.unique(days).to_pylist():
+            part = table.filter(pc.equal(days, day))
+            folder = self.root / f"day={day}"
+            folder.mkdir(parents=True, exist_ok=True)
+            final = folder / f"{batch}.parquet"
+            tmp = folder / f".{batch}.parquet.tmp"
+            pq.write_table(part, tmp, compression="zstd")
+            os.replace(tmp, final)
+        return int(table.num_rows)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def glob(self) -> str:
+        return str(self.root / "day=*" / "*.parquet")
+
+    def is_empty(self) -> bool:
+        return not any(self.root.glob("day=*/*.parquet"))
+
+    def days(self) -> list[str]:
+        return sorted(
+            p.name.removeprefix("day=") for p in self.root.glob("day=*") if any(p.glob("*.parquet"))
+        )
+
+    def relation_sql(self) -> str:
+        """A DuckDB table expression over the whole log (hive partition column `day` included)."""
+        if self.is_empty():
+            cols = ", ".join(
+                f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in ARROW_SCHEMA
+            )
+            return f"(SELECT {cols}, CAST(NULL AS DATE) AS day WHERE false)"
+        return f"read_parquet('{self.glob()}', hive_partitioning = true, union_by_name = true)"
+
+    def existing_event_ids(self, con: duckdb.DuckDBPyConnection, days: Iterable[str]) -> set[str]:
+        files = [str(f) for d in days for f in (self.root / f"day={d}").glob("*.parquet")]
+        if not files:
+            return set()
+        rows = con.execute("SELECT event_id FROM read_parquet(?)", [files]).fetchall()
+        return {r[0] for r in rows}
+
+    def count(self) -> int:
+        if self.is_empty():
+            return 0
+        con = duckdb.connect()
+        try:
+            (n,) = con.execute(f"SELECT count(*) FROM {self.relation_sql()}").fetchone()  # type: ignore[misc]
+            return int(n)
+        finally:
+            con.close()
+
+    def events_for(
+        self, *, de_id: str | None = None, agent_id: str | None = None, limit: int = 1000
+    ) -> list[dict[str, object]]:
+        """Recent events of one file or one agent, newest first (for the control context screens)."""
+        if self.is_empty():
+            return []
+        where, params = [], []
+        if de_id is not None:
+            where.append("de_id = ?")
+            params.append(de_id)
+        if agent_id is not None:
+            where.append("agent_id = ?")
+            params.append(agent_id)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        con = duckdb.connect()
+        try:
+            cur = con.execute(
+                f"SELECT event_id, ts, agent_id, de_id, application, action, purpose, source "
+                f"FROM {self.relation_sql()} {clause} ORDER BY ts DESC LIMIT {int(limit)}",
+                params,
+            )
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        finally:
+            con.close()
+
+
+def _duck_type(t: pa.DataType) -> str:
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ"
+    return "VARCHAR"

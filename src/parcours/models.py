@@ -1,0 +1,6 @@
+"""Imports every domain's models so that `Base.metadata` is complete (migrations, create_all in tests).
+
+One line per domain that has tables; keep sorted.
+"""
+
+from parcours.registry import models as registry_models  # noqa: F401

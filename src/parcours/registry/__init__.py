@@ -1,0 +1,1 @@
+"""Reference data: models, the interchange contract, validated idempotent imports, Parquet snapshots."""
