@@ -3,4 +3,6 @@
 One line per domain that has tables; keep sorted.
 """
 
+from parcours.accounts import models as accounts_models  # noqa: F401
+from parcours.controls import trail as controls_trail  # noqa: F401
 from parcours.registry import models as registry_models  # noqa: F401
