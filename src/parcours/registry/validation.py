@@ -8,6 +8,7 @@ check of a row into one reason (collect-all), and converts valid values with `ty
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -220,13 +221,22 @@ def validate_values(
     Other columns are left empty, so only this column's own checks are reported.
     """
     col = spec.column(column)
-    con = duckdb.connect()
-    try:
+    con = _scratch_connection()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE t (i BIGINT, {quote_ident(column)} VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+    checks = column_checks(col, timezone=timezone)
+    rows = con.execute(f"SELECT {reason_expression(checks)} FROM t ORDER BY i").fetchall()
+    return [r[0] for r in rows]
+
+
+_local = threading.local()
+
+
+def _scratch_connection() -> duckdb.DuckDBPyConnection:
+    """One small in-memory DuckDB per thread (opening one costs more than validating a value)."""
+    con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect()
         register_functions(con)
-        con.execute(f"CREATE TABLE t (i BIGINT, {quote_ident(column)} VARCHAR)")
-        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
-        checks = column_checks(col, timezone=timezone)
-        rows = con.execute(f"SELECT {reason_expression(checks)} FROM t ORDER BY i").fetchall()
-        return [r[0] for r in rows]
-    finally:
-        con.close()
+        _local.con = con
+    return con
