@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcours.synth.calendar import DAY, Calendar, MinuteTable, draw_working_moments
+from parcours.synth.grouping import GroupIndex
 from parcours.synth.organisation import Agents, day_number
 from parcours.synth.parameters import JOBS
 from parcours.synth.population import SENS_NONE, JobSeekers
@@ -154,8 +155,9 @@ def build_appointments(
     sessions = max(1, n_group // 8)
     hosts = all_counsellors[rng.integers(0, len(all_counsellors), sessions)]
     host_day = rng.integers(0, days, sessions)
+    followed_by_agency = GroupIndex(np.where(seekers.referent >= 0, seekers.agency, -1))
     for h, d in zip(hosts.tolist(), host_day.tolist(), strict=True):
-        pool = _rows((seekers.agency == agents.agency[h]) & (seekers.referent >= 0))
+        pool = followed_by_agency.rows_of(int(agents.agency[h]))
         if len(pool) == 0:
             continue
         members = pool[rng.integers(0, len(pool), int(rng.integers(5, 12)))]
@@ -301,12 +303,8 @@ def build_tasks(
         a = pool[rng.integers(0, len(pool), count)]
         if kind_code == 4:
             # Mail about a file of the counsellor's agency.
-            de = np.empty(count, dtype=np.int64)
-            for ag in np.unique(agents.agency[a]):
-                sel = np.flatnonzero(agents.agency[a] == ag)
-                same = _rows(seekers.agency == ag)
-                same = same if len(same) else np.arange(len(seekers))
-                de[sel] = same[rng.integers(0, len(same), len(sel))]
+            de = GroupIndex(seekers.agency).pick(rng, agents.agency[a])
+            de[de < 0] = rng.integers(0, len(seekers), int(np.sum(de < 0)))
         else:
             de = rng.integers(0, len(seekers), count)
             if kind_code == 0:  # other regions' agents also handle their own region's files

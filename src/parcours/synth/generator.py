@@ -51,6 +51,10 @@ from parcours.synth.parameters import (
 )
 from parcours.synth.population import (
     NO_DAY,
+    SENS_AGENT,
+    SENS_EX_AGENT,
+    SENS_NONE,
+    SENS_PROTECTED,
     JobSeekers,
     ProtectedPersons,
     build_job_seekers,
@@ -202,7 +206,7 @@ def generate(
             out, model, spec.chunk_agents, root, use_csv, steps
         )
         steps.step("vérité terrain")
-        summary.truth = _write_truth(out, agents, seekers, plan, summary, period)
+        summary.truth = _write_truth(out, agents, seekers, protected.ids, plan, summary, period)
     summary.seconds = time.perf_counter() - began
     return summary
 
@@ -413,10 +417,34 @@ def _write_consultations(
     return total, misuse_events
 
 
+def _write_identity_truth(
+    out: Path, agents: Agents, seekers: JobSeekers, protected_ids: list[str]
+) -> None:
+    """Which job-seeker files belong to an agent, an ex-agent or a protected person (with the
+    spelling edits between the two records), and which are only their homonyms: the ground truth
+    of identity resolution."""
+    kinds = {SENS_AGENT: "agent", SENS_EX_AGENT: "ex_agent", SENS_PROTECTED: "protected"}
+    rows = []
+    for row in np.flatnonzero(seekers.sensitive != SENS_NONE).tolist():
+        kind = kinds[int(seekers.sensitive[row])]
+        who = int(seekers.owner[row])
+        pid = protected_ids[who] if kind == "protected" else agents.ids[who]
+        rows.append((seekers.ids[row], kind, pid, "same", " ".join(seekers.edits.get(row, []))))
+        twin = int(seekers.homonym[row])
+        if twin >= 0:
+            rows.append((seekers.ids[twin], kind, pid, "homonym", ""))
+    output.write_rows(
+        out / "truth_identities.csv",
+        ("de_id", "person_kind", "person_id", "relation", "edits"),
+        sorted(rows),
+    )
+
+
 def _write_truth(
     out: Path,
     agents: Agents,
     seekers: JobSeekers,
+    protected_ids: list[str],
     plan: MisusePlan,
     summary: SynthSummary,
     period: Period,
@@ -426,6 +454,7 @@ def _write_truth(
         for a, d, k in zip(plan.agent, plan.de, plan.kind, strict=True)
     )
     output.write_rows(out / "truth.csv", output.TRUTH_COLUMNS, rows)
+    _write_identity_truth(out, agents, seekers, protected_ids)
     counts = {kind: int(np.sum(plan.kind == k)) for k, kind in enumerate(KINDS)}
     meta = {
         "seed": summary.seed,

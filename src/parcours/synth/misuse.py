@@ -95,11 +95,11 @@ def plan_misuse(
     period = calendar.period
     p0 = day_number(period.start)
     days = period.days
-    forbidden = set(contact_keys(seekers, appointments, calls, tasks).tolist())
+    forbidden = contact_keys(seekers, appointments, calls, tasks)  # sorted, unique
     eligible = agents.active() & ~agents.other_region
     job_w = np.array([_JOB_WEIGHTS[JOBS[j]] for j in agents.job]) * eligible
     consulters = np.flatnonzero(job_w > 0)
-    consulter_p = job_w[consulters] / job_w[consulters].sum()
+    consulter_cdf = np.cumsum(job_w[consulters]) / job_w[consulters].sum()
     by_agency = {
         int(a): consulters[agents.agency[consulters] == a]
         for a in np.unique(agents.agency[consulters])
@@ -150,11 +150,16 @@ def plan_misuse(
             if agency_pool is not None and len(agency_pool):
                 agent = int(agency_pool[int(rng.integers(len(agency_pool)))])
             else:
-                agent = int(rng.choice(consulters, p=consulter_p))
+                agent = int(
+                    consulters[
+                        min(int(np.searchsorted(consulter_cdf, rng.random())), len(consulters) - 1)
+                    ]
+                )
             if kind in (0, 1) and int(seekers.owner[de]) == agent:
                 continue  # one's own file is another matter
             key = agent * int(PAIR_SHIFT) + de
-            if key in forbidden or key in taken:
+            at = int(np.searchsorted(forbidden, key))
+            if (at < len(forbidden) and forbidden[at] == key) or key in taken:
                 continue
             lo = int(agents.first_day[agent])
             hi = int(agents.last_day[agent])

@@ -67,8 +67,14 @@ def load_name_pools() -> NamePools:
     weights = _zipf(len(plain), offset=30.0, exponent=0.8)
     extra_names: list[str] = []
     extra_weights: list[float] = []
+    suffixes = [(k[1:], v[0][1:], v[1]) for k, v in accents.items() if k.startswith("*")]
     for i, name in enumerate(plain):
         accented = accents.get(name)
+        if accented is None:
+            for plain_end, accented_end, share in suffixes:
+                if name.endswith(plain_end) and len(name) > len(plain_end) + 2:
+                    accented = (name[: -len(plain_end)] + accented_end, share)
+                    break
         if accented is not None:
             spelling, share = accented
             extra_names.append(spelling)
@@ -147,11 +153,15 @@ def variant_of(rng: np.random.Generator, person: Identity) -> tuple[Identity, li
     """
     last, birth, first = person.last_name, person.birth_name, person.first_names
     edits: list[str] = []
-    n_edits = int(rng.choice([0, 1, 1, 1, 2, 2, 3]))
-    options = ["accents", "hyphen", "first_names", "typo"]
+    n_edits = int(rng.choice(4, p=[0.4, 0.38, 0.17, 0.05]))
+    # Relative frequencies of the edits seen between registers; typos are rare.
+    weights = {"accents": 2.0, "hyphen": 1.5, "first_names": 2.0, "typo": 0.5}
     if birth:
-        options += ["maiden", "compound", "maiden"]
-    for op in rng.permutation(options)[:n_edits]:
+        weights |= {"maiden": 3.0, "compound": 1.5}
+    options = list(weights)
+    p = np.array([weights[o] for o in options])
+    chosen = rng.choice(len(options), size=min(n_edits, len(options)), replace=False, p=p / p.sum())
+    for op in (options[i] for i in chosen):
         if op == "maiden" and birth:
             last, birth = birth, ""
         elif op == "compound" and birth:

@@ -15,6 +15,7 @@ from datetime import date
 import numpy as np
 
 from parcours.synth.calendar import Calendar
+from parcours.synth.grouping import GroupIndex
 from parcours.synth.identities import draw_identities, homonym_of
 from parcours.synth.ids import job_seeker_ids
 from parcours.synth.names import Identity, NamePools, variant_of
@@ -226,15 +227,16 @@ def build_job_seekers(
     )
     referent = np.full(n, -1, dtype=np.int64)
     has_referent = (rng.random(n) < 0.88) & (deregistered >= p0) & (registered <= p1)
+    followed = GroupIndex(np.where(has_referent, agency, -1), n_agencies)
     for a in range(n_agencies):
         pool = np.flatnonzero(counsellor & (agents.agency == a))
         if len(pool) == 0:
             pool = np.flatnonzero(counsellor & (agents.department == org.agency_department[a]))
         if len(pool) == 0:
             pool = np.flatnonzero(counsellor)
-        rows = np.flatnonzero(has_referent & (agency == a))
+        rows = followed.rows_of(a)
         # Portfolios differ in size (part time, portfolio type): weight counsellors unevenly.
-        weights = rng.gamma(4.0, 1.0, len(pool))
+        weights = rng.gamma(9.0, 1.0, len(pool))
         referent[rows] = pool[rng.choice(len(pool), size=len(rows), p=weights / weights.sum())]
     all_ids = job_seeker_ids(rng, n + max(10, n // 50))
     return JobSeekers(

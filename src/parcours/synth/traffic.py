@@ -21,6 +21,7 @@ from parcours.synth.calendar import (
     draw_working_moments,
 )
 from parcours.synth.contacts import CALL_HOMONYM, Appointments, Calls, Tasks
+from parcours.synth.grouping import GroupIndex
 from parcours.synth.ids import hex_ids
 from parcours.synth.misuse import MIXED, OFF_HOURS, PAIR_SHIFT, MisusePlan
 from parcours.synth.organisation import Agents, day_number
@@ -87,32 +88,6 @@ class Episodes:
         return len(self.agent)
 
 
-class _Index:
-    """Rows of an array grouped by an integer key (CSR), for 'pick a random row with key k'."""
-
-    def __init__(self, keys: np.ndarray, n_keys: int) -> None:
-        self.order = np.argsort(keys, kind="stable")
-        counts = (
-            np.bincount(keys[keys >= 0], minlength=n_keys)
-            if len(keys)
-            else np.zeros(n_keys, np.int64)
-        )
-        self.count = counts
-        self.offset = np.concatenate([[0], np.cumsum(counts)])
-        self.skip = int(np.sum(keys < 0))
-
-    def pick(self, rng: np.random.Generator, key: np.ndarray) -> np.ndarray:
-        """A random row per key; -1 where the key has no rows."""
-        cnt = self.count[key]
-        idx = self.skip + self.offset[key] + (rng.random(len(key)) * cnt).astype(np.int64)
-        out = np.where(cnt > 0, self.order[np.minimum(idx, len(self.order) - 1)], -1)
-        return out
-
-    def rows_of(self, key: int) -> np.ndarray:
-        start = self.skip + self.offset[key]
-        return self.order[start : start + self.count[key]]
-
-
 @dataclass
 class TrafficModel:
     """Everything the per-chunk generator needs, precomputed once."""
@@ -126,9 +101,9 @@ class TrafficModel:
     tasks: Tasks
     misuse: MisusePlan
     misuse_keys: np.ndarray  # sorted
-    portfolio: _Index
-    agency_files: _Index
-    department_files: _Index
+    portfolio: GroupIndex
+    agency_files: GroupIndex
+    department_files: GroupIndex
     rate_portfolio: float  # episodes per portfolio file over the period
     rate_manager: float  # episodes per manager
     rate_cover: float  # episodes per counsellor
@@ -179,9 +154,9 @@ def build_model(
         tasks=tasks,
         misuse=misuse,
         misuse_keys=np.sort(misuse.keys()),
-        portfolio=_Index(seekers.referent, n_agents),
-        agency_files=_Index(seekers.agency, int(seekers.agency.max()) + 1),
-        department_files=_Index(seekers.department, int(seekers.department.max()) + 1),
+        portfolio=GroupIndex(seekers.referent, n_agents),
+        agency_files=GroupIndex(seekers.agency, int(seekers.agency.max()) + 1),
+        department_files=GroupIndex(seekers.department, int(seekers.department.max()) + 1),
         rate_portfolio=episodes * PORTFOLIO / max(1, int(with_referent.sum())),
         rate_manager=episodes * MANAGERS / max(1, int(manager.sum())),
         rate_cover=episodes * COVER / max(1, int(counsellor.sum())),
