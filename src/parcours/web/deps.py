@@ -34,6 +34,9 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
+        # Detach first: the rollback would expire the loaded objects, and the error page still
+        # shows the current user's name and menu.
+        session.expunge_all()
         session.rollback()
         raise
     finally:
