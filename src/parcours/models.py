@@ -5,3 +5,4 @@ One line per domain that has tables; keep sorted.
 
 from parcours.notify import models as notify_models  # noqa: F401
 from parcours.registry import models as registry_models  # noqa: F401
+from parcours.scheduling import models as scheduling_models  # noqa: F401
