@@ -3,6 +3,7 @@
 One line per domain that has tables; keep sorted.
 """
 
+from parcours.engagement import models as engagement_models  # noqa: F401
 from parcours.notify import models as notify_models  # noqa: F401
 from parcours.registry import models as registry_models  # noqa: F401
 from parcours.scheduling import models as scheduling_models  # noqa: F401
