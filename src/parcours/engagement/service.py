@@ -72,6 +72,8 @@ def create_contract(
         raise NotFound(f"rendez-vous inconnu : {booking_id}")
     if booking.activity != "DPA" or booking.status not in (BOOKED, DONE):
         raise InvalidInput("le contrat d'engagement s'établit pendant un rendez-vous DPA tenu")
+    if booking.decided_on is None or booking.organisation is None:
+        raise InvalidInput("le rendez-vous DPA ne porte pas de décision d'orientation")
     if portfolio not in PORTFOLIOS:
         raise InvalidInput(
             f"portefeuille inconnu : {portfolio} (attendu : {', '.join(PORTFOLIOS)})"

@@ -260,40 +260,92 @@ def book(
     contact: Contact | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Book a slot for the registrant of the decision. Raises Conflict if it is no longer free."""
+    """Book the DPA (or a later interview) that follows an orientation towards France Travail.
+    Raises Conflict if the slot is no longer free, InvalidInput for a partner orientation."""
     if decision.organisation != FRANCE_TRAVAIL or decision.agency_id is None:
         raise InvalidInput("seule une orientation vers France Travail avec une agence donne un DPA")
+    return _book(
+        session,
+        agency_id=decision.agency_id,
+        de_id=decision.de_id,
+        decision=decision,
+        agent_id=agent_id,
+        starts_at=starts_at,
+        actor_id=actor_id,
+        activity=activity,
+        contact=contact,
+        now=now,
+    )
+
+
+def book_orientation_interview(
+    session: Session,
+    *,
+    agency_id: str,
+    de_id: str,
+    agent_id: str,
+    starts_at: datetime,
+    actor_id: str,
+    contact: Contact | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book the orientation interview (EDO), which comes before any decision."""
+    return _book(
+        session,
+        agency_id=agency_id,
+        de_id=de_id,
+        decision=None,
+        agent_id=agent_id,
+        starts_at=starts_at,
+        actor_id=actor_id,
+        activity="EDO",
+        contact=contact,
+        now=now,
+    )
+
+
+def _book(
+    session: Session,
+    *,
+    agency_id: str,
+    de_id: str,
+    decision: OrientationDecisionRef | None,
+    agent_id: str,
+    starts_at: datetime,
+    actor_id: str,
+    activity: str,
+    contact: Contact | None,
+    now: datetime | None,
+) -> Booking:
     if starts_at.tzinfo is None:
         raise InvalidInput("heure de rendez-vous sans fuseau horaire")
     at = now or datetime.now(UTC)
-    ctx = agency_context(session, decision.agency_id)
+    ctx = agency_context(session, agency_id)
     _lock_days(session, [(agent_id, local_day(starts_at, ctx.zone))])
     existing = session.scalar(
         select(Booking.booking_id).where(
-            Booking.de_id == decision.de_id, Booking.activity == activity, Booking.status == BOOKED
+            Booking.de_id == de_id, Booking.activity == activity, Booking.status == BOOKED
         )
     )
     if existing is not None:
-        raise Conflict(
-            f"{decision.de_id} a déjà un rendez-vous {activity} ({existing}) : le déplacer"
-        )
+        raise Conflict(f"{de_id} a déjà un rendez-vous {activity} ({existing}) : le déplacer")
     end, break_until, day = _check_bookable(
         session, ctx=ctx, agent_id=agent_id, activity=activity, start=starts_at
     )
     booking = Booking(
         booking_id=f"rdv-{uuid.uuid4().hex[:20]}",
-        agency_id=decision.agency_id,
+        agency_id=agency_id,
         agent_id=agent_id,
-        de_id=decision.de_id,
+        de_id=de_id,
         activity=activity,
         starts_at=starts_at.astimezone(UTC),
         ends_at=end,
         break_until=break_until,
         local_day=day,
         status=BOOKED,
-        organisation=decision.organisation,
-        decided_on=decision.decided_on,
-        decision_id=decision.decision_id,
+        organisation=decision.organisation if decision else None,
+        decided_on=decision.decided_on if decision else None,
+        decision_id=decision.decision_id if decision else None,
         created_at=at,
         updated_at=at,
     )
@@ -311,7 +363,7 @@ def book(
     )
     _sync_registry(session, booking)
     _notify(session, booking, ctx.zone, contact, f"{activity.lower()}_booked",
-            "votre rendez-vous pour démarrer votre accompagnement est fixé.")  # fmt: skip
+            "votre rendez-vous France Travail est fixé.")  # fmt: skip
     return booking
 
 

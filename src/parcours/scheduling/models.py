@@ -85,8 +85,9 @@ class Booking(Base):
         Date
     )  # in the agency's zone: the daily maximum counts it
     status: Mapped[str] = mapped_column(String(10), default=BOOKED)
-    organisation: Mapped[str] = mapped_column(String(16))  # from the orientation decision
-    decided_on: Mapped[date] = mapped_column(Date)
+    # From the orientation decision; empty for the orientation interview (EDO) itself.
+    organisation: Mapped[str | None] = mapped_column(String(16))
+    decided_on: Mapped[date | None] = mapped_column(Date)
     decision_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
