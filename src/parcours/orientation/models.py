@@ -14,7 +14,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
-from parcours.db import Base
+from parcours.db import Base, UtcDateTime
 from parcours.errors import Conflict
 
 
@@ -43,9 +42,9 @@ class OrientationInterview(Base):
     form_version: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), index=True)  # draft|complete
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -65,7 +64,7 @@ class OrientationProposal(Base):
     delegate: Mapped[str | None] = mapped_column(String(200))
     programme_id: Mapped[str | None] = mapped_column(String(64))
     trace: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class OrientationDecision(Base):
@@ -93,7 +92,7 @@ class OrientationDecision(Base):
     change_reason: Mapped[str | None] = mapped_column(String(32))
     change_comment: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(32))
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     department_code: Mapped[str] = mapped_column(String(3))
     agency_id: Mapped[str] = mapped_column(String(32))
 
@@ -108,7 +107,7 @@ class BenefitClaim(Base):
     interview_id: Mapped[str] = mapped_column(
         ForeignKey("orientation_interviews.interview_id"), unique=True
     )
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(16))  # requested (processing belongs to GDD)
 
 
