@@ -8,7 +8,7 @@ Outcomes come back as integer codes indexing the vocabulary (`library.context.ou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -34,7 +34,7 @@ class ColumnEnv:
         return self._params.programme_open(programme)
 
 
-def encode_columns(library: RuleLibrary, records: list[Mapping[str, Any]]) -> dict[str, Codes]:
+def encode_columns(library: RuleLibrary, records: Sequence[Mapping[str, Any]]) -> dict[str, Codes]:
     """Column arrays of encoded answers (and derived counts) from validated answer dicts."""
     columns: dict[str, Codes] = {}
     for q in library.form.questions:
