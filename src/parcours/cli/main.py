@@ -28,6 +28,8 @@ def _register() -> None:
         import_module(f"parcours.cli.{name}").register(app)
 
 
-_DOMAINS: list[str] = []
+_DOMAINS: list[str] = [
+    "orientation",
+]
 
 _register()
