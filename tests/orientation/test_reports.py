@@ -127,6 +127,8 @@ def session(engine: Engine) -> Iterator[Session]:
 def test_orientations_by_organisation_and_modality(session: Session) -> None:
     orgs = orientation_table(session, start=MAY[0], end=MAY[1], by=("department",))
     assert orgs.rows == {("31",): {"FT": 2}, ("34",): {"FT": 1}}
+    scoped = orientation_table(session, start=MAY[0], end=MAY[1], agencies=["A34001"])
+    assert scoped.rows == {("34",): {"FT": 1}}
     weekly = orientation_table(
         session, start=MAY[0], end=MAY[1], by=("agency", "week"), dimension="modality"
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -120,11 +121,13 @@ class DeviationReport:
         }
 
 
-def deviation_report(session: Session, *, start: date, end: date) -> DeviationReport:
+def deviation_report(
+    session: Session, *, start: date, end: date, agencies: Collection[str] | None = None
+) -> DeviationReport:
     matrix: Counter[tuple[str, ...]] = Counter()
     reasons: Counter[tuple[str, ...]] = Counter()
     decisions = changed = 0
-    for d in initial_decisions(session, start=start, end=end):
+    for d in initial_decisions(session, start=start, end=end, agencies=agencies):
         week = iso_week(d.decided_at)
         matrix[
             (

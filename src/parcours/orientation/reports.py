@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from parcours.config import get_settings
@@ -71,9 +71,13 @@ class DecisionRow:
     rule_version: str
 
 
-def initial_decisions(session: Session, *, start: date, end: date) -> list[DecisionRow]:
+def initial_decisions(
+    session: Session, *, start: date, end: date, agencies: Collection[str] | None = None
+) -> list[DecisionRow]:
+    """Initial decisions of the period, with their proposals; `agencies` limits to a scope
+    (None: every agency)."""
     lo, hi = utc_bounds(start, end)
-    rows = session.execute(
+    query = (
         select(OrientationDecision, OrientationProposal)
         .join(
             OrientationProposal, OrientationProposal.proposal_id == OrientationDecision.proposal_id
@@ -84,7 +88,10 @@ def initial_decisions(session: Session, *, start: date, end: date) -> list[Decis
             OrientationDecision.decided_at < hi,
         )
         .order_by(OrientationDecision.decided_at)
-    ).all()
+    )
+    if agencies is not None:
+        query = query.where(OrientationDecision.agency_id.in_(list(agencies)))
+    rows = session.execute(query).all()
     return [
         DecisionRow(
             decision_id=d.decision_id,
@@ -132,11 +139,12 @@ def orientation_table(
     end: date,
     by: Sequence[GroupBy] = ("department",),
     dimension: Literal["organisation", "modality"] = "organisation",
+    agencies: Collection[str] | None = None,
     library: RuleLibrary | None = None,
 ) -> OrientationTable:
     library = library or default_library()
     rows: dict[GroupKey, Counter[str]] = defaultdict(Counter)
-    for d in initial_decisions(session, start=start, end=end):
+    for d in initial_decisions(session, start=start, end=end, agencies=agencies):
         rows[_key(by, d.department, d.agency, d.decided_at)][getattr(d, dimension)] += 1
     stage = "organisation" if dimension == "organisation" else "modality"
     return OrientationTable(
@@ -175,11 +183,15 @@ def activity(
     start: date,
     end: date,
     by: Sequence[GroupBy] = ("department",),
+    agencies: Collection[str] | None = None,
     library: RuleLibrary | None = None,
 ) -> list[ActivityRow]:
     library = library or default_library()
     lo, hi = utc_bounds(start, end)
     params = library.parameters
+    in_scope = (
+        OrientationInterview.agency_id.in_(list(agencies)) if agencies is not None else true()
+    )
     interviews = session.execute(
         select(
             OrientationInterview.de_id,
@@ -190,7 +202,9 @@ def activity(
             OrientationInterview.duration_seconds,
             OrientationInterview.msa_experiment,
             OrientationInterview.dpa_orientation,
-        ).where(OrientationInterview.started_at >= lo, OrientationInterview.started_at < hi)
+        ).where(
+            OrientationInterview.started_at >= lo, OrientationInterview.started_at < hi, in_scope
+        )
     ).all()
     completed: Counter[GroupKey] = Counter()
     drafts: Counter[GroupKey] = Counter()
@@ -227,7 +241,7 @@ def activity(
             eda[_key(by, *place_of[de_id], starts_at)] += 1
     decided: Counter[GroupKey] = Counter()
     changed: Counter[GroupKey] = Counter()
-    for d in initial_decisions(session, start=start, end=end):
+    for d in initial_decisions(session, start=start, end=end, agencies=agencies):
         key = _key(by, d.department, d.agency, d.decided_at)
         decided[key] += 1
         changed[key] += d.changed
@@ -241,6 +255,7 @@ def activity(
             OrientationDecision.kind == "reorientation",
             OrientationDecision.decided_at >= lo,
             OrientationDecision.decided_at < hi,
+            OrientationDecision.agency_id.in_(list(agencies)) if agencies is not None else true(),
         )
     ):
         reorientations[_key(by, dep, agency, at)] += 1
