@@ -98,6 +98,11 @@ def score_situation(
             f"{_n(row, 'unexplained')} consultation(s) sans aucun contexte professionnel "
             "(ni référent, rendez-vous, appel 3949, tâche, motif déclaré ni agence commune)"
         )
+        if _n(row, "outside_territory"):
+            comp["territory"] = weights.outside_territory_points
+            reasons.append(
+                "Dossier hors du territoire de l'agent (autre département que son agence)"
+            )
     elif strength == "weak":
         reasons.append(
             f"{_n(row, 'weak_only')} consultation(s) seulement expliquée(s) par un contexte faible "
@@ -122,7 +127,8 @@ def score_situation(
             "(signal de confidentialité, pas une mesure du temps de travail)"
         )
     pe = _n(row, "print_export_not_strong")
-    comp["actions"] = min(weights.actions.cap, weights.actions.per_print_export * pe)
+    pe_days = _n(row, "print_export_days_not_strong")
+    comp["actions"] = min(weights.actions.cap, weights.actions.per_print_export_day * pe_days)
     if pe:
         reasons.append(f"{pe} impression(s) ou export(s) du dossier")
     if strength == "strong":

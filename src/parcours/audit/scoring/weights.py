@@ -29,7 +29,7 @@ class OffHours(Capped):
 
 
 class Actions(Capped):
-    per_print_export: float = Field(ge=0)
+    per_print_export_day: float = Field(ge=0)
 
 
 class Accumulation(BaseModel):
@@ -50,6 +50,7 @@ class Weights(BaseModel):
     sensitivity: dict[TargetKind, float]
     explanation_factor: dict[Literal["none", "weak", "strong"], float]
     unexplained_points: float = Field(ge=0)
+    outside_territory_points: float = Field(ge=0)
     repetition: Repetition
     off_hours: OffHours
     actions: Actions

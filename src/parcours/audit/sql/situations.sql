@@ -24,6 +24,8 @@ agg AS (
     sum(CASE WHEN f.off_hours THEN 1 ELSE 0 END) AS off_hours,
     sum(CASE WHEN f.action IN ('print', 'export') AND f.strength < 2 THEN 1 ELSE 0 END)
       AS print_export_not_strong,
+    count(DISTINCT CASE WHEN f.action IN ('print', 'export') AND f.strength < 2 THEN f.local_date END)
+      AS print_export_days_not_strong,
     max(CASE WHEN f.e_referent THEN 1 ELSE 0 END) AS x_referent,
     max(CASE WHEN f.e_appointment THEN 1 ELSE 0 END) AS x_appointment,
     max(CASE WHEN f.e_call THEN 1 ELSE 0 END) AS x_call,
@@ -57,8 +59,13 @@ targets AS (
 SELECT
   a.*, c.scenarios,
   t.target_kind, t.target_id, t.match_probability, t.category,
-  ag.establishment_id, ag.agency_id
+  ag.establishment_id, ag.agency_id,
+  -- The file lies outside the agent's territory: their agency's département is not the file's.
+  CASE WHEN agc.department_code IS NOT NULL AND js.department_code IS NOT NULL
+            AND agc.department_code <> js.department_code THEN 1 ELSE 0 END AS outside_territory
 FROM agg a
 JOIN cand c ON c.agent_id = a.agent_id AND c.de_id = a.de_id
 LEFT JOIN targets t ON t.agent_id = a.agent_id AND t.de_id = a.de_id
 LEFT JOIN in_agents ag ON ag.agent_id = a.agent_id
+LEFT JOIN in_agencies agc ON agc.agency_id = ag.agency_id
+LEFT JOIN in_job_seekers js ON js.de_id = a.de_id
