@@ -105,7 +105,9 @@ def parse_protocol(path: Path) -> Protocol:
         for tdef in transitions.values():
             for name in (*tdef.requires, *(n for extra in tdef.when.values() for n in extra)):
                 if name not in fields:
-                    raise _fail(path, f"transition {tdef.name!r} requires undeclared field {name!r}")
+                    raise _fail(
+                        path, f"transition {tdef.name!r} requires undeclared field {name!r}"
+                    )
         return Protocol(
             fields=fields,
             version=str(raw["version"]),
