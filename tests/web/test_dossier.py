@@ -161,3 +161,19 @@ def test_cse_never_sees_a_person(client_as: Callable[[Role], TestClient], world:
     assert c.get("/dossiers", params={"q": "durand"}).status_code == 403
     assert c.get(f"/dossiers/{world.de_portfolio}").status_code == 403
     assert "Dossiers" not in c.get("/").text  # not even in the menu
+
+
+def test_bulk_scope_agrees_with_file_relation(engine: Engine, world: World) -> None:
+    from parcours.accounts.dossier import related_files
+
+    everyone = [
+        world.de_portfolio,
+        world.de_same_agency,
+        world.de_appointment,
+        world.de_other_scope,
+    ]
+    with Session(engine) as s:
+        for role in Role:
+            user = s.query(User).filter_by(login=world.accounts[role].login).one()
+            one_by_one = {d for d in everyone if file_relation(s, user=user, de_id=d) is not None}
+            assert related_files(s, user=user, de_ids=everyone) == one_by_one, role
