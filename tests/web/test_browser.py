@@ -123,6 +123,7 @@ def test_counsellor_journey_in_chromium(
     # Log in with the keyboard only: type, Enter, type the code, Enter.
     page.goto(f"{server}/dossiers")
     expect(page).to_have_url(f"{server}/connexion?suite=/dossiers")
+    expect(page.get_by_label("Identifiant")).to_be_focused()
     page.get_by_label("Identifiant").fill(acc.login)
     page.get_by_label("Mot de passe").fill(acc.password)
     page.keyboard.press("Enter")
@@ -133,6 +134,9 @@ def test_counsellor_journey_in_chromium(
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{server}/dossiers")
     expect(page.get_by_test_id("whoami")).to_contain_text("Test manager")
+    # Keyboard: the first Tab reaches the skip link to the content.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Contenu")).to_be_focused()
 
     # Search (HTMX replaces the results without reloading the page).
     page.get_by_label("Nom (et éventuellement prénom) du demandeur d'emploi").fill("durand")

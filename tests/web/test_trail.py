@@ -6,7 +6,9 @@ import csv
 import io
 import threading
 
+import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from parcours.controls import trail
@@ -26,6 +28,16 @@ def _fill(engine: Engine, n: int = 5) -> None:
             )
 
 
+def _drop_guards(engine: Engine) -> None:
+    """What a tamperer with schema rights does first: remove the append-only triggers."""
+    with engine.begin() as c:
+        if engine.dialect.name == "postgresql":
+            c.execute(text("DROP TRIGGER trail_entries_no_update ON trail_entries"))
+        else:
+            c.execute(text("DROP TRIGGER trail_entries_no_update"))
+            c.execute(text("DROP TRIGGER trail_entries_no_delete"))
+
+
 def _problems(engine: Engine, **kw: object) -> list[trail.Problem]:
     with Session(engine) as s:
         return trail.verify(s, **kw)  # type: ignore[arg-type]
@@ -42,6 +54,7 @@ def test_intact_chain_verifies(engine: Engine) -> None:
 
 def test_modified_row_is_found(engine: Engine) -> None:
     _fill(engine)
+    _drop_guards(engine)
     with engine.begin() as c:
         c.execute(text("UPDATE trail_entries SET actor = 'someone-else' WHERE seq = 3"))
     problems = _problems(engine)
@@ -51,6 +64,7 @@ def test_modified_row_is_found(engine: Engine) -> None:
 
 def test_modified_details_are_found(engine: Engine) -> None:
     _fill(engine)
+    _drop_guards(engine)
     with engine.begin() as c:
         c.execute(text("UPDATE trail_entries SET details = '{}' WHERE seq = 1"))
     assert [p.seq for p in _problems(engine)] == [1]
@@ -58,6 +72,7 @@ def test_modified_details_are_found(engine: Engine) -> None:
 
 def test_deleted_row_is_found(engine: Engine) -> None:
     _fill(engine)
+    _drop_guards(engine)
     with engine.begin() as c:
         c.execute(text("DELETE FROM trail_entries WHERE seq = 2"))
     problems = _problems(engine)
@@ -67,6 +82,7 @@ def test_deleted_row_is_found(engine: Engine) -> None:
 
 def test_truncated_tail_is_found_with_a_known_head(engine: Engine) -> None:
     _fill(engine)
+    _drop_guards(engine)
     with Session(engine) as s:
         head = trail.head(s)
     with engine.begin() as c:
@@ -77,6 +93,7 @@ def test_truncated_tail_is_found_with_a_known_head(engine: Engine) -> None:
 
 def test_reordered_rows_are_found(engine: Engine) -> None:
     _fill(engine)
+    _drop_guards(engine)
     # Swap the contents of entries 2 and 4 (a reorder that keeps the numbering).
     with engine.begin() as c:
         rows = {
@@ -107,6 +124,7 @@ def test_reordered_rows_are_found(engine: Engine) -> None:
 def test_rehashed_forgery_breaks_the_next_link(engine: Engine) -> None:
     """A forger who recomputes the hash of the row they changed still breaks the following row."""
     _fill(engine)
+    _drop_guards(engine)
     with Session(engine) as s:
         e = s.get(trail.TrailEntry, 3)
         assert e is not None
@@ -123,6 +141,20 @@ def test_rehashed_forgery_breaks_the_next_link(engine: Engine) -> None:
         )
         s.commit()
     assert [p.seq for p in _problems(engine)] == [4]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE trail_entries SET actor = 'x' WHERE seq = 1",
+        "DELETE FROM trail_entries WHERE seq = 1",
+    ],
+)
+def test_database_refuses_updates_and_deletes(engine: Engine, statement: str) -> None:
+    _fill(engine, 2)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as c:
+        c.execute(text(statement))
+    assert _problems(engine) == []
 
 
 def test_csv_export_carries_the_chain(engine: Engine) -> None:
