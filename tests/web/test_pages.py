@@ -155,6 +155,8 @@ def test_cli_users(engine: Engine, world: World) -> None:
     assert "jdupont" in r.output and "désactivé" in r.output
     with Session(engine) as s:
         assert s.query(User).filter_by(login="jdupont").one().disabled
+    r = runner.invoke(cli_app, ["users", "demo"])
+    assert r.exit_code == 0 and "demo-national" in r.output, r.output
 
 
 # -- assets: nothing outside the server ------------------------------------------------------------
