@@ -73,7 +73,7 @@ def main() -> None:
     con = duckdb.connect()
     events = con.execute(
         f"SELECT * FROM read_parquet('{data}/consultations/*.parquet') ORDER BY ts, event_id"
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     n_replay = args.rate * args.seconds
     history, replay = (
         events.slice(0, events.num_rows - n_replay),

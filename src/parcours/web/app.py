@@ -27,6 +27,7 @@ ROUTERS: list[str] = [
     "trail",
     "accounts",
     "controls",
+    "campaigns",
     "steering",
     "ingestion",
 ]
