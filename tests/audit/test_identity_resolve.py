@@ -164,3 +164,29 @@ def test_broken_definition_names_file_and_line(tmp_path: Path) -> None:
         load_definition(broken)
     text = str(error.value)
     assert f"{broken}:5" in text and "add up to" in text and "ELSE" in text
+
+
+def test_missing_columns_are_named() -> None:
+    con = duckdb.connect()
+    _registers(con)
+    con.execute("CREATE VIEW js_bad AS SELECT de_id, last_name, first_names FROM js")
+    with pytest.raises(InvalidInput) as error:
+        resolve_identities(con, job_seekers="js_bad", agents="ag", protected_persons="nowhere")
+    text = str(error.value)
+    assert "js_bad [birth_date]: missing column" in text
+    assert "js_bad [department_code]" in text and "nowhere: unreadable" in text
+
+
+def test_empty_and_nameless_inputs_give_an_empty_result() -> None:
+    con = duckdb.connect()
+    _registers(con)
+    con.execute("CREATE VIEW js_empty AS SELECT * FROM js WHERE false")
+    resolve_identities(con, job_seekers="js_empty", agents="ag", protected_persons="pp")
+    assert con.execute("SELECT count(*) FROM identity_matches").fetchall() == [(0,)]
+    con.execute(
+        "CREATE TABLE js_blank AS SELECT de_id, NULL::VARCHAR AS last_name, NULL::VARCHAR AS birth_name,"
+        " NULL::VARCHAR AS first_names, NULL::DATE AS birth_date, NULL::VARCHAR AS sex,"
+        " NULL::VARCHAR AS department_code FROM js"
+    )
+    resolve_identities(con, job_seekers="js_blank", agents="ag", protected_persons="pp")
+    assert con.execute("SELECT count(*) FROM identity_matches").fetchall() == [(0,)]
