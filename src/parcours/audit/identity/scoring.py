@@ -105,7 +105,9 @@ def score(
             )
     left_sdf = db_api.register(left, table_name=f"{output}__left")
     right_sdf = db_api.register(right, table_name=f"{output}__right")
-    linker = Linker([left_sdf, right_sdf], settings, log_level=None)
+    # The model file is checked by the tests (it runs on the dev pairs); Splink's column
+    # validation would parse every SQL condition again on each call (half a second).
+    linker = Linker([left_sdf, right_sdf], settings, log_level=None, validate_settings=False)
     for column, table in tf_tables.items():
         linker.table_management.register_term_frequency_lookup(
             db_api.register(table, table_name=f"{output}__tf_{column}"), column
