@@ -17,6 +17,8 @@ Comparison columns produced (see `NameColumns`):
 - `given_tokens`: the parts of given names that identify someone: for a hyphenated compound the
   leading element is dropped (JEAN- in `Jean-Claude`/`Jean-Pierre` says little), so that
   `Jean-Armand` and `Armand` still share `ARMAND`.
+- `given_parts`: every part of every given name, for "one list is part of the other" across
+  hyphens and spaces (`Jean-Armand`/`Jean`, `Marie Thérèse`/`Marie-Thérèse Anne`).
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ class GivenNames:
     first_names: tuple[str, ...]
     first_names_compact: str
     given_tokens: tuple[str, ...]
+    given_parts: tuple[str, ...]
 
 
 @lru_cache(maxsize=200_000)
@@ -128,11 +131,13 @@ def parse_given_names(raw: str | None) -> GivenNames | None:
     folded = _APOSTROPHES.sub("", fold(raw))
     names: list[str] = []
     tokens: list[str] = []
+    all_parts: list[str] = []
     for chunk in _GIVEN_NAME_SEPARATORS.split(folded):
         parts = [p for p in (_NON_LETTERS.sub("", x) for x in _COMPOUND_JOINERS.split(chunk)) if p]
         if not parts:
             continue
         names.append("".join(parts))
+        all_parts.extend(parts)
         # JEAN- in Jean-Claude/Jean-Pierre, MARIE- in Marie-Claire/Marie-Hélène: the leading
         # element of a compound is shared by too many different people to count as evidence.
         tokens.extend(parts[1:] if len(parts) > 1 else parts)
@@ -143,6 +148,7 @@ def parse_given_names(raw: str | None) -> GivenNames | None:
         first_names=tuple(names),
         first_names_compact="".join(names),
         given_tokens=tuple(dict.fromkeys(tokens)),
+        given_parts=tuple(dict.fromkeys(all_parts)),
     )
 
 
@@ -180,6 +186,7 @@ class NameColumns:
     first_names: tuple[str, ...] | None
     first_names_compact: str | None
     given_tokens: tuple[str, ...] | None
+    given_parts: tuple[str, ...] | None
 
 
 def surname_variants(last_name: str | None, birth_name: str | None) -> list[Surname | None]:
@@ -203,4 +210,5 @@ def name_columns(surname: Surname | None, given: GivenNames | None) -> NameColum
         first_names=given.first_names if given else None,
         first_names_compact=given.first_names_compact if given else None,
         given_tokens=given.given_tokens if given else None,
+        given_parts=given.given_parts if given else None,
     )
