@@ -171,10 +171,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="region")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory_limit (spills beyond)")
     args = parser.parse_args()
     scale = SCALES[args.scale]
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
+    con.execute(f"SET memory_limit = '{args.memory_limit}'")
     load = os.getloadavg()
     print(
         f"scale {args.scale}: {scale.job_seekers:,} job seekers x ({scale.agents:,} agents + {scale.protected:,} protected)"

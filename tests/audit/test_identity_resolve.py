@@ -15,6 +15,8 @@ from parcours.audit.identity.model import (
     load_trained_model,
     settings_for_engine,
 )
+from parcours.audit.identity.prepare import Source, prepare_records
+from parcours.audit.identity.scoring import score, term_frequency_tables
 from parcours.errors import InvalidInput
 
 
@@ -190,3 +192,33 @@ def test_empty_and_nameless_inputs_give_an_empty_result() -> None:
     )
     resolve_identities(con, job_seekers="js_blank", agents="ag", protected_persons="pp")
     assert con.execute("SELECT count(*) FROM identity_matches").fetchall() == [(0,)]
+
+
+def test_scoring_in_slices_gives_the_same_result() -> None:
+    con = duckdb.connect()
+    _registers(con)
+    prepare_records(con, [Source("js", "de_id", "'job_seeker'", "department_code")], "left_records")
+    prepare_records(con, [Source("ag", "agent_id", "'agent'")], "right_records")
+    tf = term_frequency_tables(con, ["left_records", "right_records"], "t")
+    whole = score(
+        con,
+        left="left_records",
+        right="right_records",
+        output="whole",
+        tf_tables=tf,
+        threshold=None,
+    )
+    sliced = score(
+        con,
+        left="left_records",
+        right="right_records",
+        output="sliced",
+        tf_tables=tf,
+        threshold=None,
+        chunk_rows=2,
+    )
+    query = "SELECT * FROM {} ORDER BY person_key_l, person_key_r"
+    assert (
+        con.execute(query.format(whole)).fetchall() == con.execute(query.format(sliced)).fetchall()
+    )
+    assert len(con.execute(query.format(whole)).fetchall()) >= 5
