@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -83,8 +84,6 @@ def load_pairs(path: Path) -> list[LabelledPair]:
 
 
 def _is_iso_date(text: str) -> bool:
-    from datetime import date
-
     try:
         date.fromisoformat(text)
     except ValueError:
@@ -169,12 +168,14 @@ def score_pairs(pairs: list[LabelledPair]) -> dict[str, float]:
         tf_tables=tf,
         threshold=None,
     )
+    # Person keys are '<kind>:<pair_id>': keep the score of each pair's own two records (other
+    # pairs sharing a birth date are blocked together too, and ignored here).
     rows = con.execute(
-        """SELECT person_key_l, match_probability FROM eval_scores
-           WHERE substr(person_key_l, 6) = substr(person_key_r, 7)"""
+        """SELECT replace(person_key_l, 'left:', ''), match_probability FROM eval_scores
+           WHERE replace(person_key_l, 'left:', '') = replace(person_key_r, 'right:', '')"""
     ).fetchall()
     con.close()
-    return {str(key)[len("left:") :]: float(p) for key, p in rows}
+    return {str(pair_id): float(p) for pair_id, p in rows}
 
 
 def evaluate(pairs: list[LabelledPair], threshold: float) -> Evaluation:
