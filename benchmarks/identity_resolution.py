@@ -188,12 +188,14 @@ def main() -> None:
     started = time.perf_counter()
     generate(con, scale, seed=0.42)
     generated = time.perf_counter()
+    cpu_before = time.process_time()
     print(f"generate          : {generated - started:8.1f} s   (not part of the resolution)")
 
     table = resolve_identities(
         con, job_seekers="job_seekers", agents="agents", protected_persons="protected_persons"
     )
     resolved = time.perf_counter()
+    cpu = time.process_time() - cpu_before
     elapsed = resolved - generated
     matches = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     planted = con.execute(
