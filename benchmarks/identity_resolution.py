@@ -208,7 +208,8 @@ def main() -> None:
         """
     ).fetchall()[0]
     print(
-        f"resolve_identities: {elapsed:8.1f} s   ({scale.job_seekers / elapsed:,.0f} job seekers/s)"
+        f"resolve_identities: {elapsed:8.1f} s wall, {cpu:.1f} s CPU (all threads)   "
+        f"({scale.job_seekers / elapsed:,.0f} job seekers/s wall)"
     )
     print(
         f"matches above 0.5 : {matches:,}; planted links found {planted[1]:,}/{planted[0]:,} ({planted[1] / planted[0]:.3f})"
