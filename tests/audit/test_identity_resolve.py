@@ -222,3 +222,32 @@ def test_scoring_in_slices_gives_the_same_result() -> None:
         con.execute(query.format(whole)).fetchall() == con.execute(query.format(sliced)).fetchall()
     )
     assert len(con.execute(query.format(whole)).fetchall()) >= 5
+
+
+def test_training_keeps_levels_ordered_by_strength() -> None:
+    from parcours.audit.identity.train import UNSEEN_U, _complete
+
+    model = {
+        "linker_uid": "abc",
+        "comparisons": [
+            {
+                "output_column_name": "surname",
+                "comparison_levels": [
+                    {"sql_condition": "a IS NULL", "is_null_level": True},
+                    {"sql_condition": "a_l = a_r", "m_probability": 0.9, "u_probability": 0.01},
+                    # sampling noise: a looser level seen in few random pairs would outweigh exact
+                    {"sql_condition": "b_l = b_r", "m_probability": 0.05, "u_probability": 0.00001},
+                    {"sql_condition": "c_l = c_r", "m_probability": 0.03},  # never seen
+                    {"sql_condition": "ELSE", "m_probability": 0.02, "u_probability": 0.98},
+                ],
+            }
+        ],
+    }
+    _complete(model)
+    levels = model["comparisons"][0]["comparison_levels"]
+    factors = [lv["m_probability"] / lv["u_probability"] for lv in levels[1:]]
+    assert factors == sorted(factors, reverse=True)
+    assert abs(factors[1] - factors[0]) < 1e-9  # capped at the exact level's Bayes factor
+    assert levels[3]["u_probability"] >= UNSEEN_U
+    assert "linker_uid" not in model
+    assert "base_dialect_str" not in levels[4] and levels[1]["base_dialect_str"] == "duckdb"
