@@ -18,6 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -52,7 +55,7 @@ REFERENCE = {
 }
 
 
-def generate(work: Path, rows: int, seekers: int) -> dict[str, Path]:
+def generate(work: Path, rows: int, seekers: int, runs: set[str]) -> dict[str, Path]:
     con = duckdb.connect(config={"memory_limit": "1GB", "threads": 2})
     dirs = {name: work / name for name in ("parquet", "csv", "reference")}
     for d in dirs.values():
@@ -68,10 +71,17 @@ def generate(work: Path, rows: int, seekers: int) -> dict[str, Path]:
     return dirs
 
 
-def run_import(folder: Path, home: Path) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds, child peak RSS in MiB, exit status of `parcours import`."""
+def run_import(
+    folder: Path, home: Path, database_url: str | None = None
+) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, child peak RSS in MiB, exit status of `parcours import`.
+
+    CPU seconds are the child's own; with PostgreSQL the server's work is not included.
+    """
     env = {**os.environ, "PARCOURS_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
@@ -92,6 +102,26 @@ def run_import(folder: Path, home: Path) -> tuple[float, float, float, int]:
     return seconds, cpu, max(peak, before) / 1024, proc.returncode
 
 
+@contextmanager
+def scratch_database(admin_url: str) -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def ref_rows_label(seekers: int) -> str:
+    return f"1 establishment, 100 agencies, 5,000 agents, {seekers:,} job seekers"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -101,13 +131,24 @@ def main() -> None:
     parser.add_argument(
         "--work", type=Path, default=None, help="scratch folder (default: a temp dir)"
     )
+    parser.add_argument(
+        "--runs", default="reference,parquet,csv", help="comma-separated: reference,parquet,csv"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        help="admin URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test): also import the "
+        "reference tables into a scratch PostgreSQL database",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="parcours-bench-"))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}")
     t = time.perf_counter()
-    dirs = generate(work, args.rows, args.seekers)
+    runs = set(args.runs.split(","))
+    dirs = generate(work, args.rows, args.seekers, runs)
     print(f"generated in {time.perf_counter() - t:.1f}s under {work}")
     sizes = {k: sum(p.stat().st_size for p in v.iterdir()) / 2**20 for k, v in dirs.items()}
+    print(f"consultations spread over 90 days; reference = {ref_rows_label(args.seekers)}")
     ref_rows = 1 + 100 + 5000 + args.seekers
     print(
         f"{'run':<28}{'rows':>12}{'MiB':>8}{'wall s':>9}{'rows/s':>12}{'CPU s':>8}"
@@ -118,6 +159,8 @@ def main() -> None:
         ("consultations Parquet", dirs["parquet"], args.rows),
         ("consultations CSV", dirs["csv"], args.rows),
     ]:
+        if folder.name not in runs:
+            continue
         home = work / f"home-{folder.name}"
         shutil.rmtree(home, ignore_errors=True)
         seconds, cpu, peak, status = run_import(folder, home)
@@ -125,6 +168,15 @@ def main() -> None:
         print(
             f"{label:<28}{rows:>12,}{sizes[folder.name]:>8.0f}{seconds:>9.2f}{rows / seconds:>12,.0f}"
             f"{cpu:>8.2f}{rows / cpu:>12,.0f}{peak:>14,.0f}{flag}"
+        )
+    if args.postgres and "reference" in runs:
+        with scratch_database(args.postgres) as url:
+            seconds, cpu, peak, status = run_import(dirs["reference"], work / "home-pg", url)
+        flag = "" if status == 0 else f"  (exit {status})"
+        label = "reference tables (PostgreSQL)"
+        print(
+            f"{label:<28}{ref_rows:>12,}{sizes['reference']:>8.0f}{seconds:>9.2f}"
+            f"{ref_rows / seconds:>12,.0f}{cpu:>8.2f}{ref_rows / cpu:>12,.0f}{peak:>14,.0f}{flag}"
         )
     print(f"load average after: {os.getloadavg()}")
     if args.work is None:
