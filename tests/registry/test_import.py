@@ -359,3 +359,22 @@ def test_warehouse_snapshots_follow_the_database(engine: Engine, tmp_path: Path)
     }
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(JobSeeker)).scalar_one() == 2
+
+
+def test_a_broken_parquet_file_is_refused_and_the_rest_loads(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    (folder / "agencies.parquet").write_bytes(b"PAR1 this is not parquet")
+    f.write(folder, "agencies", f.AGENCIES)
+    summary = run(folder)
+    broken = report(summary, "agencies.parquet")
+    assert broken.refused is not None and "Parquet illisible" in broken.refused.reason
+    assert report(summary, "agencies.csv").rows_loaded == 2
+    assert not summary.ok
+    assert (
+        broken.rejects_path is not None
+        and broken.rejects_path.name == "agencies.parquet.rejects.csv"
+    )
+    assert broken.rejects_path.exists()

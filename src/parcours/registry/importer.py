@@ -180,7 +180,10 @@ class _Importer:
         spec = source.spec
         report.sha256 = file_sha256(source.path)
         report.batch_id = batch_id_for(source.label, report.sha256, spec)
-        stage(con, source)
+        try:
+            stage(con, source)
+        except duckdb.Error as e:  # e.g. a Parquet column that cannot be read as text
+            raise FileRefused(Issue(source.label, None, None, f"fichier illisible : {e}")) from e
         bar.step(task)
         for ref in spec.references:
             self._ensure_known(con, ref.target)
@@ -217,7 +220,7 @@ class _Importer:
                 for c in spec.columns
             )
             con.execute(
-                f"CREATE TEMP TABLE checked AS SELECT *, {reason} AS reason, "
+                f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reason} AS reason, "
                 f"{columns} AS bad_columns FROM (SELECT *, {typed} FROM {RAW})"
             )
             return
@@ -227,7 +230,7 @@ class _Importer:
             "|| first_line || ')' END"
         )
         con.execute(
-            f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE (first_line, r, b), "
+            f"CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (first_line, r, b), "
             f"NULLIF(concat_ws('; ', r, {duplicate}), '') AS reason, "
             f"NULLIF(concat_ws(',', b, CASE WHEN NOT {is_empty(id_col)} AND line > first_line "
             f"THEN {literal(spec.id_column)} END), '') AS bad_columns FROM ("
@@ -346,12 +349,12 @@ class _Importer:
         existing = [str(p) for p in self.log.files_for_days(days)]
         if existing:
             con.execute(
-                f"CREATE TEMP TABLE fresh AS SELECT * FROM ({typed}) "
+                f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM ({typed}) "
                 "WHERE event_id NOT IN (SELECT event_id FROM read_parquet($files))",
                 {"files": existing},
             )
         else:
-            con.execute(f"CREATE TEMP TABLE fresh AS {typed}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {typed}")
         (new_rows,) = _one(con, "SELECT count(*) FROM fresh")
         (report.unresolved_refs,) = _one(
             con,
@@ -405,7 +408,11 @@ class _Importer:
     # -- rejects --------------------------------------------------------------------------------
 
     def _rejects_path(self, source: SourceFile) -> Path:
-        stem = Path(source.label).with_suffix("").as_posix().replace("/", "__")
+        # agents.csv -> agents.rejects.csv; agents.parquet -> agents.parquet.rejects.csv (both
+        # may sit in one folder); consultations/part1.csv -> consultations__part1.rejects.csv
+        label = Path(source.label)
+        stem = (label.with_suffix("") if label.suffix == ".csv" else label).as_posix()
+        stem = stem.replace("/", "__")
         return self.settings.rejects_dir / f"{stem}.rejects.csv"
 
     def _write_rejects(
