@@ -378,3 +378,48 @@ def test_a_broken_parquet_file_is_refused_and_the_rest_loads(
         and broken.rejects_path.name == "agencies.parquet.rejects.csv"
     )
     assert broken.rejects_path.exists()
+
+
+def test_strict_and_soft_references(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    f.write(folder, "agencies", f.AGENCIES)
+    f.write(
+        folder,
+        "agents",
+        [
+            *f.AGENTS,
+            ["AG8", "Noir", "", "Eve", "", "F", "DR76", "A99", "gdd", "", "", ""],  # unknown agency
+            [
+                "AG9",
+                "Vert",
+                "",
+                "Léo",
+                "",
+                "M",
+                "DR99",
+                "",
+                "gdd",
+                "",
+                "",
+                "",
+            ],  # unknown establishment
+        ],
+    )
+    f.write(
+        folder,
+        "job_seekers",
+        [
+            *f.JOB_SEEKERS,  # D2's referent AGX is unknown: kept, counted
+            ["D3", "Roy", "", "Max", "", "M", "31", "", "A99", "", "", ""],  # unknown agency
+        ],
+    )
+    summary = run(folder)
+    agents = report(summary, "agents.csv")
+    assert [(i.line, i.column) for i in agents.issues] == [
+        (5, "agency_id"),
+        (6, "establishment_id"),
+    ]
+    seekers = report(summary, "job_seekers.csv")
+    assert (seekers.rows_loaded, seekers.rows_rejected, seekers.unresolved_refs) == (2, 1, 1)
+    assert seekers.issues[0].column == "agency_id"
