@@ -423,3 +423,29 @@ def test_strict_and_soft_references(engine: Engine, tmp_path: Path) -> None:
     seekers = report(summary, "job_seekers.csv")
     assert (seekers.rows_loaded, seekers.rows_rejected, seekers.unresolved_refs) == (2, 1, 1)
     assert seekers.issues[0].column == "agency_id"
+
+
+def test_a_snapshot_left_stale_by_a_crash_is_rewritten(engine: Engine, tmp_path: Path) -> None:
+    run(f.good_directory(tmp_path / "in"))
+    # What a kill between the commit of agents and the snapshot rewrite leaves behind.
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO agents (agent_id, last_name, first_names, establishment_id, job) "
+                "VALUES ('AG9', 'Neuf', 'Nina', 'DR76', 'gdd')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO import_batches (batch_id, file_name, file_sha256, table_name, "
+                "started_at, finished_at, rows_read, rows_loaded, rows_rejected, unresolved_refs) "
+                "VALUES ('agents-x', 'agents.csv', 'x', 'agents', :t, :t, 1, 1, 0, 0)"
+            ),
+            {"t": datetime(2100, 1, 1, tzinfo=UTC)},
+        )
+    (tmp_path / "empty").mkdir()
+    summary = run(tmp_path / "empty")
+    assert list(summary.snapshots) == ["agents"]
+    wh = Warehouse.from_settings(get_settings())
+    assert pq.read_table(wh.table_path("agents")).num_rows == 4
+    assert run(tmp_path / "empty").snapshots == {}

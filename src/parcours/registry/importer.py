@@ -32,7 +32,7 @@ from parcours.registry.contract import FileSpec
 from parcours.registry.loaders import upsert_batches
 from parcours.registry.models import ImportBatch
 from parcours.registry.progress import ImportProgress
-from parcours.registry.snapshots import missing_snapshots, write_snapshots
+from parcours.registry.snapshots import stale_snapshots, write_snapshots
 from parcours.registry.sources import MALFORMED, RAW, FileRefused, SourceFile, discover, stage
 from parcours.registry.validation import (
     bad_columns_expression,
@@ -126,7 +126,6 @@ class _Importer:
     def run(self, directory: Path, *, progress: bool) -> ImportSummary:
         summary = ImportSummary(directory)
         sources = discover(directory)
-        changed: set[str] = set()
         with self._duckdb() as con, ImportProgress(enabled=progress) as bar:
             for source in sources:
                 task = bar.start(source.label)
@@ -139,10 +138,9 @@ class _Importer:
                     report.issues.append(e.issue)
                     self._write_refusal(source, report)
                 if report.rows_loaded and source.spec.table:
-                    changed.add(source.spec.table)
                     self.known_loaded.discard(source.spec.name)
                 bar.finish(task, report.rows_loaded)
-            stale = sorted(changed | set(missing_snapshots(self.warehouse)))
+            stale = stale_snapshots(self.engine, self.warehouse)
             if stale:
                 task = bar.start("instantanés (warehouse)")
                 summary.snapshots = write_snapshots(self.engine, self.warehouse, stale)
