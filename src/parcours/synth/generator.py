@@ -87,6 +87,7 @@ class SynthSummary:
     truth: dict[str, int] = field(default_factory=dict)
     misuse_events: int = 0
     seconds: float = 0.0
+    chunk_seconds: list[float] = field(default_factory=list)  # consultation chunks, for percentiles
 
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -203,7 +204,7 @@ def generate(
             consultations_format == "auto" and n <= CSV_CONSULTATIONS_UP_TO
         )
         summary.rows["consultations"], summary.misuse_events = _write_consultations(
-            out, model, spec.chunk_agents, root, use_csv, steps
+            out, model, spec.chunk_agents, root, use_csv, steps, summary.chunk_seconds
         )
         steps.step("vérité terrain")
         summary.truth = _write_truth(out, agents, seekers, protected.ids, plan, summary, period)
@@ -382,6 +383,7 @@ def _write_consultations(
     root: np.random.SeedSequence,
     use_csv: bool,
     steps: _Steps,
+    chunk_seconds: list[float],
 ) -> tuple[int, int]:
     agent_ids, de_ids = _id_arrays(model.agents, model.seekers, model.foreign_agent_ids)
     salt = int(root.generate_state(1, dtype=np.uint64)[0])
@@ -392,6 +394,7 @@ def _write_consultations(
     total = misuse_events = 0
     folder = out / "consultations"
     for index in range(len(chunks) + 1):
+        chunk_began = time.perf_counter()
         rng = np.random.default_rng([int(salt % 2**63), index])
         if index < len(chunks):
             lo, hi = chunks[index]
@@ -409,6 +412,7 @@ def _write_consultations(
             tables.append(table)
         else:
             output.write_parquet_part(folder, index, table)
+        chunk_seconds.append(time.perf_counter() - chunk_began)
         steps.step(f"consultations {index + 1}/{len(chunks) + 1}")
     if use_csv:
         whole = pa.concat_tables(tables)

@@ -134,7 +134,7 @@ def plan_misuse(
                 de = int(celebrities[int(rng.integers(len(celebrities)))])
             else:
                 de = int(pool[int(rng.integers(len(pool)))])
-            weak = rng.random() < 0.35
+            weak = rng.random() < 0.3
             agency_pool = by_agency.get(int(seekers.agency[de]))
             if (
                 kind == 0
@@ -188,6 +188,14 @@ def plan_misuse(
     style = rng.choice(3, size=n, p=[0.62, 0.23, 0.15])
     forced = rng.choice(3, size=n, p=[0.83, 0.12, 0.05])
     forced[single] = 0
+    # Curiosity about an ordinary file is only misuse to a reviewer if something shows it: a file
+    # looked at again on other days, at night, printed or exported. A single office-hours glance at
+    # an ordinary file is indistinguishable from the legitimate unexplained remainder, so every
+    # curiosity pair carries at least one of those signs. Sensitive files need no such sign: the
+    # sensitivity is the signal, and their hard cases stay hard (single view, own agency, office).
+    bare = (arr[:, 2] == KINDS.index("curiosity")) & (style == OFFICE) & (forced == 0)
+    episodes[bare] = np.maximum(episodes[bare], rng.integers(2, 5, int(bare.sum())))
+    single[bare] = False
     order = rng.permutation(n)
     return MisusePlan(
         agent=arr[order, 0],
