@@ -338,7 +338,7 @@ def expand(model: TrafficModel, rng: np.random.Generator, ep: Episodes) -> dict[
     n_events[cap] = np.minimum(n_events[cap], ep.max_events[cap])
     n_events = np.minimum(n_events, 30)
     owner = np.repeat(np.arange(len(ep)), n_events)
-    first = np.r_[0, np.cumsum(n_events)[:-1]]
+    first = np.concatenate([[0], np.cumsum(n_events)[:-1]]).astype(np.int64)[: len(ep)]
     position = np.arange(len(owner)) - np.repeat(first, n_events)
     gaps = np.maximum(1, rng.exponential(45.0, len(owner))).astype(np.int64)
     gaps[position == 0] = 0
