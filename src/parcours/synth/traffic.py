@@ -104,6 +104,10 @@ class TrafficModel:
     portfolio: GroupIndex
     agency_files: GroupIndex
     department_files: GroupIndex
+    appointments_by_agent: GroupIndex
+    calls_by_agent: GroupIndex
+    tasks_by_agent: GroupIndex
+    misuse_by_agent: GroupIndex
     rate_portfolio: float  # episodes per portfolio file over the period
     rate_manager: float  # episodes per manager
     rate_cover: float  # episodes per counsellor
@@ -157,6 +161,10 @@ def build_model(
         portfolio=GroupIndex(seekers.referent, n_agents),
         agency_files=GroupIndex(seekers.agency, int(seekers.agency.max()) + 1),
         department_files=GroupIndex(seekers.department, int(seekers.department.max()) + 1),
+        appointments_by_agent=GroupIndex(appointments.agent, n_agents),
+        calls_by_agent=GroupIndex(calls.agent, n_agents),
+        tasks_by_agent=GroupIndex(tasks.agent, n_agents),
+        misuse_by_agent=GroupIndex(misuse.agent, n_agents),
         rate_portfolio=episodes * PORTFOLIO / max(1, int(with_referent.sum())),
         rate_manager=episodes * MANAGERS / max(1, int(manager.sum())),
         rate_cover=episodes * COVER / max(1, int(counsellor.sum())),
@@ -183,10 +191,6 @@ def _moments(
         a.leave_start[agent],
         a.leave_end[agent],
     )
-
-
-def _in_chunk(agent: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    return (agent >= lo) & (agent < hi)
 
 
 def legitimate_episodes(
@@ -217,7 +221,7 @@ def legitimate_episodes(
     parts.append(Episodes.of(agent, de, start, CONSULT))
     # -- appointments: preparing, during, after
     ap = model.appointments
-    sel = np.flatnonzero(_in_chunk(ap.agent, lo, hi))
+    sel = model.appointments_by_agent.rows_in_range(lo, hi)
     status = ap.status[sel]
     for p_by_status, offset_lo, offset_hi, profile in (
         ((0.2, 0.5, 0.0, 0.3), -3600, -300, GLANCE),
@@ -229,7 +233,7 @@ def legitimate_episodes(
         parts.append(Episodes.of(ap.agent[keep], ap.de[keep], start, profile))
     # -- 3949 calls: the surfaced file, and the caller's file when it differs
     c = model.calls
-    sel = np.flatnonzero(_in_chunk(c.agent, lo, hi))
+    sel = model.calls_by_agent.rows_in_range(lo, hi)
     hom = sel[c.outcome[sel] == CALL_HOMONYM]
     parts.append(
         Episodes.of(
@@ -241,7 +245,7 @@ def legitimate_episodes(
     parts.append(Episodes.of(c.agent[sel], c.caller[sel], start, CONSULT))
     # -- back-office tasks: worked on while open
     t = model.tasks
-    sel = np.flatnonzero(_in_chunk(t.agent, lo, hi))
+    sel = model.tasks_by_agent.rows_in_range(lo, hi)
     sel = np.repeat(sel, 1 + rng.poisson(1.0, len(sel)))
     closed = np.where(t.closed[sel] < 0, (p0 + days) * DAY, t.closed[sel])
     created_day = t.created[sel] // DAY - p0
@@ -287,7 +291,7 @@ def legitimate_episodes(
 
 def misuse_episodes(model: TrafficModel, rng: np.random.Generator, lo: int, hi: int) -> Episodes:
     m = model.misuse
-    sel = np.flatnonzero(_in_chunk(m.agent, lo, hi))
+    sel = np.sort(model.misuse_by_agent.rows_in_range(lo, hi))
     pair = np.repeat(sel, m.episodes[sel])
     agent, de = m.agent[pair], m.de[pair]
     start = _moments(model, rng, agent, m.first_day[pair], m.last_day[pair])
