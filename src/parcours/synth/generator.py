@@ -333,7 +333,7 @@ def _write_contacts(
     ap = appointments
     table = pa.table(
         {
-            "appointment_id": pa.array(hex_ids(np.arange(len(ap.agent), dtype=np.uint64), seed * 7 + 1, 12)).cast(pa.string()),
+            "appointment_id": pa.array(hex_ids(np.arange(len(ap.agent), dtype=np.uint64), seed * 7 + 1)).cast(pa.string()),
             "de_id": de_ids.take(pa.array(_de_index(seekers, ap.de))),
             "agent_id": agent_ids.take(pa.array(ap.agent)),
             "starts_at": output.local_timestamps(ap.start),
@@ -346,7 +346,7 @@ def _write_contacts(
     matched = np.where(no_file, 0, calls.matched)
     table = pa.table(
         {
-            "call_id": pa.array(hex_ids(np.arange(len(calls.agent), dtype=np.uint64), seed * 7 + 2, 12)).cast(pa.string()),
+            "call_id": pa.array(hex_ids(np.arange(len(calls.agent), dtype=np.uint64), seed * 7 + 2)).cast(pa.string()),
             "de_id": pa.array(de_ids.take(pa.array(_de_index(seekers, matched))).to_numpy(zero_copy_only=False), mask=no_file),
             "agent_id": agent_ids.take(pa.array(calls.agent)),
             "started_at": output.utc_timestamps(calls.start),
@@ -357,7 +357,7 @@ def _write_contacts(
     open_task = tasks.closed < 0
     table = pa.table(
         {
-            "task_id": pa.array(hex_ids(np.arange(len(tasks.agent), dtype=np.uint64), seed * 7 + 3, 12)).cast(pa.string()),
+            "task_id": pa.array(hex_ids(np.arange(len(tasks.agent), dtype=np.uint64), seed * 7 + 3)).cast(pa.string()),
             "de_id": de_ids.take(pa.array(_de_index(seekers, tasks.de))),
             "agent_id": agent_ids.take(pa.array(tasks.agent)),
             "created_at": output.local_timestamps(tasks.created),
