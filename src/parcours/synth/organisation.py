@@ -15,9 +15,9 @@ from parcours.synth.parameters import JOBS, Geography, PatternTemplate, Scale
 
 # Share of agents per job among current agents of the region (the rest: other regions' agents).
 JOB_SHARES: dict[str, float] = {
-    "conseiller": 0.56,
+    "conseiller": 0.58,
     "gdd": 0.14,
-    "manager": 0.08,
+    "manager": 0.06,
     "plateforme": 0.10,
     "support": 0.05,
     "direction": 0.04,

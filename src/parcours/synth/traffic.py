@@ -266,9 +266,16 @@ def legitimate_episodes(
         de = model.agency_files.pick(rng, a.agency[agent])
         ok = de >= 0
         agent, de = agent[ok], de[ok]
-        start = _moments(
-            model, rng, agent, np.zeros(len(agent), np.int64), np.full(len(agent), days - 1)
-        )
+        lo_day = np.zeros(len(agent), np.int64)
+        hi_day = np.full(len(agent), days - 1)
+        if profile == CONSULT:
+            # Covering a colleague mostly happens while the referent is on leave.
+            ref = s.referent[de]
+            away = (ref >= 0) & (rng.random(len(de)) < 0.7)
+            away &= a.leave_end[np.maximum(ref, 0)] > a.leave_start[np.maximum(ref, 0)]
+            lo_day[away] = a.leave_start[ref[away]]
+            hi_day[away] = np.minimum(a.leave_end[ref[away]] - 1, days - 1)
+        start = _moments(model, rng, agent, lo_day, hi_day)
         parts.append(Episodes.of(agent, de, start, profile))
     # -- the unexplained remainder: a partner's question, a mistyped search... never a sensitive file
     who = chunk[(a.agency[chunk] >= 0) & a.active()[chunk]]
