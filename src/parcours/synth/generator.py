@@ -153,7 +153,7 @@ def generate(
     summary = SynthSummary(
         out=out, scale=scale, seed=seed, period_start=period.start, period_end=period.end
     )
-    steps = _Steps(progress, total=9)
+    steps = _Steps(progress, total=7)
     with steps.running():
         steps.step("référentiel")
         geography = load_geography()
