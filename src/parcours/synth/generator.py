@@ -45,6 +45,7 @@ from parcours.synth.organisation import (
 from parcours.synth.parameters import (
     JOBS,
     Geography,
+    PatternTemplate,
     load_geography,
     load_pattern_templates,
     load_scales,
@@ -194,9 +195,7 @@ def generate(
         )
         steps.step("écriture du référentiel")
         summary.rows.update(
-            _write_reference(
-                out, org, geography, agents, seekers, protected, templates, pools, calendar
-            )
+            _write_reference(out, org, geography, agents, seekers, protected, templates)
         )
         summary.rows.update(_write_contacts(out, agents, seekers, appointments, calls, tasks, seed))
         steps.step("consultations")
@@ -219,9 +218,7 @@ def _write_reference(
     agents: Agents,
     seekers: JobSeekers,
     protected: ProtectedPersons,
-    templates: tuple,  # type: ignore[type-arg]
-    pools: object,
-    calendar: Calendar,
+    templates: tuple[PatternTemplate, ...],
 ) -> dict[str, int]:
     rows: dict[str, int] = {}
     rows["establishments"] = output.write_rows(

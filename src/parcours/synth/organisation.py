@@ -108,8 +108,11 @@ def build_organisation(
         for k in range(count):
             town = dept.towns[k % len(dept.towns)]
             round_ = k // len(dept.towns)
+            in_town = count // len(dept.towns) + (
+                1 if k % len(dept.towns) < count % len(dept.towns) else 0
+            )
             name = f"France Travail {town}"
-            if (count > len(dept.towns) and k < count - len(dept.towns) * round_) or round_ > 0:
+            if in_town > 1:  # several agencies in one town: name them by district
                 name += f" {_DISTRICTS[round_ % len(_DISTRICTS)]}"
             ids.append(f"{dept.code}{numbers[k]:03d}")
             names.append(name)
