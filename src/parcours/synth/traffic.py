@@ -193,6 +193,32 @@ def _moments(
     )
 
 
+def _late_work(
+    model: TrafficModel,
+    rng: np.random.Generator,
+    agent: np.ndarray,
+    start: np.ndarray,
+    first: np.ndarray | None = None,
+    last: np.ndarray | None = None,
+) -> None:
+    """Some agents finish their work in the evening or at the weekend, whatever its context: a
+    share of their episodes moves outside office hours (in place). Legitimate, and not always
+    explained: hours alone never make misuse."""
+    a = model.agents
+    late = a.late_worker[agent] & (start >= 0) & (rng.random(len(agent)) < 0.15)
+    if not late.any():
+        return
+    lo = (
+        a.first_day[agent[late]]
+        if first is None
+        else np.maximum(first[late], a.first_day[agent[late]])
+    )
+    hi = (
+        a.last_day[agent[late]] if last is None else np.minimum(last[late], a.last_day[agent[late]])
+    )
+    start[late] = draw_off_hours_moments(rng, model.calendar, lo, hi)
+
+
 def legitimate_episodes(
     model: TrafficModel, rng: np.random.Generator, lo: int, hi: int
 ) -> Episodes:
@@ -209,15 +235,7 @@ def legitimate_episodes(
     first = np.clip(s.registered[de] - p0, 0, days)
     last = np.clip(s.deregistered[de] - p0, -1, days - 1)
     start = _moments(model, rng, agent, first, last)
-    # Some agents finish their files in the evening or at the weekend: legitimate, explained.
-    late = a.late_worker[agent] & (rng.random(len(agent)) < 0.15)
-    if late.any():
-        start[late] = draw_off_hours_moments(
-            rng,
-            cal,
-            np.maximum(first[late], a.first_day[agent[late]]),
-            np.minimum(last[late], a.last_day[agent[late]]),
-        )
+    _late_work(model, rng, agent, start, first, last)
     parts.append(Episodes.of(agent, de, start, CONSULT))
     # -- appointments: preparing, during, after
     ap = model.appointments
@@ -276,6 +294,7 @@ def legitimate_episodes(
             lo_day[away] = a.leave_start[ref[away]]
             hi_day[away] = np.minimum(a.leave_end[ref[away]] - 1, days - 1)
         start = _moments(model, rng, agent, lo_day, hi_day)
+        _late_work(model, rng, agent, start)
         parts.append(Episodes.of(agent, de, start, profile))
     # -- the unexplained remainder: a partner's question, a mistyped search... never a sensitive file
     who = chunk[(a.agency[chunk] >= 0) & a.active()[chunk]]
@@ -288,6 +307,7 @@ def legitimate_episodes(
     start = _moments(
         model, rng, agent, np.zeros(len(agent), np.int64), np.full(len(agent), days - 1)
     )
+    _late_work(model, rng, agent, start)
     parts.append(Episodes.of(agent, de, start, CONSULT))
     episodes = Episodes.concat(parts)
     # Misuse pairs carry no legitimate traffic; dropped episodes stand for looks that never happened.
