@@ -210,7 +210,9 @@ def build_job_seekers(
                 # Registered again after leaving; most are still job seekers.
                 registered[pos] = left + int(rng.integers(1, 90))
                 deregistered[pos] = (
-                    NO_DAY if rng.random() < 0.8 else p0 + int(rng.integers(20, period.days))
+                    NO_DAY
+                    if rng.random() < 0.8
+                    else max(registered[pos] + 30, p0 + int(rng.integers(20, period.days)))
                 )
             if rng.random() < 0.4 and agents.agency[who] >= 0:
                 agency[pos] = agents.agency[who]
