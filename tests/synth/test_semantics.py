@@ -97,8 +97,12 @@ def test_misuse_pairs_have_no_strong_context(con: duckdb.DuckDBPyConnection) -> 
            where referent or appointment or call or task""",
     )
     assert strong == 0
-    events = _one(con, "select count(*) from c join truth t using (agent_id, de_id)")
-    assert events >= _one(con, "select count(*) from truth")
+    missing = _one(
+        con,
+        """select count(*) from truth t where not exists
+           (select 1 from c where c.agent_id = t.agent_id and c.de_id = t.de_id)""",
+    )
+    assert missing == 0  # every misuse pair of the truth happened in the log
 
 
 def test_legitimate_looks_at_sensitive_files_always_have_a_context(

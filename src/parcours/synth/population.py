@@ -166,10 +166,13 @@ def build_job_seekers(
     position = rng.choice(n, size=len(specials), replace=False)
     # ---- numeric attributes -----------------------------------------------------------------------
     n_agencies = len(org.agency_ids)
-    pop = np.array(
-        [geography.departments[d].population_k for d in org.agency_department], dtype=float
-    )
-    agency = rng.choice(n_agencies, size=n, p=pop / pop.sum())
+    # Agencies are staffed for their load: job seekers follow the counsellors.
+    staff = np.bincount(
+        agents.agency[(agents.agency >= 0) & (agents.job == JOBS.index("conseiller"))],
+        minlength=n_agencies,
+    ).astype(float)
+    weights = staff + 0.5
+    agency = rng.choice(n_agencies, size=n, p=weights / weights.sum())
     department = org.agency_department[agency]
     communes = np.array([d.communes for d in geography.departments])
     # Towns hosting agencies have most inhabitants: skew commune numbers towards the first ones.

@@ -330,6 +330,16 @@ def misuse_episodes(model: TrafficModel, rng: np.random.Generator, lo: int, hi: 
             np.maximum(m.first_day[pair][off], model.agents.first_day[agent[off]]),
             np.minimum(m.last_day[pair][off], model.agents.last_day[agent[off]]),
         )
+    # A pair whose window holds no working day of the agent (leave, part time) still happened:
+    # outside office hours, then. Every pair of the truth has its consultations.
+    none = start < 0
+    if none.any():
+        start[none] = draw_off_hours_moments(
+            rng,
+            model.calendar,
+            np.maximum(m.first_day[pair][none], model.agents.first_day[agent[none]]),
+            np.minimum(m.last_day[pair][none], model.agents.last_day[agent[none]]),
+        )
     episodes = Episodes.of(agent, de, start, CONSULT, misuse=True)
     single = m.single_view[pair]
     episodes.max_events[single] = 1
