@@ -179,7 +179,8 @@ def generate(
         )  # fmt: skip
         foreign = make_agent_ids(rng(), len(agents) + max(3, len(agents) // 25))
         # Agents absent from agents.csv: ids of the same shape, distinct from ours.
-        foreign_ids = [x for x in foreign if x not in set(agents.ids)][: max(3, len(agents) // 25)]
+        known = set(agents.ids)
+        foreign_ids = [x for x in foreign if x not in known][: max(3, len(agents) // 25)]
         model = build_model(
             rng(),
             calendar,
