@@ -150,6 +150,7 @@ def test_every_kind_of_misuse_and_of_trap_is_present(con: duckdb.DuckDBPyConnect
         ), context
     # Homonyms of sensitive people exist among job seekers; so do unresolved references.
     assert _one(con, "select count(*) from ident where relation = 'homonym'") > 0
+    assert _one(con, "select count(*) from ident where relation = 'relative'") > 0
     assert _one(con, "select count(*) from c where agent_id not in (select agent_id from ag)") > 0
     assert _one(con, "select count(*) from c where de_id not in (select de_id from js)") > 0
     # Legitimate consultations outside office hours exist (late workers), so hours alone do not

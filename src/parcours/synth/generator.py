@@ -423,8 +423,8 @@ def _write_identity_truth(
     out: Path, agents: Agents, seekers: JobSeekers, protected_ids: list[str]
 ) -> None:
     """Which job-seeker files belong to an agent, an ex-agent or a protected person (with the
-    spelling edits between the two records), and which are only their homonyms: the ground truth
-    of identity resolution."""
+    spelling edits between the two records), and which are only their homonyms or an agent's
+    relatives (same surname, another person): the ground truth of identity resolution."""
     kinds = {SENS_AGENT: "agent", SENS_EX_AGENT: "ex_agent", SENS_PROTECTED: "protected"}
     rows = []
     for row in np.flatnonzero(seekers.sensitive != SENS_NONE).tolist():
@@ -435,6 +435,10 @@ def _write_identity_truth(
         twin = int(seekers.homonym[row])
         if twin >= 0:
             rows.append((seekers.ids[twin], kind, pid, "homonym", ""))
+    for row in np.flatnonzero(seekers.relative_of >= 0).tolist():
+        agent = int(seekers.relative_of[row])
+        kind = "ex_agent" if agents.left_on[agent] >= 0 else "agent"
+        rows.append((seekers.ids[row], kind, agents.ids[agent], "relative", ""))
     output.write_rows(
         out / "truth_identities.csv",
         ("de_id", "person_kind", "person_id", "relation", "edits"),
