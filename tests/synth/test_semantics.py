@@ -163,3 +163,22 @@ def test_every_kind_of_misuse_and_of_trap_is_present(con: duckdb.DuckDBPyConnect
         )
         > 0
     )
+
+
+def test_misuse_events_carry_no_artefact(con: duckdb.DuckDBPyConnection) -> None:
+    """Nothing but the (agent, file) choice and the timing separates misuse from the rest."""
+    con.execute(
+        """create or replace temp view tagged as
+           select c.*, t.kind is not null as misuse from c left join truth t using (agent_id, de_id)"""
+    )
+    rows = con.execute(
+        """select misuse, avg((action = 'view')::int), avg((application = 'AUDE')::int),
+                  count(distinct second(ts)), min(length(event_id)), max(length(event_id)),
+                  bool_and(regexp_full_match(event_id, '[0-9a-f]{16}'))
+           from tagged group by misuse order by misuse"""
+    ).fetchall()
+    (_, legit_view, legit_aude, _, *_), (_, bad_view, bad_aude, seconds, lo, hi, hexa) = rows
+    assert abs(legit_view - bad_view) < 0.15
+    assert abs(legit_aude - bad_aude) < 0.25
+    assert seconds > 30  # timestamps to the second, not rounded
+    assert lo == hi == 16 and hexa
