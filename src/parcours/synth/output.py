@@ -108,7 +108,9 @@ def local_timestamps(seconds: np.ndarray, null: np.ndarray | None = None) -> pa.
 def utc_timestamps(seconds: np.ndarray, timezone: str = "Europe/Paris") -> pa.Array:
     """UTC timestamps from local wall-clock seconds (the telephony exports UTC)."""
     local = pa.array(seconds.astype("datetime64[s]"), type=pa.timestamp("s"))
-    aware = pc.assume_timezone(local, timezone, ambiguous="earliest", nonexistent="earliest")
+    # As the importer reads naive times (docs/formats.md): a repeated hour is standard time, a
+    # skipped one moves to the end of the gap (Arrow cannot shift by the gap; calls never fall there).
+    aware = pc.assume_timezone(local, timezone, ambiguous="latest", nonexistent="latest")
     return aware.cast(pa.timestamp("s", tz="UTC"))
 
 
