@@ -16,6 +16,7 @@ import asyncio
 import os
 import random
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -386,6 +387,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)  # the scratch region and its consultation log
     total = sum(len(v) for k, v in out.items() if k != "errors")
     db = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(

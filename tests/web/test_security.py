@@ -353,6 +353,18 @@ def test_password_change(
     )
     assert r.status_code == 200 and "Mot de passe changé" in r.text
     assert me.get("/").status_code == 200  # this session continues (under a new id)
+    # ...and its forms carry a token valid for the new id.
+    r = me.post(
+        "/compte/mot-de-passe",
+        data={
+            "current": new,
+            "new": new + "x",
+            "confirmation": new + "x",
+            "csrf_token": csrf_token_of(me),
+        },
+    )
+    assert r.status_code == 200 and "Mot de passe changé" in r.text
+    new = new + "x"
     assert elsewhere.get("/", follow_redirects=False).status_code == 303  # the others are closed
     fresh = TestClient(me.app)
     assert _post_login(fresh, acc.login, acc.password) == 401

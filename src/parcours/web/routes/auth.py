@@ -131,8 +131,8 @@ def code_submit(
 
 
 @router.get("/compte/mot-de-passe")
-def password_form(request: Request, user: CurrentUser) -> Response:
-    return render(request, "auth/password.html", {"errors": [], "done": False})
+def password_form(request: Request, user: CurrentUser, fait: int = 0) -> Response:
+    return render(request, "auth/password.html", {"errors": [], "done": bool(fait)})
 
 
 @router.post("/compte/mot-de-passe")
@@ -154,9 +154,10 @@ def password_submit(
             {"errors": [i.reason for i in exc.issues], "done": False},
             status_code=422,
         )
-    # Every other session of this account ends; this one continues under a new id.
+    # Every other session of this account ends; this one continues under a new id (the redirect
+    # carries the new cookie, so the next page's CSRF tokens derive from it).
     close_all_sessions(db, user_id=user.user_id)
-    response = render(request, "auth/password.html", {"errors": [], "done": True})
+    response = RedirectResponse("/compte/mot-de-passe?fait=1", status_code=303)
     _start_session(request, response, db, user, full=True)
     return response
 
