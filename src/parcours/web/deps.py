@@ -34,6 +34,9 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
+        # Detach first: rollback would expire the loaded objects (the current user) and the error
+        # page, rendered after this session is closed, could no longer read them.
+        session.expunge_all()
         session.rollback()
         raise
     finally:
