@@ -34,8 +34,8 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
-        # Detach first: rollback would expire the loaded objects (the current user) and the error
-        # page, rendered after this session is closed, could no longer read them.
+        # Detach first: the rollback would expire the loaded objects, and the error page still
+        # shows the current user's name and menu.
         session.expunge_all()
         session.rollback()
         raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -261,3 +262,76 @@ def login(client: httpx.Client, account: TestAccount, *, engine: Engine) -> None
 def csrf_token_of(client: httpx.Client) -> str:
     """The CSRF token of the client's current session (read from the home page's forms)."""
     return csrf_token_from(client.get("/").text)
+
+
+# -- the permission matrix ---------------------------------------------------------------------
+# Each domain lists its routes in tests/<domain>/permissions.py as `RULES: list[RouteRule]`;
+# tests/web/test_permission_matrix.py enumerates the app's routes and fails on any route without a rule.
+
+
+@dataclass
+class MatrixContext:
+    """What a rule's callables get: a session (committed by the harness afterwards), the world, the
+    role being tested and its logged-in client (None when anonymous)."""
+
+    session: Session
+    world: World
+    role: Role | None
+    client: httpx.Client
+
+
+ParamsFn = Callable[[MatrixContext], dict[str, str]]
+
+
+def no_params(ctx: MatrixContext) -> dict[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """Who may call a route, and with which objects.
+
+    - `roles`: the roles allowed; None means public (anonymous allowed, e.g. the login page).
+    - `params`: path parameters of an object inside the caller's scope (may create it).
+    - `other_scope`: path parameters of an object of another establishment; expected answer
+      `other_scope_status` (404 by default: its existence must not leak). The national team sees
+      every establishment, so for it the expected answer is the success status.
+    - `form`: form fields for POST routes (the CSRF token is added by the harness).
+    - `ok`: the statuses that mean success (303 for a POST that redirects).
+    """
+
+    method: str
+    path: str
+    roles: frozenset[Role] | None
+    params: ParamsFn = no_params
+    other_scope: ParamsFn | None = None
+    other_scope_status: int = 404
+    form: ParamsFn = no_params
+    ok: frozenset[int] = frozenset({200})
+
+
+def enumerate_routes(app: object) -> set[tuple[str, str]]:
+    """Every (method, path) the application answers, static files excepted.
+
+    FastAPI keeps included routers either flattened (APIRoute) or wrapped (newer versions keep an
+    `_IncludedRouter` holding the original router and the prefix); both are walked. An unknown kind of
+    route fails loudly, so that no route can slip past the permission matrix.
+    """
+    from fastapi.routing import APIRoute
+    from starlette.routing import Mount
+
+    found: set[tuple[str, str]] = set()
+
+    def walk(routes: list[object], prefix: str) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.update((m, prefix + route.path) for m in route.methods or () if m != "HEAD")
+            elif isinstance(route, Mount) and route.path == "/static":
+                continue
+            elif hasattr(route, "original_router") and hasattr(route, "include_context"):
+                walk(list(route.original_router.routes), prefix + route.include_context.prefix)
+            else:
+                raise AssertionError(f"unknown route type {type(route).__name__}: {route!r}")
+
+    walk(list(app.routes), "")  # type: ignore[attr-defined]
+    return found

@@ -113,6 +113,8 @@ def code_submit(
     found = get_web_session(request, db)
     if found is None:
         return RedirectResponse("/connexion", status_code=303)
+    if found[0].fully_authenticated:
+        return RedirectResponse(safe_next(suite), status_code=303)
     outcome = service.check_second_factor(db, user=found[1], code=code)
     if outcome.user is None:
         message, status = _refusal(outcome)

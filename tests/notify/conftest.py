@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from smtp_testserver import RecordingHandler, SmtpServer, free_port
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer(port=free_port(), handler=RecordingHandler())
+    server.start()
+    yield server
+    server.stop()
