@@ -96,7 +96,9 @@ def interviews_page(request: Request, db: DbSession, user: Interviewer) -> Respo
 
 
 @router.get("/nouveau")
-def new_interview(request: Request, db: DbSession, user: Interviewer, de_id: str) -> Response:
+def new_interview(request: Request, db: DbSession, user: Interviewer, de_id: str = "") -> Response:
+    if not de_id.strip():
+        return RedirectResponse("/orientation", status_code=303)
     view = open_file_for_request(
         db, request, user, de_id.strip(), action="view", context="entretien d'orientation"
     )
