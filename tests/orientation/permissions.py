@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from parcours.accounts.roles import Role
 from parcours.orientation import service
@@ -77,6 +77,25 @@ def _other_completed(ctx: MatrixContext) -> dict[str, str]:
     return {"interview_id": _interview(ctx, "AG-B1", ctx.world.de_other_scope, complete=True)}
 
 
+def _decide(ctx: MatrixContext, interview_id: str) -> dict[str, str]:
+    # Decided a minute ago, so that a reorientation "now" comes after it.
+    service.decide(
+        ctx.session,
+        interview_id=interview_id,
+        agent_id="AG-X",
+        decided_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    return {"interview_id": interview_id}
+
+
+def _decided(ctx: MatrixContext) -> dict[str, str]:
+    return _decide(ctx, _completed(ctx)["interview_id"])
+
+
+def _other_decided(ctx: MatrixContext) -> dict[str, str]:
+    return _decide(ctx, _other_completed(ctx)["interview_id"])
+
+
 RULES: list[RouteRule] = [
     RouteRule("GET", "/orientation", roles=INTERVIEWERS),
     # Without a registrant id the page sends back to the list (the id comes in the query string).
@@ -127,6 +146,21 @@ RULES: list[RouteRule] = [
         params=_completed,
         other_scope=_other_completed,
         form=lambda ctx: {"action": "confirmer"},
+        ok=SEE_OTHER,
+    ),
+    RouteRule(
+        "POST",
+        "/orientation/entretiens/{interview_id}/reorientation",
+        roles=INTERVIEWERS,
+        params=_decided,
+        other_scope=_other_decided,
+        form=lambda ctx: {
+            "organisation": "FT",
+            "path": "socio_professional",
+            "modality": "renforce",
+            "change_reason": "situation_changed",
+            "change_comment": "Perte d'emploi du conjoint.",
+        },
         ok=SEE_OTHER,
     ),
     RouteRule("GET", "/orientation/pilotage", roles=STEERING),

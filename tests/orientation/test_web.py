@@ -128,6 +128,21 @@ def test_interview_from_first_answer_to_changed_decision(
     assert "modifiée — Choix exprimé par la personne" in changed.text
     again = c.post(f"{url}/decision", data={"csrf_token": token, "action": "confirmer"})
     assert again.status_code == 409  # one decision per interview; later: a reorientation
+    target = {"organisation": "CAP_EMPLOI", "path": "professional", "modality": "cap_emploi"}
+    refused = c.post(f"{url}/reorientation", data={"csrf_token": token, **target})
+    assert refused.status_code == 422 and "motif obligatoire" in refused.text
+    reoriented = c.post(
+        f"{url}/reorientation",
+        data={
+            "csrf_token": token,
+            **target,
+            "change_reason": "health_disability",
+            "change_comment": "RQTH obtenue.",
+        },
+    )
+    assert reoriented.status_code == 200
+    assert "Réorientation du" in reoriented.text and "RQTH obtenue." in reoriented.text
+    assert "modifiée — Choix exprimé par la personne" in reoriented.text  # history kept
 
     events = ConsultLog(get_settings().log_dir).events_for(de_id=world.de_portfolio)
     contexts = {str(e["purpose"]) for e in events}
@@ -167,6 +182,7 @@ def test_permission_matrix(client_as: ClientAs, world: World, engine: Engine) ->
         ("/orientation/pilotage/ecarts.json", steering),
     ]
     posts = [
+        f"/orientation/entretiens/{own_done}/reorientation",
         f"/orientation/entretiens/{own_draft}/reponses",
         f"/orientation/entretiens/{own_draft}/terminer",
         f"/orientation/entretiens/{own_done}/decision",

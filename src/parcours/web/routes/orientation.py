@@ -237,6 +237,7 @@ def _proposal_page(
             OrientationDecision.kind == "initial",
         )
     )
+    history = service.decision_history(db, de_id=interview.de_id) if decision else []
     library = default_library()
     day = proposal.evaluated_on
     warnings = [
@@ -254,6 +255,8 @@ def _proposal_page(
             "interview": interview,
             "proposal": proposal,
             "decision": decision,
+            "history": [d for d in history if d.kind == "reorientation"],
+            "current": history[-1] if history else None,
             "vocab": library.vocabulary,
             "reasons": service.change_reasons(),
             "warnings": warnings,
@@ -303,6 +306,35 @@ async def decide(request: Request, db: DbSession, user: Interviewer, interview_i
             "Une décision est déjà enregistrée pour cet entretien (une réorientation la remplacera)."
         ]
         return _proposal_page(request, db, user, interview, errors=errors, status_code=409)
+    return RedirectResponse(f"/orientation/entretiens/{interview_id}/proposition", 303)
+
+
+@router.post("/entretiens/{interview_id}/reorientation")
+async def reorient(
+    request: Request, db: DbSession, user: Interviewer, interview_id: str
+) -> Response:
+    """A later change of orientation: a new decision with its own date; the earlier ones stay."""
+    interview = _interview_in_scope(db, user, interview_id)
+    form = await request.form()
+    try:
+        service.reorient(
+            db,
+            de_id=interview.de_id,
+            agent_id=actor_id(user),
+            decided_at=datetime.now(UTC),
+            organisation=str(form.get("organisation", "")),
+            path=str(form.get("path", "")),
+            modality=str(form.get("modality", "")),
+            change_reason=str(form.get("change_reason", "")),
+            change_comment=str(form.get("change_comment", "")),
+        )
+    except (InvalidInput, NotFound, Conflict) as exc:
+        errors = (
+            [f"{i.column} : {i.reason}" for i in exc.issues]
+            if isinstance(exc, InvalidInput)
+            else [str(exc)]
+        )
+        return _proposal_page(request, db, user, interview, errors=errors, status_code=422)
     return RedirectResponse(f"/orientation/entretiens/{interview_id}/proposition", 303)
 
 
