@@ -120,7 +120,10 @@ async def start(request: Request, db: DbSession, user: Interviewer) -> Response:
         de_id=de_id,
         agent_id=actor_id(user),
         agency_id=user.agency_id,
-        channel=str(form.get("channel", "phone")),
+        channel="in_person"
+        if form.get("dpa_orientation") == "on"
+        else str(form.get("channel", "phone")),
+        # A DPA Orientation (registrant who does not speak French) is always held in person.
         dpa_orientation=form.get("dpa_orientation") == "on",
         started_at=datetime.now(UTC),
     )
@@ -149,6 +152,7 @@ def _interview_page(
             "answers": interview.answers,
             "errors": errors or [],
             "saved_at": interview.saved_at,
+            "target_minutes": service.target_minutes(interview),
         },
         status_code=status_code,
     )
