@@ -49,11 +49,11 @@ def demo(
             f"[red]{summary.rows_rejected} lignes rejetées (voir {settings.rejects_dir})."
         )
         raise typer.Exit(1)
-    console.print("3/4 Détection…")
-    _run_pipeline(data)
-    console.print("4/4 Comptes de démonstration…")
+    console.print("3/4 Comptes de démonstration…")
     with session_scope(get_engine()) as session:
         accounts = create_demo_accounts(session)
+    console.print("4/4 Détection et envoi des contrôles aux établissements…")
+    _run_pipeline(data)
     _print_accounts(accounts)
     if serve:
         from parcours.cli.accounts import serve as serve_command
@@ -63,8 +63,33 @@ def demo(
 
 
 def _run_pipeline(data: Path) -> None:
-    """Whatever pipeline exists after the import (detection, dispatch of its alerts)."""
-    console.print("   (détection : rien à exécuter)")
+    """Detection over the generated period, then dispatch of its alerts (once: a re-run finds the
+    campaign already launched and leaves the controls as the demo users left them)."""
+    import json
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from parcours.audit.scenario import load_scenarios
+    from parcours.controls.campaigns import launch_detection_campaign
+    from parcours.controls.models import Campaign
+    from parcours.db import session_scope
+
+    period = json.loads((data / "truth_meta.json").read_text(encoding="utf-8"))["period"]
+    start, end = date.fromisoformat(period["start"]), date.fromisoformat(period["end"])
+    name = f"Démonstration — vague du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
+    with session_scope() as session:
+        if session.scalar(select(Campaign.campaign_id).where(Campaign.name == name)) is not None:
+            console.print("   campagne de démonstration déjà lancée.")
+            return
+        _, summary, run_id = launch_detection_campaign(
+            session, name=name, start=start, end=end, scenarios=[s.id for s in load_scenarios()],
+            levels=["mandatory", "optional"], launched_by="demo", progress=True,
+        )  # fmt: skip
+    console.print(
+        f"   {summary.created} contrôle(s) envoyé(s) à {len(summary.by_establishment)} établissement(s) "
+        f"(détection {run_id})."
+    )
 
 
 def _print_accounts(accounts: list[DemoAccount]) -> None:

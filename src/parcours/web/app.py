@@ -27,6 +27,8 @@ ROUTERS: list[str] = [
     "trail",
     "accounts",
     "orientation",
+    "controls",
+    "steering",
 ]
 
 
