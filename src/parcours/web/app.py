@@ -29,6 +29,7 @@ ROUTERS: list[str] = [
     "orientation",
     "controls",
     "steering",
+    "ingestion",
 ]
 
 
