@@ -214,12 +214,13 @@ def main() -> None:
     with session_scope(engine) as s:
         free = find_slots(s, agency_id="AG-B", activity="DPA", first_day=FIRST_DAY, last_day=last)
     picks = random.Random(args.seed).sample(free, min(args.runs, len(free)))
+    booked_at = datetime.combine(FIRST_DAY - timedelta(days=7), clock(9), tzinfo=UTC)
     book_samples = []
     for i, slot in enumerate(picks):
         t = time.perf_counter()
         with session_scope(engine) as s:
             book(s, decision=OrientationDecisionRef(f"BK{i}", "FT", "AG-B", FIRST_DAY), agent_id=slot.agent_id,
-                 starts_at=slot.start, actor_id="bench", contact=Contact(email=f"bk{i}@example.org"))  # fmt: skip
+                 starts_at=slot.start, actor_id="bench", contact=Contact(email=f"bk{i}@example.org"), now=booked_at)  # fmt: skip
         book_samples.append(time.perf_counter() - t)
     print(f"book (lock + checks + registry + outbox): {percentiles(book_samples)}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -320,6 +320,8 @@ def _book(
     if starts_at.tzinfo is None:
         raise InvalidInput("heure de rendez-vous sans fuseau horaire")
     at = now or datetime.now(UTC)
+    if starts_at <= at:
+        raise InvalidInput("ce créneau est déjà passé")
     ctx = agency_context(session, agency_id)
     _lock_days(session, [(agent_id, local_day(starts_at, ctx.zone))])
     existing = session.scalar(
@@ -397,6 +399,8 @@ def reschedule(
     previous time and the reason. The old slot is freed only if the new one is taken."""
     reason = _need_reason(reason)
     at = now or datetime.now(UTC)
+    if starts_at.tzinfo is None or starts_at <= at:
+        raise InvalidInput("le nouveau créneau doit être à venir")
     current = session.get(Booking, booking_id)
     if current is None:
         raise NotFound(f"rendez-vous inconnu : {booking_id}")
@@ -504,8 +508,11 @@ def mark_no_show(
 def mark_done(
     session: Session, *, booking_id: str, actor_id: str, now: datetime | None = None
 ) -> Booking:
+    at = now or datetime.now(UTC)
+    if _live_booking(session, booking_id).starts_at > at:
+        raise InvalidInput("un entretien ne peut être déclaré tenu avant son heure")
     return _close(
-        session, booking_id=booking_id, status=DONE, actor_id=actor_id, reason=None, now=now
+        session, booking_id=booking_id, status=DONE, actor_id=actor_id, reason=None, now=at
     )
 
 

@@ -26,6 +26,7 @@ ROUTERS: list[str] = [
     "dossier",
     "trail",
     "accounts",
+    "scheduling",
 ]
 
 
