@@ -226,23 +226,25 @@ def _notify(
     kind: str,
     text: str,
 ) -> None:
-    if contact is None:
-        return
+    """Tell the registrant through the outbox: the contact given now, else the one kept at booking."""
+    if contact is not None:
+        booking.contact_email = contact.email or booking.contact_email
+        booking.contact_phone = contact.phone or booking.contact_phone
     when = french_datetime(booking.starts_at, zone)
-    if contact.email:
+    if booking.contact_email:
         enqueue_email(
             session,
-            to=contact.email,
+            to=booking.contact_email,
             subject=f"Votre rendez-vous France Travail du {when}",
             body=f"Bonjour,\n\n{text}\n\nDate : {when}\n"
             f"Référence : {booking.booking_id}\n\nFrance Travail",
             kind=kind,
             ref=booking.booking_id,
         )
-    if contact.phone:
+    if booking.contact_phone:
         enqueue_sms(
             session,
-            to=contact.phone,
+            to=booking.contact_phone,
             body=f"France Travail : {text} {when}.",
             kind=kind,
             ref=booking.booking_id,
@@ -348,6 +350,8 @@ def _book(
         organisation=decision.organisation if decision else None,
         decided_on=decision.decided_on if decision else None,
         decision_id=decision.decision_id if decision else None,
+        contact_email=contact.email if contact else None,
+        contact_phone=contact.phone if contact else None,
         created_at=at,
         updated_at=at,
     )
