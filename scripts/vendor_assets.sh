@@ -50,4 +50,21 @@ for pkg in "vega:$VEGA_VERSION" "vega-lite:$VEGA_LITE_VERSION" "vega-embed:$VEGA
   cp "$name/package/LICENSE" "$VENDOR/$name-$version.LICENSE"
 done
 
+# vega-interpreter evaluates Vega expressions without eval(), as the Content-Security-Policy requires.
+# It ships as an ES module importing vega-util: adapt it to a plain script reading the vega global.
+VEGA_INTERPRETER_VERSION="${VEGA_INTERPRETER_VERSION:-2.3.2}"
+npm pack --silent "vega-interpreter@$VEGA_INTERPRETER_VERSION" >/dev/null
+mkdir -p vi && tar xzf "vega-interpreter-$VEGA_INTERPRETER_VERSION.tgz" -C vi
+rm -f "$VENDOR"/vega-interpreter-*
+{
+  echo "// vega-interpreter $VEGA_INTERPRETER_VERSION (BSD-3-Clause), adapted for a plain <script> after vega.min.js by scripts/vendor_assets.sh:"
+  echo "// the ES import of vega-util is read from the vega global, the export becomes window.vegaExpressionInterpreter."
+  echo "(function () {"
+  sed -e "s/^import { ascending, isString, DisallowedObjectProperties } from 'vega-util';/const { ascending, isString, DisallowedObjectProperties } = window.vega;/" \
+      -e "s/^export { expression as expressionInterpreter };/window.vegaExpressionInterpreter = expression;/" \
+      vi/package/build/vega-interpreter.js
+  echo "})();"
+} > "$VENDOR/vega-interpreter-$VEGA_INTERPRETER_VERSION.js"
+cp vi/package/LICENSE "$VENDOR/vega-interpreter-$VEGA_INTERPRETER_VERSION.LICENSE"
+
 echo "vendored dsfr $DSFR_VERSION and htmx $HTMX_VERSION into $VENDOR"

@@ -228,9 +228,10 @@ def test_guides_are_versioned_and_render() -> None:
     guides = all_guides()
     assert {
         "principes",
-        "dossiers-agents",
-        "anciens-agents",
-        "personnes-protegees",
+        "dossier-agent",
+        "dossier-ancien-agent",
+        "personne-protegee",
+        "consultation-sans-contexte",
         "hors-horaires",
     } <= set(guides)
     g = get_guide("hors-horaires")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from parcours.accounts import service
 from parcours.accounts.roles import ROLES_READING_FILES, Role
-from parcours.web.testing import TEST_PASSWORD, MatrixContext, RouteRule, csrf_token_of
+from parcours.web.testing import MatrixContext, RouteRule, csrf_token_of, shared_password_hash
 
 ALL = frozenset(Role)
 NATIONAL = frozenset({Role.NATIONAL})
@@ -46,7 +46,8 @@ def _victim(ctx: MatrixContext) -> dict[str, str]:
         display_name="Victime",
         role=Role.CSE,
         establishment_id="DR-A",
-        password=TEST_PASSWORD,
+        password=None,
+        password_hash=shared_password_hash(),
     )
     return {"user_id": str(u.user_id)}
 

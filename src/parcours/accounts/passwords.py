@@ -9,12 +9,19 @@ or a long passphrase (20 characters and more). The password may not contain the 
 from __future__ import annotations
 
 import string
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 # argon2-cffi's defaults are the RFC 9106 "low memory" profile (argon2id, 64 MiB, t=3).
 _HASHER = PasswordHasher()
+
+# Each argon2 computation holds 64 MiB: bound how many run at once, so that a burst of logins
+# (or an attacker's) queues instead of exhausting memory. Measured: 20 simultaneous logins took the
+# server to 1.1 GB peak RSS without this bound (benchmarks/web_load.py).
+MAX_CONCURRENT_HASHES = 4
+_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 
 # Verifying against this hash when the login is unknown costs the same time as a real check,
 # so response times do not reveal which logins exist.
@@ -24,12 +31,15 @@ PASSPHRASE_LENGTH = 20
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    with _SLOTS:
+        return _HASHER.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        with _SLOTS:
+            ok = _HASHER.verify(password_hash or _DUMMY_HASH, password)
+        return ok and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

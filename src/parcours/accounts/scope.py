@@ -47,5 +47,8 @@ def scope_for(*, role: Role, establishment_id: str, agency_id: str | None) -> Sc
         return Scope(establishment_id=None, agency_id=None)
     if role in (Role.CORRESPONDANT, Role.CSE, Role.ADMIN):
         return Scope(establishment_id=establishment_id, agency_id=None)
-    # Counsellor and manager: their agency. An account of these roles always names one (see service).
+    # Counsellor and manager: their agency. Such an account always names one (service.create_user);
+    # if one does not, fail closed rather than widen the scope to the whole establishment.
+    if agency_id is None:
+        raise ValueError(f"a {role.value} account must belong to an agency")
     return Scope(establishment_id=establishment_id, agency_id=agency_id)

@@ -31,20 +31,30 @@ def create_user(
     display_name: str,
     role: Role,
     establishment_id: str,
-    password: str,
+    password: str | None,
+    password_hash: str | None = None,
     agency_id: str | None = None,
     agent_id: str | None = None,
     email: str | None = None,
     now: datetime | None = None,
 ) -> User:
-    """Create an account. A TOTP secret is generated for the roles that require a second factor."""
+    """Create an account. A TOTP secret is generated for the roles that require a second factor.
+
+    `password_hash` (with `password=None`) takes an argon2 hash computed elsewhere: accounts moved from
+    another system, and test fixtures that would otherwise pay one argon2 computation per account.
+    """
     issues: list[Issue] = []
     login = login.strip()
     if not login:
         issues.append(_problem("L'identifiant est obligatoire.", "login"))
     elif session.scalar(select(User.user_id).where(User.login == login)) is not None:
         raise Conflict(f"Un compte existe déjà avec l'identifiant {login!r}.")
-    issues += [_problem(p, "password") for p in passwords.policy_problems(password, login=login)]
+    if password is not None:
+        issues += [
+            _problem(p, "password") for p in passwords.policy_problems(password, login=login)
+        ]
+    elif password_hash is None:
+        issues.append(_problem("Le mot de passe est obligatoire.", "password"))
     if session.get(Establishment, establishment_id) is None:
         issues.append(_problem(f"Établissement inconnu : {establishment_id}", "establishment_id"))
     if role in ROLES_WITH_AGENCY and not agency_id:
@@ -69,7 +79,7 @@ def create_user(
         agency_id=agency_id,
         agent_id=agent_id,
         email=email,
-        password_hash=passwords.hash_password(password),
+        password_hash=passwords.hash_password(password) if password is not None else password_hash,
         totp_secret=totp.new_secret() if role in ROLES_REQUIRING_TOTP else None,
         disabled=False,
         failed_attempts=0,

@@ -19,7 +19,9 @@ def delay_after(failures: int) -> timedelta:
     """Wait imposed after `failures` consecutive failures: 0 for the first few, then doubling."""
     if failures < FREE_ATTEMPTS:
         return timedelta(0)
-    return min(timedelta(seconds=2 ** (failures - FREE_ATTEMPTS) * 5), MAX_DELAY)
+    # Cap the exponent before computing: 2**47 seconds does not fit a timedelta.
+    exponent = min(failures - FREE_ATTEMPTS, 16)
+    return min(timedelta(seconds=2**exponent * 5), MAX_DELAY)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from parcours.accounts import service, totp
+from parcours.accounts.demo import DemoAccount
 from parcours.accounts.roles import Role
 from parcours.errors import ParcoursError
 
@@ -119,6 +120,36 @@ def list_(
                 state,
             )
     console.print(table)
+
+
+@users.command("demo")
+def demo() -> None:
+    """Create (or reset) one demo account per role on the imported region and print them."""
+    from parcours.accounts.demo import create_demo_accounts
+
+    try:
+        with _session_scope() as s:
+            accounts = create_demo_accounts(s)
+    except ParcoursError as exc:
+        _fail(exc)
+        return
+    console.print(demo_accounts_table(accounts))
+
+
+def demo_accounts_table(accounts: list[DemoAccount]) -> Table:
+    """The demo accounts as a table (also printed by `parcours demo`)."""
+    table = Table(
+        "rôle",
+        "identifiant",
+        "mot de passe",
+        "agence",
+        "secret TOTP (code actuel)",
+        title="Comptes de démonstration",
+    )
+    for a in accounts:
+        code = f"{a.totp_secret} ({totp.current_code(a.totp_secret)})" if a.totp_secret else "—"
+        table.add_row(a.role.value, a.login, a.password, a.agency_id or a.establishment_id, code)
+    return table
 
 
 def serve(

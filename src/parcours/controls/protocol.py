@@ -42,11 +42,24 @@ class TransitionDef:
 
 
 @dataclass(frozen=True)
+class FieldDef:
+    name: str
+    label: str
+    type: str  # text|textarea|date|select|checkbox|generated
+
+
+@dataclass(frozen=True)
 class Protocol:
     version: str
     reminder_days_before_due: int
     states: dict[str, StateDef]
     transitions: dict[str, TransitionDef]
+    fields: dict[str, FieldDef]
+
+    def form_fields(self, transition: TransitionDef) -> list[FieldDef]:
+        """Fields a form asks for: the required ones, then conditional ones, without generated ones."""
+        names = list(transition.requires) + [n for extra in transition.when.values() for n in extra]
+        return [self.fields[n] for n in dict.fromkeys(names) if self.fields[n].type != "generated"]
 
     def available(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions.values() if state in t.sources]
@@ -85,7 +98,18 @@ def parse_protocol(path: Path) -> Protocol:
                 if s not in states:
                     raise _fail(path, f"transition {name!r} names unknown state {s!r}")
             transitions[name] = tdef
+        fields = {
+            name: FieldDef(name=name, label=str(f["label"]), type=str(f["type"]))
+            for name, f in raw["fields"].items()
+        }
+        for tdef in transitions.values():
+            for name in (*tdef.requires, *(n for extra in tdef.when.values() for n in extra)):
+                if name not in fields:
+                    raise _fail(
+                        path, f"transition {tdef.name!r} requires undeclared field {name!r}"
+                    )
         return Protocol(
+            fields=fields,
             version=str(raw["version"]),
             reminder_days_before_due=int(raw["reminder_days_before_due"]),
             states=states,

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import io
 import itertools
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from scipy import stats
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from parcours.accounts.scope import Scope
 from parcours.controls.models import Control
 from parcours.registry.models import Agent
 
@@ -34,14 +34,6 @@ OUTCOMES = ("proven", "not_proven", "indeterminate", "false_positive")
 def steering_config() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
     return loaded
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which controls a viewer may aggregate: everything (national) or one establishment / agency."""
-
-    establishment_id: str | None = None
-    agency_id: str | None = None
 
 
 def controls_frame(session: Session, scope: Scope) -> pd.DataFrame:

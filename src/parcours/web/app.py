@@ -26,6 +26,8 @@ ROUTERS: list[str] = [
     "dossier",
     "trail",
     "accounts",
+    "controls",
+    "steering",
     "scheduling",
 ]
 

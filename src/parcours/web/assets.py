@@ -9,6 +9,7 @@ HTMX_VERSION = "2.0.11"
 VEGA_VERSION = "6.4.0"
 VEGA_LITE_VERSION = "6.4.3"
 VEGA_EMBED_VERSION = "7.3.0"
+VEGA_INTERPRETER_VERSION = "2.3.2"
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/static"
@@ -20,3 +21,6 @@ APP_JS = f"{STATIC_URL}/app/parcours.js"
 VEGA_JS = f"{STATIC_URL}/vendor/vega-{VEGA_VERSION}.min.js"
 VEGA_LITE_JS = f"{STATIC_URL}/vendor/vega-lite-{VEGA_LITE_VERSION}.min.js"
 VEGA_EMBED_JS = f"{STATIC_URL}/vendor/vega-embed-{VEGA_EMBED_VERSION}.min.js"
+VEGA_INTERPRETER_JS = f"{STATIC_URL}/vendor/vega-interpreter-{VEGA_INTERPRETER_VERSION}.js"
+# Pages with charts include these, in this order (see templates/_charts.html).
+CHART_SCRIPTS = (VEGA_JS, VEGA_LITE_JS, VEGA_EMBED_JS, VEGA_INTERPRETER_JS)

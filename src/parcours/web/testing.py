@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 import httpx
 from sqlalchemy import Engine
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from parcours.accounts import service, totp
 from parcours.accounts.models import User
+from parcours.accounts.passwords import hash_password
 from parcours.accounts.roles import Role
 from parcours.registry.models import (
     Agency,
@@ -36,6 +38,12 @@ from parcours.registry.models import (
 )
 
 TEST_PASSWORD = "Parcours-Test-2026!"
+
+
+@lru_cache(maxsize=1)
+def shared_password_hash() -> str:
+    """One argon2 computation per test process for every test account."""
+    return hash_password(TEST_PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -178,7 +186,8 @@ def seed_world(session: Session) -> World:
             establishment_id="DR-A",
             agency_id=agencies.get(role),
             agent_id=agents.get(role),
-            password=TEST_PASSWORD,
+            password=None,
+            password_hash=shared_password_hash(),
         )
         world.accounts[role] = TestAccount(
             login=user.login,
@@ -195,7 +204,8 @@ def seed_world(session: Session) -> World:
         establishment_id="DR-B",
         agency_id="AG-B1",
         agent_id="AG-0101",
-        password=TEST_PASSWORD,
+        password=None,
+        password_hash=shared_password_hash(),
     )
     world.other_scope_user_id = other.user_id
     session.flush()
