@@ -115,14 +115,20 @@ def pg_url() -> Iterator[str]:
         _drop_pg_database(name)
 
 
+@pytest.fixture
+def sqlite_url(parcours_home: Path, _sqlite_template: Path) -> str:
+    """A migrated SQLite file inside the test's home (a server process started by the test can share it)."""
+    path = parcours_home / "test.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, parcours_home: Path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A MIGRATED database (every domain's heads), once on SQLite and once on a real PostgreSQL."""
     if request.param == "sqlite":
-        path = parcours_home / "test.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
-        yield f"sqlite:///{path}"
+        yield str(request.getfixturevalue("sqlite_url"))
         return
     name = _new_pg_database(request.getfixturevalue("_pg_template"))
     try:

@@ -3,7 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from smtp_testserver import RecordingHandler, SmtpServer, free_port
+
+from parcours.notify.testing import RecordingHandler, SmtpServer, free_port
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from smtp_testserver import SmtpServer, free_port
 from sqlalchemy import Engine, select
 
 from parcours.db import session_scope
@@ -14,6 +13,7 @@ from parcours.notify import enqueue_email, enqueue_sms
 from parcours.notify.dispatch import RetryPolicy, dispatch_pending
 from parcours.notify.models import FAILED, PENDING, SENT, OutboxMessage
 from parcours.notify.senders import FileSmsSender, SmtpEmailSender
+from parcours.notify.testing import SmtpServer, free_port
 
 
 def _sender(port: int) -> SmtpEmailSender:

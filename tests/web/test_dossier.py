@@ -20,8 +20,8 @@ from parcours.web.testing import World, csrf_token_of
 
 
 @pytest.fixture
-def db_url(parcours_home: Path) -> str:
-    return f"sqlite:///{parcours_home / 'test.db'}"
+def db_url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 def _events() -> list[dict[str, object]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,8 +22,8 @@ from parcours.web.testing import World, csrf_token_of
 
 
 @pytest.fixture
-def db_url(parcours_home: Path) -> str:
-    return f"sqlite:///{parcours_home / 'test.db'}"
+def db_url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 def test_trail_page_shows_entries_and_tampering(

@@ -4,7 +4,6 @@ database plays no part in these; the permission matrix and the trail run on both
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -23,8 +22,8 @@ from parcours.web.testing import World, csrf_token_from, csrf_token_of, fresh_to
 
 
 @pytest.fixture
-def db_url(parcours_home: Path) -> str:
-    return f"sqlite:///{parcours_home / 'test.db'}"
+def db_url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 def _post_login(c: TestClient, login_: str, password: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi import APIRouter, Depends
@@ -27,8 +26,8 @@ from parcours.web.testing import World
 
 
 @pytest.fixture
-def db_url(parcours_home: Path) -> str:
-    return f"sqlite:///{parcours_home / 'test.db'}"
+def db_url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 def test_session_lifetimes(engine: Engine, world: World) -> None:

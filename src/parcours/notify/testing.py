@@ -1,4 +1,5 @@
-"""A real SMTP server (aiosmtpd) on a free loopback port, able to refuse the first messages."""
+"""For tests and benchmarks: a real SMTP server (aiosmtpd, a dev dependency) on a free loopback port, able
+to refuse the first messages."""
 
 from __future__ import annotations
 
