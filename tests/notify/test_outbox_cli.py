@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from smtp_testserver import SmtpServer
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -9,6 +8,7 @@ from parcours.cli.main import app
 from parcours.config import reset_settings_cache
 from parcours.db import session_scope
 from parcours.notify import enqueue_email
+from parcours.notify.testing import SmtpServer
 
 
 def test_dispatch_command_sends_through_the_configured_server(
