@@ -106,7 +106,7 @@ def test_orientation_to_signed_contract(server: str, engine: Engine, tmp_path: P
         page.select_option("#slot", index=3)
         page.fill("#motif-deplacer", "Empêchement de la personne")
         page.get_by_role("button", name="Déplacer le rendez-vous").click()
-        expect(page.get_by_test_id("history")).to_contain_text("rescheduled")
+        expect(page.get_by_test_id("history")).to_contain_text("déplacé")
         expect(page.get_by_test_id("history")).to_contain_text("Empêchement de la personne")
         assert page.get_by_test_id("when").inner_text() != when_booked
 

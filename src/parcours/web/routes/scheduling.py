@@ -244,6 +244,7 @@ def show(request: Request, db: DbSession, user: Booker, booking_id: str) -> Resp
             "slots": _slot_choices(db, booking.agency_id, booking.activity) if live else [],
             "contract": _contract_of(db, booking_id),
             "portfolios": PORTFOLIOS,
+            "organisations": ORGANISATIONS,
             "catalogue": catalogue(),
             "started": booking.starts_at <= datetime.now(UTC),
         },
