@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -51,6 +52,8 @@ from parcours.scheduling.booking import (
 )
 from parcours.scheduling.calendars import agency_context
 from parcours.scheduling.models import BOOKED, Booking
+from parcours.scheduling.orientation_link import current_decision_ref
+from parcours.scheduling.slots import Slot
 from parcours.web.deps import DbSession, require_roles
 from parcours.web.files import open_file_for_request
 from parcours.web.navigation import NavItem
@@ -96,15 +99,18 @@ def _parse_slot(value: str) -> tuple[str, datetime]:
     return agent_id, moment
 
 
-def _slot_choices(
-    db: Session, agency_id: str, activity: str, *, exclude: str | None = None
-) -> list[dict[str, str]]:
+def _slot_choices(db: Session, agency_id: str, activity: str) -> list[dict[str, str]]:
     zone = agency_context(db, agency_id).zone
     today = datetime.now(zone).date() + timedelta(days=1)
     slots = find_slots(
         db, agency_id=agency_id, activity=activity, first_day=today,
         last_day=today + timedelta(days=SEARCH_DAYS - 1), limit=SHOWN_SLOTS,
     )  # fmt: skip
+    return _choices(slots, zone)
+
+
+def _choices(slots: list[Slot], zone: ZoneInfo) -> list[dict[str, str]]:
+    """Slot options: the value names the counsellor and the UTC start; the label is local time."""
     return [
         {
             "value": f"{s.agent_id}|{s.start.isoformat()}",
@@ -145,35 +151,40 @@ def new_booking(
     db: DbSession,
     user: Booker,
     de_id: str,
-    organisation: str = "FT",
+    organisation: str = "",
     agence: str = "",
     decision: str = "",
 ) -> Response:
-    """From an orientation decision: the slots of its agency, or the hand-off to the partner."""
-    agency_id = agence or user.agency_id or ""
-    _agency_in_scope(db, user, agency_id)
+    """From the orientation decision in force (or the one given in the query): the slots of its
+    agency, or the hand-off to the partner organisation."""
     view = open_file_for_request(db, request, user, de_id, action="view", context="réservation DPA")
-    decided_on = date.fromisoformat(decision) if decision else datetime.now(UTC).date()
-    ref = OrientationDecisionRef(de_id, organisation, agency_id, decided_on)
+    recorded = None if organisation else current_decision_ref(db, de_id=de_id)
+    if recorded is not None:
+        ref = recorded
+    else:
+        ref = OrientationDecisionRef(
+            de_id,
+            organisation or "FT",
+            agence or user.agency_id or "",
+            date.fromisoformat(decision) if decision else datetime.now(UTC).date(),
+        )
+    _agency_in_scope(db, user, ref.agency_id or "")
     offer = offer_slots(
-        db,
-        decision=ref,
-        first_day=datetime.now(UTC).date() + timedelta(days=1),
-        days=SEARCH_DAYS,
-        limit=SHOWN_SLOTS,
-    )
+        db, decision=ref, first_day=datetime.now(UTC).date() + timedelta(days=1),
+        days=SEARCH_DAYS, limit=SHOWN_SLOTS,
+    )  # fmt: skip
     handoff = offer if isinstance(offer, PartnerHandoff) else None
-    slots = [] if handoff else _slot_choices(db, agency_id, "DPA")
+    slots = [] if isinstance(offer, PartnerHandoff) else _choices(offer.slots, offer.zone)
     return render(
         request,
         "scheduling/new.html",
         {
             "f": view,
             "ref": ref,
+            "recorded": recorded is not None,
             "handoff": handoff,
             "slots": slots,
             "organisations": ORGANISATIONS,
-            "error": None,
         },
         fragment="offer",
     )
@@ -197,9 +208,19 @@ def create_booking(
     open_file_for_request(db, request, user, de_id, action="edit", context="réservation DPA")
     agent_id, start = _parse_slot(slot)
     decided_on = date.fromisoformat(decision) if decision else datetime.now(UTC).date()
+    recorded = current_decision_ref(db, de_id=de_id)
     booking = book(
         db,
-        decision=OrientationDecisionRef(de_id, organisation, agency_id, decided_on),
+        decision=OrientationDecisionRef(
+            de_id,
+            organisation,
+            agency_id,
+            decided_on,
+            # Link the booking to the decision in force when the form describes that decision.
+            recorded.decision_id
+            if recorded and (recorded.organisation, recorded.agency_id) == (organisation, agency_id)
+            else None,
+        ),
         agent_id=agent_id,
         starts_at=start,
         actor_id=actor_id(user),
