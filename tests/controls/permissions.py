@@ -192,4 +192,6 @@ RULES: list[RouteRule] = [
     RouteRule("GET", "/pilotage/export.csv", roles=ALERT),
     RouteRule("GET", "/pilotage/export.xlsx", roles=ALERT),
     RouteRule("GET", "/pilotage/cse", roles=COUNCIL),
+    # Token-authenticated (not a session): refused without the bearer token, whoever calls.
+    RouteRule("POST", "/api/ingestion/consultations", roles=None, ok=frozenset({401, 403})),
 ]

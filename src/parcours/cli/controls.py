@@ -137,3 +137,34 @@ def register(app: typer.Typer) -> None:
     app.add_typer(controls_app, name="controls")
     app.add_typer(trail_app, name="trail")
     app.command("purge")(purge_command)
+    app.command("watch")(watch)
+
+
+def watch(
+    interval: Annotated[float, typer.Option(help="Secondes entre deux passages.")] = 5.0,
+    lookback_days: Annotated[
+        int, typer.Option(help="Fenêtre de détection glissante (jours).")
+    ] = 30,
+    once: Annotated[bool, typer.Option(help="Un seul passage puis sortie.")] = False,
+) -> None:
+    """Détection en flux : importe les fichiers déposés dans la boîte de dépôt et envoie les alertes en quelques minutes."""
+    from parcours.config import get_settings
+    from parcours.controls.flow import FlowWatcher
+    from parcours.db import get_engine
+    from parcours.logs import configure_logging
+    from parcours.migrate import upgrade
+
+    settings = get_settings()
+    configure_logging(json_lines=settings.mode == "production")
+    upgrade(get_engine())
+    watcher = FlowWatcher(settings, lookback_days=lookback_days)
+    console.print(f"Boîte de dépôt : {watcher.inbox}")
+    if once:
+        with watcher.lock(blocking=True):
+            cycle = watcher.process(watcher.claim())
+        console.print(
+            f"{len(cycle.files)} fichier(s), {cycle.rows_loaded} consultation(s) importée(s), "
+            f"{cycle.created} contrôle(s) créé(s), {cycle.updated} mis à jour en {cycle.seconds:.1f} s."
+        )
+        return
+    watcher.run_forever(interval=interval)

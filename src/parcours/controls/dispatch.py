@@ -142,7 +142,12 @@ def _merge(control: Control, alert: AlertInput, now: datetime) -> None:
     control.scenarios = sorted(set(control.scenarios) | set(alert.scenarios))
     if alert.alert_id not in control.alert_ids:
         control.alert_ids = [*control.alert_ids, alert.alert_id]
-        control.consultations += alert.consultations
+        # A later, disjoint period adds its consultations; an overlapping one (detection in flow re-reads
+        # a sliding window) must not count the same consultations twice.
+        if alert.first_seen > control.last_seen:
+            control.consultations += alert.consultations
+        else:
+            control.consultations = max(control.consultations, alert.consultations)
     control.reasons = list(dict.fromkeys([*control.reasons, *alert.reasons]))
     if LEVEL_RANK.get(alert.level, 0) > LEVEL_RANK.get(control.level, 0):
         control.level = alert.level
