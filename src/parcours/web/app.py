@@ -31,6 +31,7 @@ ROUTERS: list[str] = [
     "campaigns",
     "steering",
     "ingestion",
+    "scheduling",
 ]
 
 
