@@ -73,8 +73,8 @@ WAVE_SHIFT: dict[str, tuple[float, float, dict[str, float]]] = {
         -0.05,
         0.12,
         {
-            "Q09": -0.14,
-            "Q10": -0.12,  # motivation down
+            "Q09": -0.22,
+            "Q10": -0.2,  # motivation down
             "Q11": -0.14,
             "Q12": -0.12,  # room for manoeuvre down
             "Q13": 0.18,  # "changes come too fast": more agreement
@@ -82,8 +82,8 @@ WAVE_SHIFT: dict[str, tuple[float, float, dict[str, float]]] = {
             "Q16": -0.35,  # job changes sharply down
             "Q17": -0.40,
             "Q18": -0.38,  # information system sharply down
-            "Q21": 0.20,
-            "Q22": 0.18,  # CSR commitment up (~6 points)
+            "Q21": 0.13,
+            "Q22": 0.12,  # CSR commitment up (~6 points)
         },
     ),
 }

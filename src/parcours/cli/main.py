@@ -28,6 +28,6 @@ def _register() -> None:
         import_module(f"parcours.cli.{name}").register(app)
 
 
-_DOMAINS: list[str] = []
+_DOMAINS: list[str] = ["barometer"]
 
 _register()
