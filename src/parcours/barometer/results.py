@@ -34,6 +34,9 @@ TOTAL = "total"
 ALL = "*"
 ALPHA = 0.05
 WATCH_MEASURES = ("iqvt", "idc")  # the two headline indices decide which populations to watch
+# With thousands of respondents a gap of half a point is "significant" yet meaningless: a population is
+# watched only when it is also at least this many points below its reference.
+WATCH_MIN_GAP = 2.0
 
 
 class Group(NamedTuple):
@@ -228,6 +231,7 @@ def compute_results(
     threshold: int = THRESHOLD,
     watch_measures: tuple[str, ...] = WATCH_MEASURES,
     alpha: float = ALPHA,
+    watch_min_gap: float = WATCH_MIN_GAP,
 ) -> Results:
     """`responses`: one row per respondent and wave, columns wave, the attributes and the item codes."""
     waves = sorted(responses["wave"].unique())
@@ -266,7 +270,7 @@ def compute_results(
                 results.figures[key] = Figure(wave, str(measure), g, agg.n, agg.mean, lo, hi)
     _changes(results, aggregates)
     _gaps(results, aggregates)
-    _watch(results, aggregates, watch_measures, alpha)
+    _watch(results, aggregates, watch_measures, alpha, watch_min_gap)
     return results
 
 
@@ -320,11 +324,13 @@ def _watch(
     aggregates: dict[tuple[str, str, Group], Aggregate],
     measures: tuple[str, ...],
     alpha: float,
+    min_gap: float,
 ) -> None:
     """Populations below the rest of their scope in the last wave ("niveau") and drops since the
     previous wave ("baisse"), for the headline indices. Hundreds of groups are tested at once, so
     a population is kept when its Benjamini-Hochberg adjusted p-value is under `alpha` (false
-    discovery rate), not its raw p-value; the list is sorted by how far below it is."""
+    discovery rate), not its raw p-value, and when it is at least `min_gap` points below; the list is
+    sorted by how far below it is."""
     if not results.waves:
         return
     last = results.waves[-1]
@@ -362,7 +368,7 @@ def _watch(
     kept = [
         Watch(w.wave, w.measure, w.group, w.kind, w.value, w.reference, w.p_value, q)
         for w, q in zip(candidates, adjusted, strict=True)
-        if q < alpha
+        if q < alpha and w.difference <= -min_gap
     ]
     kept.sort(key=lambda w: (w.kind != "niveau", w.difference, w.group))
     results.watch = kept

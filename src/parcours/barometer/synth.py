@@ -55,7 +55,7 @@ REGION_WEIGHTS = {
 DSI_REGIONS = {"IDF", "ARA", "PDL", "OCC", "NOR", "HDF"}
 
 # Latent shifts, in standard deviations of the factor (0.03 is about one point of % favourable).
-REGION_SHIFT = {"OCC": -0.1, "HDF": -0.04, "BRE": 0.04, "PDL": 0.03, "GUF": -0.06}
+REGION_SHIFT = {"OCC": -0.14, "HDF": -0.04, "BRE": 0.04, "PDL": 0.03, "GUF": -0.06}
 ATTRIBUTE_SHIFT = {  # populations the Direction watches
     ("agency_size", "L"): -0.22,
     ("job_family", "GDD"): -0.25,
