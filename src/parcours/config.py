@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         "duckdb", description="Analytics engine for identity resolution and detection."
     )
     duckdb_memory_limit: str = Field("4GB", description="Memory limit given to DuckDB.")
+    import_memory_limit: str = Field(
+        "1GB",
+        description="Memory limit of DuckDB during `parcours import`; beyond it DuckDB spills to "
+        "the home folder, which keeps the import under 2 GB whatever the file size.",
+    )
     duckdb_threads: int = Field(2, description="Threads given to DuckDB.")
     smtp_host: str = Field("127.0.0.1", description="SMTP server of the outbox.")
     smtp_port: int = Field(8025, description="SMTP port of the outbox.")
@@ -84,6 +89,11 @@ class Settings(BaseSettings):
     @property
     def rejects_dir(self) -> Path:
         return self.home / "rejects"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Scratch space (DuckDB spill files during imports)."""
+        return self.home / "tmp"
 
 
 @lru_cache(maxsize=1)

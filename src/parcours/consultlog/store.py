@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -90,6 +91,42 @@ class ConsultLog:
             os.replace(tmp, final)
         return int(table.num_rows)
 
+    def append_query(self, con: duckdb.DuckDBPyConnection, query: str, *, batch_id: str) -> int:
+        """Append the rows of a DuckDB query (the stored columns plus `day`), streaming.
+
+        DuckDB writes day partitions into a private staging folder, then each file is renamed into
+        place as `day=D/<batch_id>_<n>.parquet`. A batch killed half-way leaves some of its files;
+        `discard_batch` removes them before the batch is written again (the importer does so for
+        every batch that did not record its end).
+        """
+        staging = self.root / ".staging" / batch_id
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        columns = ", ".join(f.name for f in ARROW_SCHEMA) + ", day"
+        con.execute(
+            f"COPY (SELECT {columns} FROM ({query})) TO '{staging}' (FORMAT parquet, "
+            f"PARTITION_BY (day), FILENAME_PATTERN '{batch_id}_{{i}}', COMPRESSION zstd, "
+            "OVERWRITE_OR_IGNORE true)"
+        )
+        rows = 0
+        for path in sorted(staging.glob("day=*/*.parquet")):
+            rows += pq.ParquetFile(path).metadata.num_rows
+            folder = self.root / path.parent.name
+            folder.mkdir(parents=True, exist_ok=True)
+            os.replace(path, folder / path.name)
+        shutil.rmtree(staging, ignore_errors=True)
+        return rows
+
+    def discard_batch(self, batch_id: str) -> int:
+        """Remove the files of a batch that never finished (never called on a finished batch)."""
+        removed = 0
+        for pattern in (f"day=*/{batch_id}.parquet", f"day=*/{batch_id}_*.parquet"):
+            for path in self.root.glob(pattern):
+                path.unlink()
+                removed += 1
+        shutil.rmtree(self.root / ".staging" / batch_id, ignore_errors=True)
+        return removed
+
     # -- reads ------------------------------------------------------------------------------
 
     def glob(self) -> str:
@@ -111,6 +148,9 @@ class ConsultLog:
             )
             return f"(SELECT {cols}, CAST(NULL AS DATE) AS day WHERE false)"
         return f"read_parquet('{self.glob()}', hive_partitioning = true, union_by_name = true)"
+
+    def files_for_days(self, days: Iterable[str]) -> list[Path]:
+        return [f for d in days for f in sorted((self.root / f"day={d}").glob("*.parquet"))]
 
     def existing_event_ids(self, con: duckdb.DuckDBPyConnection, days: Iterable[str]) -> set[str]:
         files = [str(f) for d in days for f in (self.root / f"day={d}").glob("*.parquet")]

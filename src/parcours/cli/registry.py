@@ -1,0 +1,83 @@
+"""`parcours import DIR` and `parcours db upgrade`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from parcours.config import get_settings
+from parcours.db import make_engine
+from parcours.migrate import upgrade
+from parcours.registry.importer import ImportSummary, import_directory
+
+ISSUES_SHOWN = 20
+
+db_app = typer.Typer(help="Schéma de la base de données.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_command)
+    app.add_typer(db_app, name="db")
+
+
+def import_command(
+    directory: Annotated[
+        Path, typer.Argument(help="Dossier contenant les fichiers du contrat d'échange.")
+    ],
+    progress: Annotated[bool, typer.Option(help="Barres de progression.")] = True,
+) -> None:
+    """Importe les fichiers du contrat présents dans DIRECTORY (voir docs/formats.md)."""
+    if not directory.is_dir():
+        typer.echo(f"{directory} n'est pas un dossier.", err=True)
+        raise typer.Exit(2)
+    summary = import_directory(directory, settings=get_settings(), progress=progress)
+    print_summary(summary, Console())
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+def print_summary(summary: ImportSummary, console: Console) -> None:
+    table = Table(title=f"Import de {summary.directory}")
+    for name in ("fichier", "lues", "chargées", "rejetées", "déjà présentes", "réf. non résolues"):
+        table.add_column(name, justify="left" if name == "fichier" else "right")
+    for f in summary.files:
+        if f.refused:
+            table.add_row(f.label, "—", "0", "fichier refusé", "—", "—", style="red")
+            continue
+        table.add_row(
+            f.label,
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
+            f"{f.rows_rejected:,}",
+            f"{f.rows_skipped:,}",
+            f"{f.unresolved_refs:,}",
+            style=None if f.ok else "yellow",
+        )
+    console.print(table)
+    if not summary.files:
+        console.print("Aucun fichier du contrat dans ce dossier (voir docs/formats.md).")
+    for f in summary.files:
+        for issue in f.issues[:ISSUES_SHOWN]:
+            console.print(f"  [red]✗[/red] {escape(str(issue))}", highlight=False)
+        hidden = max(f.rows_rejected, len(f.issues)) - min(len(f.issues), ISSUES_SHOWN)
+        if hidden > 0:
+            console.print(f"  … et {hidden:,} autres", highlight=False)
+        if f.rejects_path:
+            console.print(f"  rejets : {f.rejects_path}", highlight=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Crée ou met à jour le schéma (toutes les branches de migration)."""
+    settings = get_settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    typer.echo("Schéma à jour.")

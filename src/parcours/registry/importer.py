@@ -1,0 +1,435 @@
+"""`parcours import DIR`: validate every contract file present and load what is valid.
+
+Per file: stage it as text in DuckDB, check every row (collect-all), write the refused rows to
+`PARCOURS_HOME/rejects/<file>.rejects.csv`, then load the rest:
+- reference tables: upsert by id in ONE database transaction that also records the ImportBatch,
+  so a killed import leaves the table as it was and a re-run loads it whole;
+- consultations: appended to the log through `ConsultLog`, deduplicated by event_id against the log
+  and within the file, under a deterministic batch id; the ImportBatch row is written before (open)
+  and after (finished), and a re-run first discards the files of a batch that never finished.
+Afterwards the warehouse snapshots of the changed tables are rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine, delete, insert, select, update
+
+from parcours.config import Settings, get_settings
+from parcours.consultlog.store import ConsultLog
+from parcours.db import Base, make_engine, session_scope
+from parcours.errors import Issue
+from parcours.migrate import upgrade
+from parcours.registry.contract import FileSpec
+from parcours.registry.loaders import upsert_batches
+from parcours.registry.models import ImportBatch
+from parcours.registry.progress import ImportProgress
+from parcours.registry.snapshots import missing_snapshots, write_snapshots
+from parcours.registry.sources import MALFORMED, RAW, FileRefused, SourceFile, discover, stage
+from parcours.registry.validation import (
+    bad_columns_expression,
+    file_checks,
+    is_empty,
+    literal,
+    quote_ident,
+    reason_expression,
+    register_functions,
+    typed_expression,
+)
+from parcours.registry.warehouse import Warehouse
+
+ISSUES_KEPT = 100  # per file, in memory and in the summary; the rejects file has them all
+FETCH_ROWS = 100_000
+
+
+@dataclass
+class FileReport:
+    label: str
+    file: str  # contract file name (FileSpec.name)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_skipped: int = 0  # consultation events already in the log or repeated in the file
+    unresolved_refs: int = 0  # rows naming an agent or job seeker absent from the reference files
+    refused: Issue | None = None  # the whole file was unusable
+    issues: list[Issue] = field(default_factory=list)
+    rejects_path: Path | None = None
+    batch_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None and self.rows_rejected == 0
+
+
+@dataclass
+class ImportSummary:
+    directory: Path
+    files: list[FileReport] = field(default_factory=list)
+    snapshots: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+
+def import_directory(
+    directory: Path, *, settings: Settings | None = None, progress: bool = True
+) -> ImportSummary:
+    """Import every contract file in `directory`; creates or upgrades the database schema first."""
+    s = settings or get_settings()
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory} is not a folder")
+    engine = make_engine(s.sqlalchemy_url)
+    try:
+        upgrade(engine)
+        return _Importer(s, engine).run(directory, progress=progress)
+    finally:
+        engine.dispose()
+
+
+def batch_id_for(source: SourceFile) -> str:
+    """Deterministic: the same file content under the same name is the same batch."""
+    digest = hashlib.sha256(source.label.encode())
+    with source.path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return f"{source.spec.name}-{digest.hexdigest()[:24]}"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Importer:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.warehouse = Warehouse.from_settings(settings)
+        self.log = ConsultLog(settings.log_dir)
+        self.known_loaded: set[str] = set()
+
+    def run(self, directory: Path, *, progress: bool) -> ImportSummary:
+        summary = ImportSummary(directory)
+        sources = discover(directory)
+        changed: set[str] = set()
+        with self._duckdb() as con, ImportProgress(enabled=progress) as bar:
+            for source in sources:
+                task = bar.start(source.label)
+                report = FileReport(label=source.label, file=source.spec.name)
+                summary.files.append(report)
+                try:
+                    self._import_file(con, source, report, bar, task)
+                except FileRefused as e:
+                    report.refused = e.issue
+                    report.issues.append(e.issue)
+                    self._write_refusal(source, report)
+                if report.rows_loaded and source.spec.table:
+                    changed.add(source.spec.table)
+                    self.known_loaded.discard(source.spec.name)
+                bar.finish(task, report.rows_loaded)
+            stale = sorted(changed | set(missing_snapshots(self.warehouse)))
+            if stale:
+                task = bar.start("instantanés (warehouse)")
+                summary.snapshots = write_snapshots(self.engine, self.warehouse, stale)
+                bar.finish(task, sum(summary.snapshots.values()))
+        return summary
+
+    @contextmanager
+    def _duckdb(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        tmp = self.settings.tmp_dir / "duckdb"
+        tmp.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(
+            config={
+                "memory_limit": self.settings.import_memory_limit,
+                "threads": self.settings.duckdb_threads,
+                "temp_directory": str(tmp),
+                "preserve_insertion_order": True,
+            }
+        )
+        register_functions(con)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # -- one file ---------------------------------------------------------------------------
+
+    def _import_file(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: SourceFile,
+        report: FileReport,
+        bar: ImportProgress,
+        task: int,
+    ) -> None:
+        spec = source.spec
+        report.batch_id = batch_id_for(source)
+        stage(con, source)
+        bar.step(task)
+        for ref in spec.references:
+            self._ensure_known(con, ref.target)
+        known = {ref.target: f"known_{ref.target}" for ref in spec.references}
+        self._check(con, spec, known)
+        bar.step(task)
+        (raw_rows,) = _one(con, f"SELECT count(*) FROM {RAW}")
+        (malformed,) = _one(con, f"SELECT count(*) FROM {MALFORMED}")
+        report.rows_read = raw_rows + malformed
+        self._write_rejects(con, source, report)
+        if spec.table is None:
+            self._load_log(con, source, report, known)
+        else:
+            self._load_table(con, source, report, known, bar, task)
+        bar.step(task)
+        con.execute("DROP TABLE IF EXISTS checked")
+
+    def _check(self, con: duckdb.DuckDBPyConnection, spec: FileSpec, known: dict[str, str]) -> None:
+        checks = file_checks(
+            spec,
+            timezone=self.settings.timezone,
+            known_ids={ref.target: known[ref.target] for ref in spec.references if ref.strict},
+        )
+        reason = reason_expression(checks)
+        columns = bad_columns_expression(checks)
+        id_col = quote_ident(spec.id_column)
+        if spec.table is None:
+            # The log deduplicates repeated event ids instead of refusing them.
+            con.execute(
+                f"CREATE TEMP TABLE checked AS SELECT *, {reason} AS reason, "
+                f"{columns} AS bad_columns FROM {RAW}"
+            )
+            return
+        duplicate = (
+            f"CASE WHEN NOT {is_empty(id_col)} AND line > first_line THEN "
+            f"{literal(spec.id_column + ' : identifiant en double (première occurrence ligne ')} "
+            "|| first_line || ')' END"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE (first_line, r, b), "
+            f"NULLIF(concat_ws('; ', r, {duplicate}), '') AS reason, "
+            f"NULLIF(concat_ws(',', b, CASE WHEN NOT {is_empty(id_col)} AND line > first_line "
+            f"THEN {literal(spec.id_column)} END), '') AS bad_columns FROM ("
+            f"SELECT *, {reason} AS r, {columns} AS b, "
+            f"min(line) OVER (PARTITION BY {id_col}) AS first_line FROM {RAW})"
+        )
+
+    def _ensure_known(self, con: duckdb.DuckDBPyConnection, target: str) -> None:
+        """Load the ids of a reference table from the database into DuckDB (`known_<target>`)."""
+        if target in self.known_loaded:
+            return
+        table = Base.metadata.tables[target]
+        pk = next(iter(table.primary_key.columns))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE known_{target} (id VARCHAR)")
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=FETCH_ROWS).execute(select(pk))
+            for part in result.partitions():
+                chunk = pa.table({"id": pa.array([r[0] for r in part], pa.string())})
+                con.register("known_chunk", chunk)
+                con.execute(f"INSERT INTO known_{target} SELECT id FROM known_chunk")
+                con.unregister("known_chunk")
+        self.known_loaded.add(target)
+
+    def _unresolved_condition(self, spec: FileSpec, known: dict[str, str], alias: str) -> str:
+        parts = [
+            f"(NOT {is_empty(f'{alias}.{quote_ident(r.column)}')} AND {alias}.{quote_ident(r.column)} "
+            f"NOT IN (SELECT id FROM {known[r.target]}))"
+            for r in spec.references
+            if not r.strict
+        ]
+        return " OR ".join(parts) if parts else "FALSE"
+
+    def _typed_select(self, spec: FileSpec) -> str:
+        return ", ".join(
+            f"{typed_expression(c, timezone=self.settings.timezone)} AS {quote_ident(c.name)}"
+            for c in spec.columns
+        )
+
+    # -- reference tables ---------------------------------------------------------------------
+
+    def _load_table(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: SourceFile,
+        report: FileReport,
+        known: dict[str, str],
+        bar: ImportProgress,
+        task: int,
+    ) -> None:
+        spec = source.spec
+        assert spec.table is not None
+        table = Base.metadata.tables[spec.table]
+        (report.unresolved_refs,) = _one(
+            con,
+            f"SELECT count(*) FROM checked c WHERE reason IS NULL AND "
+            f"({self._unresolved_condition(spec, known, 'c')})",
+        )
+        reader = con.sql(
+            f"SELECT {self._typed_select(spec)} FROM checked WHERE reason IS NULL ORDER BY line"
+        ).to_arrow_reader(FETCH_ROWS)
+        assert reader is not None
+        started = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            loaded = upsert_batches(conn, table, reader, on_rows=lambda n: bar.rows(task, n))
+            conn.execute(delete(ImportBatch).where(ImportBatch.batch_id == report.batch_id))
+            conn.execute(
+                insert(ImportBatch).values(
+                    batch_id=report.batch_id,
+                    file_name=source.label,
+                    file_sha256=file_sha256(source.path),
+                    table_name=spec.table,
+                    started_at=started,
+                    finished_at=datetime.now(UTC),
+                    rows_read=report.rows_read,
+                    rows_loaded=loaded,
+                    rows_rejected=report.rows_rejected,
+                    unresolved_refs=report.unresolved_refs,
+                )
+            )
+        report.rows_loaded = loaded
+
+    # -- the consultation log -------------------------------------------------------------------
+
+    def _load_log(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: SourceFile,
+        report: FileReport,
+        known: dict[str, str],
+    ) -> None:
+        spec = source.spec
+        batch = report.batch_id
+        finished = self._open_batch(source, report)
+        if not finished:
+            # A previous run of this very file was killed: its files are partial, drop them.
+            self.log.discard_batch(batch)
+        con.execute(
+            "CREATE TEMP TABLE fresh AS SELECT * FROM ("
+            f"SELECT {self._typed_select(spec)}, line FROM checked WHERE reason IS NULL) "
+            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
+        )
+        days = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT CAST(CAST(CAST(ts AS TIMESTAMP) AS DATE) AS VARCHAR) FROM fresh"
+            ).fetchall()
+        ]
+        existing = [str(p) for p in self.log.files_for_days(days)]
+        if existing:
+            con.execute(
+                "DELETE FROM fresh WHERE event_id IN (SELECT event_id FROM read_parquet($files))",
+                {"files": existing},
+            )
+        (new_rows,) = _one(con, "SELECT count(*) FROM fresh")
+        (report.unresolved_refs,) = _one(
+            con,
+            f"SELECT count(*) FROM fresh f WHERE {self._unresolved_condition(spec, known, 'f')}",
+        )
+        valid = report.rows_read - report.rows_rejected
+        report.rows_skipped = valid - new_rows
+        report.rows_loaded = self.log.append_query(
+            con,
+            "SELECT event_id, ts, agent_id, de_id, application, action, "
+            "CAST(NULL AS VARCHAR) AS purpose, 'import' AS source, "
+            "CAST(CAST(CAST(ts AS TIMESTAMP) AS DATE) AS VARCHAR) AS day FROM fresh",
+            batch_id=batch,
+        )
+        con.execute("DROP TABLE fresh")
+        self._close_batch(report)
+
+    def _open_batch(self, source: SourceFile, report: FileReport) -> bool:
+        """Record the batch as started; return True when a previous run already finished it."""
+        with session_scope(self.engine) as session:
+            existing = session.get(ImportBatch, report.batch_id)
+            if existing is not None and existing.finished_at is not None:
+                return True
+            if existing is None:
+                session.add(
+                    ImportBatch(
+                        batch_id=report.batch_id,
+                        file_name=source.label,
+                        file_sha256=file_sha256(source.path),
+                        table_name="consultations",
+                        started_at=datetime.now(UTC),
+                        rows_read=report.rows_read,
+                    )
+                )
+            return False
+
+    def _close_batch(self, report: FileReport) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(ImportBatch)
+                .where(ImportBatch.batch_id == report.batch_id)
+                .values(
+                    finished_at=datetime.now(UTC),
+                    rows_read=report.rows_read,
+                    rows_loaded=report.rows_loaded,
+                    rows_rejected=report.rows_rejected,
+                    unresolved_refs=report.unresolved_refs,
+                )
+            )
+
+    # -- rejects --------------------------------------------------------------------------------
+
+    def _rejects_path(self, source: SourceFile) -> Path:
+        stem = Path(source.label).with_suffix("").as_posix().replace("/", "__")
+        return self.settings.rejects_dir / f"{stem}.rejects.csv"
+
+    def _write_rejects(
+        self, con: duckdb.DuckDBPyConnection, source: SourceFile, report: FileReport
+    ) -> None:
+        cols = source.spec.column_names
+        select_cols = ", ".join(quote_ident(c) for c in cols)
+        nulls = ", ".join(f"NULL AS {quote_ident(c)}" for c in cols)
+        query = (
+            f'SELECT {select_cols}, line, bad_columns AS "column", reason FROM checked '
+            f"WHERE reason IS NOT NULL UNION ALL "
+            f'SELECT {nulls}, line, NULL AS "column", reason FROM {MALFORMED}'
+        )
+        (report.rows_rejected,) = _one(con, f"SELECT count(*) FROM ({query})")
+        path = self._rejects_path(source)
+        if report.rows_rejected == 0:
+            path.unlink(missing_ok=True)  # a previous import's rejects would mislead
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY ({query} ORDER BY line) TO {literal(str(path))} (HEADER, DELIMITER ',')")
+        report.rejects_path = path
+        for line, column, reason in con.execute(
+            f'SELECT line, "column", reason FROM ({query}) ORDER BY line LIMIT {ISSUES_KEPT}'
+        ).fetchall():
+            report.issues.append(Issue(source.label, int(line), column, str(reason)))
+
+    def _write_refusal(self, source: SourceFile, report: FileReport) -> None:
+        assert report.refused is not None
+        path = self._rejects_path(source)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect()
+        try:
+            con.execute(
+                'COPY (SELECT ? AS line, ? AS "column", ? AS reason) TO '
+                f"{literal(str(path))} (HEADER)",
+                [report.refused.line, report.refused.column, report.refused.reason],
+            )
+        finally:
+            con.close()
+        report.rejects_path = path
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, ...]:
+    (row,) = con.execute(sql).fetchall()  # fetchall: DuckDB refuses new work on a half-read result
+    return tuple(int(v) for v in row)

@@ -1,0 +1,93 @@
+"""Bulk upsert of validated rows into a reference table, inside the caller's transaction.
+
+Ids are the contract's external ids, so loading a row whose id exists updates it: importing the
+same file twice changes nothing. SQLite gets executemany in chunks; PostgreSQL gets COPY into a
+temporary table followed by one INSERT ... ON CONFLICT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+import psycopg
+import pyarrow as pa
+from sqlalchemy import Connection, Table, column, select
+from sqlalchemy import table as sql_table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+SQLITE_CHUNK = 5_000
+
+Progress = Callable[[int], None]
+
+
+def upsert_batches(
+    conn: Connection,
+    table: Table,
+    batches: Iterable[pa.RecordBatch],
+    *,
+    on_rows: Progress | None = None,
+) -> int:
+    if conn.dialect.name == "postgresql":
+        return _upsert_postgresql(conn, table, batches, on_rows)
+    return _upsert_sqlite(conn, table, batches, on_rows)
+
+
+def _primary_key(table: Table) -> str:
+    (pk,) = table.primary_key.columns
+    return pk.name
+
+
+def _upsert_sqlite(
+    conn: Connection, table: Table, batches: Iterable[pa.RecordBatch], on_rows: Progress | None
+) -> int:
+    pk = _primary_key(table)
+    total = 0
+    for batch in batches:
+        names = batch.schema.names
+        stmt = sqlite_insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[pk], set_={n: stmt.excluded[n] for n in names if n != pk}
+        )
+        rows = batch.to_pylist()
+        for start in range(0, len(rows), SQLITE_CHUNK):
+            chunk = rows[start : start + SQLITE_CHUNK]
+            conn.execute(stmt, chunk)
+            total += len(chunk)
+            if on_rows:
+                on_rows(len(chunk))
+    return total
+
+
+def _upsert_postgresql(
+    conn: Connection, table: Table, batches: Iterable[pa.RecordBatch], on_rows: Progress | None
+) -> int:
+    pk = _primary_key(table)
+    staging = f"_import_{table.name}"
+    raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+    names: list[str] | None = None
+    total = 0
+    with raw.cursor() as cur:
+        cur.execute(
+            f'CREATE TEMP TABLE "{staging}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
+        )
+        for batch in batches:
+            names = batch.schema.names
+            column_list = ", ".join(f'"{n}"' for n in names)
+            columns = [c.to_pylist() for c in batch.columns]
+            with cur.copy(f'COPY "{staging}" ({column_list}) FROM STDIN') as copy:
+                for row in zip(*columns, strict=True):
+                    copy.write_row(row)
+            total += batch.num_rows
+            if on_rows:
+                on_rows(batch.num_rows)
+    if names is None:
+        return 0
+    source: Any = select(*[column(n) for n in names]).select_from(sql_table(staging))
+    stmt = pg_insert(table).from_select(names, source)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[pk], set_={n: stmt.excluded[n] for n in names if n != pk}
+    )
+    conn.execute(stmt)
+    return total

@@ -1,0 +1,72 @@
+"""Rewrites the warehouse Parquet snapshots (`Warehouse`) from the database.
+
+Column names are the contract's; DATE stays a date, timestamps become UTC TIMESTAMPTZ, booleans
+BOOLEAN. Each snapshot is written to a temporary file and renamed into place, so readers never see
+half a file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Table, select
+
+from parcours.db import Base
+from parcours.registry import models as _models  # noqa: F401  (registers the tables)
+from parcours.registry.contract import BY_NAME
+from parcours.registry.warehouse import REFERENCE_TABLES, Warehouse
+
+CHUNK = 50_000
+
+
+def arrow_schema(table: Table, columns: Iterable[str]) -> pa.Schema:
+    fields = []
+    for name in columns:
+        sql_type = table.columns[name].type
+        if isinstance(sql_type, DateTime):
+            arrow: pa.DataType = pa.timestamp("us", tz="UTC")
+        elif isinstance(sql_type, Date):
+            arrow = pa.date32()
+        elif isinstance(sql_type, Boolean):
+            arrow = pa.bool_()
+        elif isinstance(sql_type, Integer):
+            arrow = pa.int64()
+        else:
+            arrow = pa.string()
+        fields.append(pa.field(name, arrow))
+    return pa.schema(fields)
+
+
+def write_snapshot(engine: Engine, warehouse: Warehouse, table_name: str) -> int:
+    """Write one reference table's snapshot; returns its row count."""
+    table = Base.metadata.tables[table_name]
+    columns = BY_NAME[table_name].column_names
+    schema = arrow_schema(table, columns)
+    target = warehouse.table_path(table_name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    rows = 0
+    pk = next(iter(table.primary_key.columns))
+    query = select(*[table.columns[c] for c in columns]).order_by(pk)
+    with engine.connect() as conn, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        result = conn.execution_options(yield_per=CHUNK).execute(query)
+        for part in result.partitions():
+            data = {name: [row[i] for row in part] for i, name in enumerate(columns)}
+            # SQLite hands back naive datetimes: they are UTC already (stored so by the importer).
+            writer.write_table(pa.Table.from_pydict(data, schema=schema))
+            rows += len(part)
+    os.replace(tmp, target)
+    return rows
+
+
+def write_snapshots(
+    engine: Engine, warehouse: Warehouse, tables: Iterable[str] = REFERENCE_TABLES
+) -> dict[str, int]:
+    return {t: write_snapshot(engine, warehouse, t) for t in tables}
+
+
+def missing_snapshots(warehouse: Warehouse) -> list[str]:
+    return [t for t in REFERENCE_TABLES if not warehouse.table_path(t).exists()]

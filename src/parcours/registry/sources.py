@@ -1,0 +1,177 @@
+"""Finding contract files in an import folder and staging each one, as text, in a DuckDB table.
+
+Staging gives every record its line number (the header is line 1; a record with a quoted line break
+counts as one line, as in DuckDB's own error reports; Parquet rows are numbered from 1) and sets
+aside the records that are not well-formed CSV (wrong number of fields, invalid UTF-8, broken quotes).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from parcours.errors import Issue
+from parcours.registry.contract import FILES, FileSpec
+from parcours.registry.validation import literal, quote_ident
+
+FORMATS = (".csv", ".parquet")
+RAW = "raw"  # staged text columns + line
+MALFORMED = "malformed"  # line, reason of records DuckDB could not split into fields
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    spec: FileSpec
+    path: Path
+    label: str  # how errors name the file: its path relative to the import folder
+
+    @property
+    def format(self) -> str:
+        return self.path.suffix.lower().lstrip(".")
+
+
+class FileRefused(Exception):
+    """The whole file is unusable (empty, unreadable, wrong header): nothing of it is loaded."""
+
+    def __init__(self, issue: Issue) -> None:
+        self.issue = issue
+        super().__init__(str(issue))
+
+
+def discover(directory: Path) -> list[SourceFile]:
+    """Every contract file present in `directory`, in dependency order."""
+    found: list[SourceFile] = []
+    for spec in FILES:
+        for ext in FORMATS:
+            path = directory / f"{spec.name}{ext}"
+            if path.is_file():
+                found.append(SourceFile(spec, path, path.name))
+        folder = directory / spec.name
+        if spec.folder_allowed and folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if (
+                    path.is_file()
+                    and path.suffix.lower() in FORMATS
+                    and not path.name.startswith(".")
+                ):
+                    found.append(SourceFile(spec, path, str(path.relative_to(directory))))
+    return found
+
+
+def stage(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
+    """Create RAW (line + one VARCHAR per contract column) and MALFORMED for `source`."""
+    con.execute(f"DROP TABLE IF EXISTS {RAW}")
+    con.execute(f"DROP TABLE IF EXISTS {MALFORMED}")
+    if source.format == "csv":
+        _stage_csv(con, source)
+    else:
+        _stage_parquet(con, source)
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
+    header = read_csv_header(source)
+    spec = source.spec
+    columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
+    select = ", ".join(quote_ident(c) for c in spec.column_names)
+    # row_number() OVER () streams in file order (insertion order is preserved); records DuckDB
+    # rejects are skipped by it, so their lines are added back below.
+    con.execute(
+        f"CREATE TEMP TABLE numbered AS SELECT row_number() OVER () AS rn, {select} "
+        f"FROM read_csv({literal(str(source.path))}, header = true, auto_detect = false, "
+        f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
+        f"columns = {columns}, store_rejects = true, "
+        f"rejects_table = 'csv_errors', rejects_scan = 'csv_scans')"
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {MALFORMED} AS SELECT line, "
+        "'enregistrement mal formé : ' || string_agg(DISTINCT "
+        "CASE error_type WHEN 'INVALID ENCODING' THEN 'texte qui n''est pas en UTF-8' "
+        "WHEN 'MISSING COLUMNS' THEN 'champs manquants' WHEN 'TOO MANY COLUMNS' THEN 'champs en trop' "
+        "WHEN 'UNQUOTED VALUE' THEN 'guillemets incorrects' ELSE lower(error_type) END, ', ') "
+        "|| ' (' || left(any_value(csv_line), 120) || ')' AS reason "
+        "FROM csv_errors GROUP BY line"
+    )
+    ((malformed,),) = con.execute(f"SELECT count(*) FROM {MALFORMED}").fetchall()
+    if malformed == 0:
+        con.execute(f"CREATE TEMP TABLE {RAW} AS SELECT rn + 1 AS line, {select} FROM numbered")
+    else:
+        # Valid record k sits after the rejected records whose "valid rows before" count is < k.
+        con.execute(
+            "CREATE TEMP TABLE shifts AS SELECT v, max(n) AS n FROM ("
+            f"SELECT line - 1 - row_number() OVER (ORDER BY line) AS v, "
+            f"row_number() OVER (ORDER BY line) AS n FROM {MALFORMED}) GROUP BY v"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE {RAW} AS SELECT numbered.rn + 1 + COALESCE(shifts.n, 0) AS line, "
+            f"{', '.join('numbered.' + quote_ident(c) for c in spec.column_names)} "
+            "FROM numbered ASOF LEFT JOIN shifts ON numbered.rn > shifts.v"
+        )
+        con.execute("DROP TABLE shifts")
+    con.execute("DROP TABLE numbered")
+    con.execute("DROP TABLE IF EXISTS csv_errors")
+    con.execute("DROP TABLE IF EXISTS csv_scans")
+
+
+def read_csv_header(source: SourceFile) -> list[str]:
+    """The header row, checked against the contract (any order, every column, nothing else)."""
+    with source.path.open("rb") as f:
+        first = f.readline(1 << 20)
+    if not first.strip():
+        raise FileRefused(Issue(source.label, 1, None, "fichier vide : la ligne d'en-tête manque"))
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise FileRefused(
+            Issue(
+                source.label,
+                1,
+                None,
+                f"en-tête qui n'est pas en UTF-8 (octet {e.start + 1}) : réenregistrez le fichier en UTF-8",
+            )
+        ) from e
+    header = next(csv.reader(io.StringIO(text)))
+    check_header(source, header)
+    return header
+
+
+def check_header(source: SourceFile, header: list[str]) -> None:
+    expected = source.spec.column_names
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    missing = [c for c in expected if c not in header]
+    unknown = [h for h in header if h not in expected]
+    problems = []
+    if missing:
+        problems.append("colonnes manquantes : " + ", ".join(missing))
+    if unknown:
+        problems.append("colonnes inconnues : " + ", ".join(unknown))
+    if duplicated:
+        problems.append("colonnes en double : " + ", ".join(duplicated))
+    if problems:
+        problems.append("en-tête attendu : " + ",".join(expected))
+        column = (missing or unknown or duplicated)[0]
+        raise FileRefused(Issue(source.label, 1, column, " ; ".join(problems)))
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
+    path = literal(str(source.path))
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
+    except duckdb.Error as e:
+        raise FileRefused(Issue(source.label, None, None, f"Parquet illisible : {e}")) from e
+    check_header(source, [row[0] for row in described])
+    types = {row[0]: str(row[1]) for row in described}
+    casts = []
+    for name in source.spec.column_names:
+        q = quote_ident(name)
+        # Typed Parquet columns are rendered as text (a TIMESTAMPTZ with its +00 offset, a DATE
+        # as YYYY-MM-DD) so that one set of checks serves both formats.
+        casts.append(f"CAST({q} AS VARCHAR) AS {q}" if types[name] != "VARCHAR" else q)
+    con.execute(
+        f"CREATE TEMP TABLE {RAW} AS SELECT file_row_number + 1 AS line, {', '.join(casts)} "
+        f"FROM read_parquet({path}, file_row_number = true)"
+    )
+    con.execute(f"CREATE TEMP TABLE {MALFORMED} (line BIGINT, reason VARCHAR)")

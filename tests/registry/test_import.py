@@ -1,0 +1,361 @@
+"""`parcours import` on SQLite and PostgreSQL: loads, refusals, rejects files, idempotence."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from parcours.config import get_settings
+from parcours.consultlog.store import ConsultLog
+from parcours.registry.importer import FileReport, ImportSummary, import_directory
+from parcours.registry.models import Agency, Agent, Call, JobSeeker
+from parcours.registry.warehouse import Warehouse
+
+from . import files as f
+
+
+def run(folder: Path) -> ImportSummary:
+    return import_directory(folder, settings=get_settings(), progress=False)
+
+
+def report(summary: ImportSummary, label: str) -> FileReport:
+    (r,) = [x for x in summary.files if x.label == label]
+    return r
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as c:
+        return {
+            t: int(c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
+            for t in (
+                "establishments",
+                "agencies",
+                "agents",
+                "job_seekers",
+                "protected_persons",
+                "appointments",
+                "calls",
+                "tasks",
+            )
+        }
+
+
+def rejects(path: Path | None) -> list[dict[str, str]]:
+    assert path is not None
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_good_files_load_completely(engine: Engine, tmp_path: Path) -> None:
+    summary = run(f.good_directory(tmp_path / "in"))
+    assert summary.ok, [str(i) for r in summary.files for i in r.issues]
+    assert counts(engine) == {
+        "establishments": 2,
+        "agencies": 2,
+        "agents": 3,
+        "job_seekers": 2,
+        "protected_persons": 1,
+        "appointments": 1,
+        "calls": 2,
+        "tasks": 1,
+    }
+    with engine.connect() as c:
+        ag1 = c.execute(select(Agent).where(Agent.agent_id == "AG1")).one()
+        assert ag1.birth_name == "Dupont"  # empty birth_name = last_name
+        assert ag1.birth_date == date(1980, 2, 28)
+        assert ag1.work_pattern.startswith("mon-thu")
+        assert c.execute(
+            select(Agency.msa_experiment).where(Agency.agency_id == "A31")
+        ).scalar_one()
+        started = c.execute(select(Call.started_at).where(Call.call_id == "C1")).scalar_one()
+        assert started.replace(tzinfo=UTC) == datetime(2024, 4, 2, 8, 0, tzinfo=UTC)
+        assert c.execute(select(Call.de_id).where(Call.call_id == "C1")).scalar_one() is None
+    # Logs naming people absent from the reference files are kept and counted.
+    assert report(summary, "calls.csv").unresolved_refs == 1
+    assert report(summary, "consultations.csv").unresolved_refs == 2
+    assert report(summary, "job_seekers.csv").unresolved_refs == 1  # referent AGX
+    log = ConsultLog(get_settings().log_dir)
+    assert log.count() == 4
+    events = {e["event_id"]: e for e in log.events_for(agent_id="AG1")}
+    assert events["e1"]["ts"] == datetime(2024, 4, 2, 7, 15, tzinfo=UTC)
+    assert events["e2"]["ts"] == datetime(2024, 4, 2, 7, 20, tzinfo=UTC)  # naive = Paris
+
+
+def test_reimport_loads_nothing_twice(engine: Engine, tmp_path: Path) -> None:
+    folder = f.good_directory(tmp_path / "in")
+    run(folder)
+    before = counts(engine)
+    again = run(folder)
+    assert again.ok
+    assert counts(engine) == before
+    assert ConsultLog(get_settings().log_dir).count() == 4
+    cons = report(again, "consultations.csv")
+    assert (cons.rows_loaded, cons.rows_skipped) == (0, 4)
+    # The same events in another file, plus a new one, and a repeat inside the file.
+    f.write(
+        tmp_path / "more",
+        "consultations",
+        [
+            *f.CONSULTATIONS,
+            ["e5", "2024-04-04T10:00:00Z", "AG1", "D1", "MAP", "view"],
+            ["e5", "2024-04-04T10:00:00Z", "AG1", "D1", "MAP", "view"],
+        ],
+    )
+    more = report(run(tmp_path / "more"), "consultations.csv")
+    assert (more.rows_read, more.rows_loaded, more.rows_skipped) == (6, 1, 5)
+    assert ConsultLog(get_settings().log_dir).count() == 5
+
+
+def test_updated_rows_replace_old_values(engine: Engine, tmp_path: Path) -> None:
+    run(f.good_directory(tmp_path / "in"))
+    changed = [list(r) for r in f.AGENTS]
+    changed[1][10] = ""  # AG2 re-hired: left_on cleared
+    f.write(tmp_path / "in2", "agents", changed)
+    summary = run(tmp_path / "in2")
+    assert summary.ok and report(summary, "agents.csv").rows_loaded == 3
+    with engine.connect() as c:
+        assert c.execute(select(Agent.left_on).where(Agent.agent_id == "AG2")).scalar_one() is None
+        assert c.execute(select(func.count()).select_from(Agent)).scalar_one() == 3
+
+
+def test_each_kind_of_bad_row_is_rejected_with_file_line_column_reason(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    f.write(
+        folder,
+        "agencies",
+        [
+            *f.AGENCIES,
+            ["A99", "Fantôme", "DR99", "31", "false"],  # dangling reference
+            ["A98", "Bool", "DR76", "31", "oui"],  # bad boolean
+        ],
+    )
+    f.write(
+        folder,
+        "agents",
+        [
+            *f.AGENTS,
+            [
+                "AG4",
+                "Petit",
+                "",
+                "Léa",
+                "1980-02-30",
+                "F",
+                "DR76",
+                "A31",
+                "conseiller",
+                "",
+                "",
+                "",
+            ],  # bad date
+            ["AG5", "Roux", "", "Paul", "", "X", "DR76", "A31", "chef", "", "", ""],  # bad enums
+            [
+                "AG1",
+                "Dupont",
+                "",
+                "Jean",
+                "",
+                "M",
+                "DR76",
+                "A31",
+                "conseiller",
+                "",
+                "",
+                "",
+            ],  # duplicate
+            [
+                "AG6",
+                "",
+                "",
+                "Anne",
+                "",
+                "F",
+                "DR76",
+                "A31",
+                "gdd",
+                "",
+                "",
+                "lun 9h",
+            ],  # missing + pattern
+            ["AG7", "Blanc", "", "Marc", "", "M", "DR76", "A31", "gdd", "", ""],  # missing field
+        ],
+    )
+    f.write(
+        folder,
+        "consultations",
+        [
+            *f.CONSULTATIONS,
+            ["e9", "02/04/2024 09:00", "AG1", "D1", "AUDE", "view"],  # bad timestamp
+            ["e10", "2024-04-02T09:00:00Z", "AG1", "D1", "AUDE", "delete"],  # bad enum
+        ],
+    )
+    summary = run(folder)
+    assert not summary.ok
+    agencies = report(summary, "agencies.csv")
+    assert (agencies.rows_read, agencies.rows_loaded, agencies.rows_rejected) == (4, 2, 2)
+    assert [(i.file, i.line, i.column) for i in agencies.issues] == [
+        ("agencies.csv", 4, "establishment_id"),
+        ("agencies.csv", 5, "msa_experiment"),
+    ]
+    assert "« DR99 » absent de establishments" in agencies.issues[0].reason
+    agents = report(summary, "agents.csv")
+    assert (agents.rows_loaded, agents.rows_rejected) == (3, 5)
+    by_line = {i.line: i for i in agents.issues}
+    assert by_line[5].column == "birth_date" and "date invalide « 1980-02-30 »" in by_line[5].reason
+    assert by_line[6].column == "sex,job"
+    assert "identifiant en double (première occurrence ligne 2)" in by_line[7].reason
+    assert by_line[8].column == "last_name,work_pattern"
+    assert "champs manquants" in by_line[9].reason and by_line[9].column is None
+    rows = rejects(agents.rejects_path)
+    assert [r["line"] for r in rows] == ["5", "6", "7", "8", "9"]
+    assert rows[0]["agent_id"] == "AG4" and rows[0]["birth_date"] == "1980-02-30"
+    assert list(rows[0])[-3:] == ["line", "column", "reason"]
+    cons = report(summary, "consultations.csv")
+    assert (cons.rows_loaded, cons.rows_rejected) == (4, 2)
+    assert {i.column for i in cons.issues} == {"ts", "action"}
+    with engine.connect() as c:  # valid rows were loaded despite the bad ones
+        assert c.execute(select(func.count()).select_from(Agent)).scalar_one() == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "fichier vide"),
+        (b"agent_id,last_name\nAG1,Dupont\n", "colonnes manquantes : birth_name"),
+        (
+            b"agency_id,nom,establishment_id,department_code,msa_experiment\n",
+            "colonnes inconnues : nom",
+        ),
+        (b"\xe9tablissement,name\n", "pas en UTF-8"),
+    ],
+)
+def test_unusable_files_are_refused_whole(
+    engine: Engine, tmp_path: Path, content: bytes, reason: str
+) -> None:
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    name = "agents" if content.startswith(b"agent_id") else "agencies"
+    (folder / f"{name}.csv").write_bytes(content)
+    summary = run(folder)
+    bad = report(summary, f"{name}.csv")
+    assert bad.refused is not None and reason in bad.refused.reason
+    assert bad.refused.line == 1 and not summary.ok
+    assert report(summary, "establishments.csv").rows_loaded == 2
+    assert bad.rejects_path is not None and reason in bad.rejects_path.read_text(encoding="utf-8")
+
+
+def test_bad_encoding_inside_the_file_rejects_those_rows(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    path = f.write(folder, "establishments", f.ESTABLISHMENTS)
+    with path.open("ab") as fh:
+        fh.write("DG,Direction g\xe9n\xe9rale,DG,\n".encode("latin-1"))
+        fh.write(b"DSI,DSI,DSI,\n")
+    summary = run(folder)
+    est = report(summary, "establishments.csv")
+    assert (est.rows_read, est.rows_loaded, est.rows_rejected) == (4, 3, 1)
+    assert est.issues[0].line == 4 and "UTF-8" in est.issues[0].reason
+
+
+def test_parquet_and_consultation_folders(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    pq.write_table(
+        pa.table(
+            {
+                "agency_id": ["A31", "A32"],
+                "name": ["Toulouse", "Albi"],
+                "establishment_id": ["DR76", "DR76"],
+                "department_code": ["31", "81"],
+                "msa_experiment": pa.array([True, False]),
+            }
+        ),
+        folder / "agencies.parquet",
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "event_id": ["p1", "p2"],
+                "ts": pa.array(
+                    [
+                        datetime(2024, 4, 2, 7, 0, tzinfo=UTC),
+                        datetime(2024, 4, 5, 7, 0, tzinfo=UTC),
+                    ],
+                    pa.timestamp("us", tz="UTC"),
+                ),
+                "agent_id": ["AG1", "AG1"],
+                "de_id": ["D1", "D2"],
+                "application": ["MAP", "MAP"],
+                "action": ["view", "edit"],
+            }
+        ),
+        (folder / "consultations").mkdir(parents=True)
+        or folder / "consultations" / "week1.parquet",
+    )
+    f.write(
+        folder, "consultations/week2", [["c1", "2024-04-08T10:00:00", "AG1", "D1", "AUDE", "view"]]
+    )
+    summary = run(folder)
+    assert summary.ok
+    assert [r.label for r in summary.files] == [
+        "establishments.csv",
+        "agencies.parquet",
+        "consultations/week1.parquet",
+        "consultations/week2.csv",
+    ]
+    with engine.connect() as c:
+        assert (
+            c.execute(select(Agency.msa_experiment).where(Agency.agency_id == "A32")).scalar_one()
+            is False
+        )
+    log = ConsultLog(get_settings().log_dir)
+    assert log.count() == 3 and log.days() == ["2024-04-02", "2024-04-05", "2024-04-08"]
+
+
+def test_warehouse_snapshots_follow_the_database(engine: Engine, tmp_path: Path) -> None:
+    run(f.good_directory(tmp_path / "in"))
+    wh = Warehouse.from_settings(get_settings())
+    con = duckdb.connect()
+    agents = con.execute(
+        f"SELECT agent_id, birth_name, hired_on FROM read_parquet('{wh.table_path('agents')}') ORDER BY 1"
+    ).fetchall()
+    assert agents[0] == ("AG1", "Dupont", date(2010, 1, 4))
+    types = dict(
+        con.execute(f"DESCRIBE SELECT * FROM read_parquet('{wh.table_path('calls')}')").fetchall()[
+            i
+        ][:2]
+        for i in range(5)
+    )
+    assert types["started_at"] == "TIMESTAMP WITH TIME ZONE"
+    (ts,) = con.execute(
+        f"SELECT started_at FROM read_parquet('{wh.table_path('calls')}') WHERE call_id = 'C1'"
+    ).fetchone() or (None,)
+    assert ts == datetime(2024, 4, 2, 8, 0, tzinfo=UTC)
+    (msa,) = con.execute(
+        f"SELECT typeof(msa_experiment) FROM read_parquet('{wh.table_path('agencies')}') LIMIT 1"
+    ).fetchone() or (None,)
+    assert msa == "BOOLEAN"
+    assert {p.name for p in wh.root.glob("*.parquet")} == {
+        f"{t}.parquet"
+        for t in (
+            "establishments",
+            "agencies",
+            "agents",
+            "job_seekers",
+            "protected_persons",
+            "appointments",
+            "calls",
+            "tasks",
+        )
+    }
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(JobSeeker)).scalar_one() == 2
