@@ -134,6 +134,9 @@ class Results:
             return f"{code} — {self.definitions.questionnaire.items[code].text}"
         return self.definitions.indices[measure].label
 
+    def group_label_short(self, scope: str) -> str:
+        return self.group_label(Group(scope, TOTAL, ALL))
+
     def group_label(self, group: Group) -> str:
         attrs = self.definitions.population.attributes
         scope = (

@@ -143,7 +143,9 @@ class FlowWatcher:
         last = max((day for _, _, day in rows), default=None)
         return pairs, last
 
-    def _flow_campaign(self, session: Session, *, start: date, end: date, now: datetime) -> Campaign:
+    def _flow_campaign(
+        self, session: Session, *, start: date, end: date, now: datetime
+    ) -> Campaign:
         campaign = session.scalar(
             select(Campaign).where(Campaign.mode == "flow", Campaign.name == FLOW_CAMPAIGN)
         )

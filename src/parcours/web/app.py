@@ -28,6 +28,7 @@ ROUTERS: list[str] = [
     "accounts",
     "controls",
     "steering",
+    "barometer",
 ]
 
 
