@@ -69,3 +69,21 @@ def test_cli_rejects_bad_waves_and_bad_headers(tmp_path: Path) -> None:
     bad.write_text("wave,respondent_id\n2024-03,R1\n", encoding="utf-8")
     result = runner.invoke(app, ["barometer", "import", str(bad)])
     assert result.exit_code == 1 and "colonne manquante" in result.output
+
+
+def test_demo_barometer_is_generated_and_imported_once(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from parcours.barometer.demo import load_demo_barometer
+    from parcours.barometer.models import BarometerResponse
+    from parcours.db import make_engine
+    from parcours.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    upgrade(engine)
+    (tmp_path / "demo-data").mkdir()
+    write_survey(tmp_path / "demo-data" / "barometre.csv", SynthOptions(respondents_per_wave=50))
+    assert "100 réponses importées" in load_demo_barometer(tmp_path, engine=engine)
+    assert "déjà importées" in load_demo_barometer(tmp_path, engine=engine)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(BarometerResponse)) == 100
