@@ -6,8 +6,10 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
-_RESERVED = set(vars(logging.makeLogRecord({})))
+# uvicorn adds `color_message`, the same text with terminal colour codes: noise in a JSON line.
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,3 +36,26 @@ def configure_logging(*, json_lines: bool, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def uvicorn_log_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:
+    """Logging of `uvicorn.run`, applied again inside each worker process (workers are spawned, so
+    they do not inherit the parent's handlers): the root logger, the server and the access log all
+    write JSON lines on stderr in production."""
+    formatter: dict[str, Any] = (
+        {"()": "parcours.logs.JsonFormatter"}
+        if json_lines
+        else {"format": "%(levelname)s %(name)s: %(message)s"}
+    )
+    handler = {"class": "logging.StreamHandler", "formatter": "main", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"main": formatter},
+        "handlers": {"main": handler},
+        "root": {"handlers": ["main"], "level": level},
+        "loggers": {
+            name: {"handlers": [], "level": level, "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }

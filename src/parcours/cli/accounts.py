@@ -164,14 +164,12 @@ def serve(
     """Serve the web application (migrates the database first)."""
     import uvicorn
 
-    from parcours.config import get_settings
     from parcours.db import get_engine
-    from parcours.logs import configure_logging
+    from parcours.logs import uvicorn_log_config
     from parcours.migrate import upgrade
+    from parcours.startup import checked_settings
 
-    settings = get_settings()
-    if settings.mode == "production":
-        configure_logging(json_lines=True)
+    settings = checked_settings(process="serve")
     upgrade(get_engine())
     if watch:
         from parcours.controls.flow import start_background_watcher
@@ -183,9 +181,12 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=False,
+        # Behind the reverse proxy on loopback (deploy/nginx.conf): trust its X-Forwarded-* headers,
+        # and only from 127.0.0.1, so the logs carry the real client address and nobody can forge it.
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
         server_header=False,
-        log_level="info",
+        log_config=uvicorn_log_config(json_lines=settings.mode == "production"),
     )
 
 

@@ -148,14 +148,12 @@ def watch(
     once: Annotated[bool, typer.Option(help="Un seul passage puis sortie.")] = False,
 ) -> None:
     """Détection en flux : importe les fichiers déposés dans la boîte de dépôt et envoie les alertes en quelques minutes."""
-    from parcours.config import get_settings
     from parcours.controls.flow import FlowWatcher
     from parcours.db import get_engine
-    from parcours.logs import configure_logging
     from parcours.migrate import upgrade
+    from parcours.startup import checked_settings
 
-    settings = get_settings()
-    configure_logging(json_lines=settings.mode == "production")
+    settings = checked_settings(process="watch")
     upgrade(get_engine())
     watcher = FlowWatcher(settings, lookback_days=lookback_days)
     console.print(f"Boîte de dépôt : {watcher.inbox}")
