@@ -41,12 +41,13 @@ STATES = ["pre_examination"] * 4 + ["interview"] * 2 + ["finding"] + ["closed"] 
 OUTCOMES = ["false_positive"] * 6 + ["proven", "not_proven", "not_proven", "indeterminate"]
 
 
-def seed(url: str, *, controls: int, users: int) -> list[tuple[str, str | None]]:
+def seed(url: str, *, controls: int, users: int, prefix: str = "") -> list[tuple[str, str | None]]:
+    """`prefix` namespaces agency ids and logins, so that this seed can share a database with another."""
     rng = random.Random(5)
     engine = make_engine(url)
     upgrade(engine)
     establishments = [f"DR-{i:02d}" for i in range(13)]
-    agencies = [(f"AG{i:03d}", establishments[i % 13]) for i in range(60)]
+    agencies = [(f"{prefix}AG{i:03d}", establishments[i % 13]) for i in range(60)]
     agents = [(f"A{i:05d}", *agencies[i % 60]) for i in range(6000)]
     now = datetime(2026, 6, 1, tzinfo=UTC)
     with engine.begin() as c:
@@ -116,7 +117,7 @@ def seed(url: str, *, controls: int, users: int) -> list[tuple[str, str | None]]
     with session_scope(engine) as s:
         for u, (role, est, agency) in enumerate(plan):
             user = service.create_user(
-                s, login=f"bench-{u:02d}", display_name=f"bench {u}", role=role, establishment_id=est,
+                s, login=f"{prefix}bench-{u:02d}", display_name=f"bench {u}", role=role, establishment_id=est,
                 agency_id=agency, agent_id=None, password=None, password_hash=shared_password_hash(),
             )  # fmt: skip
             created_users.append((user.login, user.totp_secret))

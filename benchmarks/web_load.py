@@ -95,9 +95,9 @@ FIRST_NAMES = [
 
 
 def seed(
-    url: str, *, job_seekers: int, agencies: int, counsellors_per_agency: int
+    url: str, *, job_seekers: int, agencies: int, counsellors_per_agency: int, users: int = 20
 ) -> list[tuple[str, list[str]]]:
-    """The region, and 20 benchmark counsellors with their portfolios: [(login, [de_id...])]."""
+    """The region, and `users` benchmark counsellors with their portfolios: [(login, [de_id...])]."""
     rng = random.Random(7)
     engine = make_engine(url)
     upgrade(engine)
@@ -205,7 +205,7 @@ def seed(
                 c.execute(insert(table), data[i : i + 5000])
     bench_users: list[tuple[str, list[str]]] = []
     with session_scope(engine) as s:
-        for u in range(20):
+        for u in range(users):
             aid, agency = agents[u * 7 % len(agents)]
             login = f"bench-{u:02d}"
             service.create_user(
