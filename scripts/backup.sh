@@ -21,8 +21,8 @@ esac
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$dest_root/parcours-$stamp"
+umask 077  # the backup holds personal data: readable by its owner only
 mkdir -p "$out"
-umask 077  # the backup holds personal data
 
 # Custom format: compressed, restorable table by table, independent of the server's owner names.
 pg_dump --format=custom --no-owner --no-privileges --file="$out/database.dump" "$pg_url"
