@@ -73,12 +73,30 @@ def main() -> None:
     con = duckdb.connect()
     events = con.execute(
         f"SELECT * FROM read_parquet('{data}/consultations/*.parquet') ORDER BY ts, event_id"
-    ).fetch_arrow_table()
+    ).to_arrow_table()
+    # The replay: every misuse event of the quarter (the probes: their pairs are what must be alerted),
+    # mixed with the last legitimate events and shuffled, so misuse arrives all along the run.
     n_replay = args.rate * args.seconds
-    history, replay = (
-        events.slice(0, events.num_rows - n_replay),
-        events.slice(events.num_rows - n_replay),
+    truth_rows = con.execute(f"SELECT agent_id, de_id FROM read_csv('{data}/truth.csv')").fetchall()
+    con.register("events", events)
+    con.execute("CREATE TEMP TABLE truth(agent_id VARCHAR, de_id VARCHAR)")
+    con.executemany("INSERT INTO truth VALUES (?, ?)", truth_rows)
+    con.execute(
+        "CREATE TEMP TABLE marked AS SELECT e.*, t.agent_id IS NOT NULL AS misuse "
+        "FROM events e LEFT JOIN truth t USING (agent_id, de_id)"
     )
+    con.execute(
+        "CREATE TEMP TABLE replay_rows AS SELECT * EXCLUDE (misuse) FROM ("
+        "SELECT * FROM marked WHERE misuse UNION ALL "
+        f"(SELECT * FROM marked WHERE NOT misuse ORDER BY ts DESC, event_id LIMIT {n_replay})"
+        ") ORDER BY hash(event_id)"
+    )
+    replay = con.execute("SELECT * FROM replay_rows LIMIT ?", [n_replay]).to_arrow_table()
+    con.register("replay", replay)
+    history = con.execute(
+        "SELECT * EXCLUDE (misuse) FROM marked WHERE event_id NOT IN (SELECT event_id FROM replay)"
+    ).to_arrow_table()
+    n_replay = replay.num_rows
     hist_dir = data / "history"
     (hist_dir / "consultations").mkdir(parents=True)
     import pyarrow.parquet as pq
@@ -93,10 +111,7 @@ def main() -> None:
         f"history imported: {history.num_rows:,} events in {time.monotonic() - t0:.1f} s (ok={summary.ok})"
     )
 
-    truth = {
-        tuple(r)
-        for r in con.execute(f"SELECT agent_id, de_id FROM read_csv('{data}/truth.csv')").fetchall()
-    }
+    truth = {(str(a), str(d)) for a, d in truth_rows}
     replay_pairs = list(
         zip(replay["agent_id"].to_pylist(), replay["de_id"].to_pylist(), strict=True)
     )
@@ -112,7 +127,8 @@ def main() -> None:
     first_written: dict[tuple[str, str], float] = {}
     killed = False
     start = time.time()
-    for second in range(args.seconds):
+    seconds = -(-n_replay // args.rate)
+    for second in range(seconds):
         chunk = replay.slice(second * args.rate, args.rate)
         name = f"feed-{second:05d}.parquet"
         pq.write_table(chunk, inbox / f".{name}.tmp")
@@ -121,7 +137,7 @@ def main() -> None:
         for pair in zip(chunk["agent_id"].to_pylist(), chunk["de_id"].to_pylist(), strict=True):
             if pair in probes:
                 first_written.setdefault(pair, now)
-        if not killed and second == args.seconds // 2:
+        if not killed and second == seconds // 2:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             killed = True

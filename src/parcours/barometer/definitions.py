@@ -68,6 +68,10 @@ class ConsistencyRule:
 class Population:
     attributes: dict[str, Attribute]
     consistency: tuple[ConsistencyRule, ...] = ()
+    region_insee: dict[str, str] = field(default_factory=dict)  # region code -> INSEE code
+
+    def region_of_insee(self, insee: str | None) -> str | None:
+        return next((code for code, value in self.region_insee.items() if value == insee), None)
 
     @property
     def breakdowns(self) -> list[Attribute]:
@@ -185,7 +189,23 @@ def load_population(path: Path, issues: list[Issue]) -> Population:
                 reason=str(rule.get("reason", "combinaison d'attributs impossible")),
             )
         )
-    return Population(attributes=attributes, consistency=tuple(rules))
+    insee = data.get("region_insee") or {}
+    regions = attributes.get("region")
+    for code in insee:
+        if regions is not None and code not in regions.values:
+            issues.append(
+                Issue(
+                    str(path),
+                    line_of(data, "region_insee"),
+                    "region_insee",
+                    f"région inconnue {code}",
+                )
+            )
+    return Population(
+        attributes=attributes,
+        consistency=tuple(rules),
+        region_insee={str(k): str(v) for k, v in insee.items()},
+    )
 
 
 def load_index(

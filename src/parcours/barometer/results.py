@@ -34,6 +34,9 @@ TOTAL = "total"
 ALL = "*"
 ALPHA = 0.05
 WATCH_MEASURES = ("iqvt", "idc")  # the two headline indices decide which populations to watch
+# With thousands of respondents a gap of half a point is "significant" yet meaningless: a population is
+# watched only when it is also at least this many points below its reference.
+WATCH_MIN_GAP = 2.0
 
 
 class Group(NamedTuple):
@@ -98,6 +101,7 @@ class Watch:
     value: float
     reference: float  # the scope's figure, or the previous wave's
     p_value: float
+    q_value: float = math.nan  # Benjamini-Hochberg adjusted over every test of the watch list
 
     @property
     def difference(self) -> float:
@@ -129,6 +133,9 @@ class Results:
             code = measure.removeprefix(ITEM_PREFIX)
             return f"{code} — {self.definitions.questionnaire.items[code].text}"
         return self.definitions.indices[measure].label
+
+    def group_label_short(self, scope: str) -> str:
+        return self.group_label(Group(scope, TOTAL, ALL))
 
     def group_label(self, group: Group) -> str:
         attrs = self.definitions.population.attributes
@@ -227,6 +234,7 @@ def compute_results(
     threshold: int = THRESHOLD,
     watch_measures: tuple[str, ...] = WATCH_MEASURES,
     alpha: float = ALPHA,
+    watch_min_gap: float = WATCH_MIN_GAP,
 ) -> Results:
     """`responses`: one row per respondent and wave, columns wave, the attributes and the item codes."""
     waves = sorted(responses["wave"].unique())
@@ -265,7 +273,7 @@ def compute_results(
                 results.figures[key] = Figure(wave, str(measure), g, agg.n, agg.mean, lo, hi)
     _changes(results, aggregates)
     _gaps(results, aggregates)
-    _watch(results, aggregates, watch_measures, alpha)
+    _watch(results, aggregates, watch_measures, alpha, watch_min_gap)
     return results
 
 
@@ -301,18 +309,35 @@ def _gaps(results: Results, aggregates: dict[tuple[str, str, Group], Aggregate])
         )
 
 
+def benjamini_hochberg(p_values: list[float]) -> list[float]:
+    """Adjusted p-values (q-values) controlling the false discovery rate over a family of tests."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, p_values[i] * m / rank)
+        adjusted[i] = running
+    return adjusted
+
+
 def _watch(
     results: Results,
     aggregates: dict[tuple[str, str, Group], Aggregate],
     measures: tuple[str, ...],
     alpha: float,
+    min_gap: float,
 ) -> None:
-    """Populations significantly below their scope in the last wave, and significant drops since the
-    previous wave, for the headline indices; sorted by how far below they are."""
+    """Populations below the rest of their scope in the last wave ("niveau") and drops since the
+    previous wave ("baisse"), for the headline indices. Hundreds of groups are tested at once, so
+    a population is kept when its Benjamini-Hochberg adjusted p-value is under `alpha` (false
+    discovery rate), not its raw p-value, and when it is at least `min_gap` points below; the list is
+    sorted by how far below it is."""
     if not results.waves:
         return
     last = results.waves[-1]
-    found: list[Watch] = []
+    candidates: list[Watch] = []
     for (wave, measure, group), agg in aggregates.items():
         if wave != last or measure not in measures or group.dim == TOTAL:
             continue
@@ -320,8 +345,8 @@ def _watch(
         if scope is not None:
             rest = scope - agg
             test = compare(measure, rest, agg)
-            if test.significant(alpha) and agg.mean < rest.mean:
-                found.append(
+            if not math.isnan(test.p_value) and agg.mean < rest.mean:
+                candidates.append(
                     Watch(wave, measure, group, "niveau", agg.mean, scope.mean, test.p_value)
                 )
     for change in results.changes:
@@ -329,9 +354,9 @@ def _watch(
             change.to_wave == last
             and change.measure in measures
             and change.delta < 0
-            and change.test.significant(alpha)
+            and not math.isnan(change.test.p_value)
         ):
-            found.append(
+            candidates.append(
                 Watch(
                     last,
                     change.measure,
@@ -342,8 +367,14 @@ def _watch(
                     change.test.p_value,
                 )
             )
-    found.sort(key=lambda w: (w.kind, w.difference, w.group))
-    results.watch = found
+    adjusted = benjamini_hochberg([w.p_value for w in candidates])
+    kept = [
+        Watch(w.wave, w.measure, w.group, w.kind, w.value, w.reference, w.p_value, q)
+        for w, q in zip(candidates, adjusted, strict=True)
+        if q < alpha and w.difference <= -min_gap
+    ]
+    kept.sort(key=lambda w: (w.kind != "niveau", w.difference, w.group))
+    results.watch = kept
 
 
 def nan_to_none(x: float) -> float | None:

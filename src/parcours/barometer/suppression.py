@@ -62,6 +62,52 @@ def _components(unknowns: list[Hashable], rows: list[list[int]]) -> list[list[in
     return list(blocks.values())
 
 
+def _solved_columns(matrix: np.ndarray) -> list[int]:
+    """Columns whose unknown the system determines: in the reduced row echelon form, a row with a
+    single non-zero entry. (Gaussian elimination: the matrices are sparse, with small integers.)"""
+    a = matrix.astype(np.float64)
+    rows, cols = a.shape
+    pivots: list[int] = []
+    r = 0
+    for c in range(cols):
+        if r == rows:
+            break
+        p = r + int(np.argmax(np.abs(a[r:, c])))
+        if abs(a[p, c]) < 1e-9:
+            continue
+        a[[r, p]] = a[[p, r]]
+        a[r] /= a[r, c]
+        others = np.nonzero(np.abs(a[:, c]) > 1e-12)[0]
+        others = others[others != r]
+        if len(others):
+            a[others] -= np.outer(a[others, c], a[r])
+        pivots.append(c)
+        r += 1
+    return [c for i, c in enumerate(pivots) if int((np.abs(a[i]) > 1e-9).sum()) == 1]
+
+
+def solved_by_propagation(
+    counts: Mapping[Hashable, int],
+    partitions: Sequence[Partition],
+    suppressed: Mapping[Hashable, str],
+) -> list[Hashable]:
+    """Suppressed groups an attacker gets by solving, again and again, any partition equation left
+    with a single unknown: most leaks, found without matrix algebra."""
+    unknown = {k for k in suppressed if counts.get(k, 0) > 0}
+    open_unknowns = set(unknown)
+    solved: list[Hashable] = []
+    progress = True
+    while progress:
+        progress = False
+        for p in partitions:
+            missing = [m for m in (p.parent, *p.children) if m in open_unknowns]
+            if len(missing) == 1:
+                open_unknowns.discard(missing[0])
+                solved.append(missing[0])
+                progress = True
+    return solved
+
+
 def determinable(
     counts: Mapping[Any, int],
     partitions: Sequence[Partition],
@@ -91,14 +137,8 @@ def determinable(
         for i, r in enumerate(block):
             for c, coefficient in zip(rows[r], signs[r], strict=True):
                 matrix[i, local[c]] += coefficient
-        _, s, vt = np.linalg.svd(matrix, full_matrices=True)
-        rank = int((s > 1e-9 * max(1.0, s[0])).sum())
-        null = vt[
-            rank:
-        ].T  # its columns span the null space; a unit vector orthogonal to it is solvable
-        for c in members:
-            if null.shape[1] == 0 or np.linalg.norm(null[local[c]]) < 1e-9:
-                found.append(unknowns[c])
+        for c in _solved_columns(matrix):
+            found.append(unknowns[members[c]])
     return found
 
 
@@ -169,16 +209,19 @@ def suppress(
                 changed = True
         if changed:
             continue
-        for key in determinable(counts, partitions, suppressed):
+        # Cheap propagation first; the exact elimination only once propagation finds nothing.
+        revealed = solved_by_propagation(counts, partitions, suppressed)
+        if not revealed:
+            revealed = determinable(counts, partitions, suppressed)
+        for key in revealed:
             # Prefer the partitions where the revealed group is a subgroup of a published parent.
             around = sorted(
                 (p for p in partitions if key == p.parent or key in p.children),
                 key=lambda p: (p.parent in suppressed, key == p.parent),
             )
+            # Repair every revealed group in one pass: the audit is the costly step.
             for p in around:
                 if add_complement(p, avoid=key):
                     changed = True
                     break
-            if changed:
-                break
     return suppressed

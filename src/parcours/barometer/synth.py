@@ -55,14 +55,14 @@ REGION_WEIGHTS = {
 DSI_REGIONS = {"IDF", "ARA", "PDL", "OCC", "NOR", "HDF"}
 
 # Latent shifts, in standard deviations of the factor (0.03 is about one point of % favourable).
-REGION_SHIFT = {"OCC": -0.09, "HDF": -0.04, "BRE": 0.04, "PDL": 0.03, "GUF": -0.06}
+REGION_SHIFT = {"OCC": -0.14, "HDF": -0.04, "BRE": 0.04, "PDL": 0.03, "GUF": -0.06}
 ATTRIBUTE_SHIFT = {  # populations the Direction watches
-    ("agency_size", "L"): -0.18,
-    ("job_family", "GDD"): -0.22,
-    ("portfolio", "SUIVI"): -0.16,
-    ("portfolio", "AIJ"): -0.16,
-    ("portfolio", "GLOBAL"): -0.16,
-    ("disability", "oui"): -0.22,
+    ("agency_size", "L"): -0.22,
+    ("job_family", "GDD"): -0.25,
+    ("portfolio", "SUIVI"): -0.22,
+    ("portfolio", "AIJ"): -0.22,
+    ("portfolio", "GLOBAL"): -0.22,
+    ("disability", "oui"): -0.3,
     ("contract", "CDD"): 0.08,
 }
 # Per wave: (shift of the QVT factor, shift of the confidence factor, item shifts). The first wave is
@@ -71,10 +71,10 @@ WAVE_SHIFT: dict[str, tuple[float, float, dict[str, float]]] = {
     "2024-03": (0.0, 0.0, {}),
     "2024-10": (
         -0.05,
-        0.05,
+        0.12,
         {
-            "Q09": -0.14,
-            "Q10": -0.12,  # motivation down
+            "Q09": -0.22,
+            "Q10": -0.2,  # motivation down
             "Q11": -0.14,
             "Q12": -0.12,  # room for manoeuvre down
             "Q13": 0.18,  # "changes come too fast": more agreement
@@ -82,14 +82,14 @@ WAVE_SHIFT: dict[str, tuple[float, float, dict[str, float]]] = {
             "Q16": -0.35,  # job changes sharply down
             "Q17": -0.40,
             "Q18": -0.38,  # information system sharply down
-            "Q21": 0.20,
-            "Q22": 0.18,  # CSR commitment up (~6 points)
+            "Q21": 0.13,
+            "Q22": 0.12,  # CSR commitment up (~6 points)
         },
     ),
 }
 MANAGER_ITEM_SHIFT = {"Q01": -0.35, "Q03": -0.40, "Q19": 1.25, "Q20": 0.6}
 MANAGER_LATER_WAVE_ITEM_SHIFT = {"Q01": -0.15, "Q03": -0.18}  # targets harder, workload heavier
-ITEM_BASE = {"Q19": -0.55, "Q26": -0.1, "Q13": 0.1, "Q21": -0.2}
+ITEM_BASE = {"Q19": -0.3, "Q26": -0.1, "Q13": 0.1, "Q21": -0.2}
 CONFIDENCE_ITEMS = {"Q07", "Q09", "Q10", "Q19", "Q20", "Q21", "Q22", "Q28", "Q29", "Q30"}
 CUTS = np.array([-1.5, -0.75, -0.1, 1.25])  # latent -> 1..5
 MISSING_RATE = 0.03
@@ -98,7 +98,7 @@ MISSING_RATE = 0.03
 @dataclass(frozen=True)
 class SynthOptions:
     waves: tuple[str, ...] = ("2024-03", "2024-10")
-    respondents_per_wave: int = 6000
+    respondents_per_wave: int = 10000
     seed: int = 2024
 
 

@@ -54,6 +54,9 @@ def demo(
         accounts = create_demo_accounts(session)
     console.print("4/4 Détection et envoi des contrôles aux établissements…")
     _run_pipeline(data)
+    from parcours.barometer.demo import load_demo_barometer
+
+    console.print(f"   baromètre interne : {load_demo_barometer(settings.home)}")
     _print_accounts(accounts)
     if serve:
         from parcours.cli.accounts import serve as serve_command

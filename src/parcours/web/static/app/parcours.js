@@ -16,7 +16,9 @@ function parcoursRenderCharts(root) {
     if (!source || el.getAttribute("data-rendered") === "true") { return; }
     el.setAttribute("data-rendered", "true");
     window.vegaEmbed(el, JSON.parse(source.textContent), {
-      actions: false, renderer: "svg", ast: true, expr: window.vegaExpressionInterpreter
+      actions: false, renderer: "svg", ast: true, expr: window.vegaExpressionInterpreter,
+      // vega-embed and vega-tooltip inject <style> elements, which the CSP refuses (style-src 'self').
+      defaultStyle: false, tooltip: false
     }).catch(function (err) { el.textContent = "Graphique indisponible : " + err; });
   });
 }
