@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/synth_throughput.py [demo region national] [--seed N] [--keep DIR]
 Each scale runs in a fresh subprocess so that its peak memory (max RSS) is its own.
-Prints wall time, consultation rows/s, all rows/s, peak RSS, the machine's load and CPU count.
+Prints wall time, consultation rows/s, all rows/s, latency percentiles of the consultation chunks
+(the unit of out-of-core work), peak RSS, the machine's load and CPU count.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from pathlib import Path
 from parcours.synth import generate
 began = time.perf_counter()
 s = generate(scale=sys.argv[1], seed=int(sys.argv[2]), out=Path(sys.argv[3]), progress=False)
-print(json.dumps({"seconds": time.perf_counter() - began, "rows": s.rows, "truth": s.truth}))
+print(json.dumps({"seconds": time.perf_counter() - began, "rows": s.rows, "truth": s.truth,
+                  "chunks": s.chunk_seconds}))
 """
 
 
@@ -41,6 +43,11 @@ def run(scale: str, seed: int, out: Path) -> dict[str, object]:
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result = json.loads(done.stdout.strip().splitlines()[-1])
     rows: dict[str, int] = result["rows"]
+    chunks = sorted(result["chunks"])
+
+    def pct(q: float) -> float:
+        return round(chunks[min(len(chunks) - 1, int(q * len(chunks)))], 2)
+
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return {
         "scale": scale,
@@ -51,6 +58,8 @@ def run(scale: str, seed: int, out: Path) -> dict[str, object]:
         "all_rows": sum(rows.values()),
         "all_rows_per_s": round(sum(rows.values()) / result["seconds"]),
         # ru_maxrss of children is the largest child so far: scales run smallest first.
+        "chunk_s_p50_p95_max": [pct(0.5), pct(0.95), round(chunks[-1], 2)],
+        "chunks": len(chunks),
         "peak_rss_mib": round(max(peak_kib, before) / 1024),
         "output_mib": round(size / 2**20),
         "truth_pairs": sum(result["truth"].values()),

@@ -15,6 +15,8 @@ import argparse
 import asyncio
 import os
 import random
+import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -229,6 +231,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def process_tree(pid: int) -> list[int]:
+    """The server and its worker processes (uvicorn --workers N forks them)."""
+    pids = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in process_tree(pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process: the server's own CPU, less sensitive to other load than latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -240,17 +265,24 @@ async def user_loop(
     base: str,
     login: str,
     portfolio: list[str],
-    until: float,
+    window: dict[str, float],
+    barrier: asyncio.Barrier,
+    think: float,
     out: dict[str, list[float]],
     rng: random.Random,
 ) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=True) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=True) as c:
         token = csrf_token_from((await c.get("/connexion")).text)
         r = await c.post(
             "/connexion", data={"login": login, "password": TEST_PASSWORD, "csrf_token": token}
         )
         assert r.status_code == 200, f"login failed for {login}: {r.status_code}"
-        while time.monotonic() < until:
+        # Everybody logged in (argon2 is slow on purpose) before the measured window opens.
+        if await barrier.wait() == 0:
+            window["cpu_start"] = tree_cpu_seconds(int(window["server_pid"]))
+            window["start"] = time.monotonic()
+            window["end"] = window["start"] + window["seconds"]
+        while time.monotonic() < window["end"]:
             for page, url in (
                 ("file view", f"/dossiers/{rng.choice(portfolio)}"),
                 ("search list", f"/dossiers?q={rng.choice(LAST_NAMES)[:3]}"),
@@ -260,6 +292,8 @@ async def user_loop(
                 out[page].append((time.perf_counter() - t) * 1000)
                 if r.status_code != 200:
                     out.setdefault("errors", []).append(r.status_code)
+                if think:
+                    await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
 
 def pct(values: list[float], p: float) -> float:
@@ -271,19 +305,21 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def run_load(
-    base: str, users: list[tuple[str, list[str]]], seconds: float
-) -> dict[str, list[float]]:
+    base: str, users: list[tuple[str, list[str]]], seconds: float, think: float, server_pid: int
+) -> tuple[dict[str, list[float]], float, float]:
+    """Latencies per page, the measured window's length and the server's CPU seconds in it."""
     out: dict[str, list[float]] = {"file view": [], "search list": []}
-    # Log in first (argon2 is deliberately slow), then measure only the steady state.
-    until = time.monotonic() + seconds + 15
+    window = {"seconds": seconds, "start": 0.0, "end": float("inf"), "server_pid": server_pid}
+    barrier = asyncio.Barrier(len(users))
     rng = random.Random(11)
     await asyncio.gather(
         *(
-            user_loop(base, login, pf, until, out, random.Random(rng.random()))
+            user_loop(base, login, pf, window, barrier, think, out, random.Random(rng.random()))
             for login, pf in users
         )
     )
-    return out
+    elapsed = time.monotonic() - window["start"]
+    return out, elapsed, tree_cpu_seconds(server_pid) - window["cpu_start"]
 
 
 def main() -> None:
@@ -294,6 +330,13 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--job-seekers", type=int, default=50_000)
     ap.add_argument("--database-url", default=None)
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds each user waits between two pages (0: back-to-back requests)",
+    )
     args = ap.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="parcours-bench-"))
@@ -313,7 +356,16 @@ def main() -> None:
     port = free_port()
     env = os.environ | {"PYTHONPATH": str(SRC)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "parcours", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "parcours",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -327,17 +379,21 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         load_before = os.getloadavg()
-        started = time.monotonic()
-        out = asyncio.run(run_load(base, users, args.seconds))
-        elapsed = time.monotonic() - started
+        out, elapsed, cpu_used = asyncio.run(
+            run_load(base, users, args.seconds, args.think, server.pid)
+        )
         load_after = os.getloadavg()
-        rss = peak_rss_mib(server.pid)
+        rss = sum(peak_rss_mib(p) for p in process_tree(server.pid))
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)  # the scratch region and its consultation log
     total = sum(len(v) for k, v in out.items() if k != "errors")
     db = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"{args.users} concurrent users, {db}, 1 uvicorn worker, {elapsed:.0f} s (incl. logins)")
+    print(
+        f"{args.users} concurrent users, {db}, {args.workers} uvicorn worker(s), think time "
+        f"{args.think:.1f} s, measured window {elapsed:.0f} s (after all logins)"
+    )
     print(f"throughput: {total / elapsed:.1f} requests/s, errors: {len(out.get('errors', []))}")
     for page in ("file view", "search list"):
         v = out[page]
@@ -346,8 +402,12 @@ def main() -> None:
             f"p99={pct(v, 99):7.1f} ms  max={max(v):7.1f} ms"
         )
     print(
-        f"server peak RSS: {rss:.0f} MiB; client peak RSS: "
-        f"{__import__('resource').getrusage(__import__('resource').RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+        f"server CPU: {cpu_used:.1f} s, {cpu_used / max(total, 1) * 1000:.1f} ms per request "
+        "(measured window only)"
+    )
+    client_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"server peak RSS (sum over processes): {rss:.0f} MiB; client peak RSS: {client_rss:.0f} MiB"
     )
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores shared)")
 

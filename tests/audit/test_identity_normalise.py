@@ -59,6 +59,9 @@ def test_given_names_hyphenated_compound_is_one_name() -> None:
     assert hyphen.given_tokens == ("CLAUDE",)
     other = parse_given_names("Jean-Pierre")
     assert other is not None and not set(other.given_tokens) & set(hyphen.given_tokens)
+    # Every part, for "one list is part of the other": Jean within Jean-Claude, not Jean-Pierre.
+    assert hyphen.given_parts == ("JEAN", "CLAUDE")
+    assert not set(other.given_parts) >= set(hyphen.given_parts)
 
 
 def test_given_names_list_and_accents() -> None:

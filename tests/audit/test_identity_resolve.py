@@ -15,6 +15,8 @@ from parcours.audit.identity.model import (
     load_trained_model,
     settings_for_engine,
 )
+from parcours.audit.identity.prepare import Source, prepare_records
+from parcours.audit.identity.scoring import score, term_frequency_tables
 from parcours.errors import InvalidInput
 
 
@@ -164,3 +166,88 @@ def test_broken_definition_names_file_and_line(tmp_path: Path) -> None:
         load_definition(broken)
     text = str(error.value)
     assert f"{broken}:5" in text and "add up to" in text and "ELSE" in text
+
+
+def test_missing_columns_are_named() -> None:
+    con = duckdb.connect()
+    _registers(con)
+    con.execute("CREATE VIEW js_bad AS SELECT de_id, last_name, first_names FROM js")
+    with pytest.raises(InvalidInput) as error:
+        resolve_identities(con, job_seekers="js_bad", agents="ag", protected_persons="nowhere")
+    text = str(error.value)
+    assert "js_bad [birth_date]: missing column" in text
+    assert "js_bad [department_code]" in text and "nowhere: unreadable" in text
+
+
+def test_empty_and_nameless_inputs_give_an_empty_result() -> None:
+    con = duckdb.connect()
+    _registers(con)
+    con.execute("CREATE VIEW js_empty AS SELECT * FROM js WHERE false")
+    resolve_identities(con, job_seekers="js_empty", agents="ag", protected_persons="pp")
+    assert con.execute("SELECT count(*) FROM identity_matches").fetchall() == [(0,)]
+    con.execute(
+        "CREATE TABLE js_blank AS SELECT de_id, NULL::VARCHAR AS last_name, NULL::VARCHAR AS birth_name,"
+        " NULL::VARCHAR AS first_names, NULL::DATE AS birth_date, NULL::VARCHAR AS sex,"
+        " NULL::VARCHAR AS department_code FROM js"
+    )
+    resolve_identities(con, job_seekers="js_blank", agents="ag", protected_persons="pp")
+    assert con.execute("SELECT count(*) FROM identity_matches").fetchall() == [(0,)]
+
+
+def test_scoring_in_slices_gives_the_same_result() -> None:
+    con = duckdb.connect()
+    _registers(con)
+    prepare_records(con, [Source("js", "de_id", "'job_seeker'", "department_code")], "left_records")
+    prepare_records(con, [Source("ag", "agent_id", "'agent'")], "right_records")
+    tf = term_frequency_tables(con, ["left_records", "right_records"], "t")
+    whole = score(
+        con,
+        left="left_records",
+        right="right_records",
+        output="whole",
+        tf_tables=tf,
+        threshold=None,
+    )
+    sliced = score(
+        con,
+        left="left_records",
+        right="right_records",
+        output="sliced",
+        tf_tables=tf,
+        threshold=None,
+        chunk_rows=2,
+    )
+    query = "SELECT * FROM {} ORDER BY person_key_l, person_key_r"
+    assert (
+        con.execute(query.format(whole)).fetchall() == con.execute(query.format(sliced)).fetchall()
+    )
+    assert len(con.execute(query.format(whole)).fetchall()) >= 5
+
+
+def test_training_keeps_levels_ordered_by_strength() -> None:
+    from parcours.audit.identity.train import UNSEEN_U, _complete
+
+    model = {
+        "linker_uid": "abc",
+        "comparisons": [
+            {
+                "output_column_name": "surname",
+                "comparison_levels": [
+                    {"sql_condition": "a IS NULL", "is_null_level": True},
+                    {"sql_condition": "a_l = a_r", "m_probability": 0.9, "u_probability": 0.01},
+                    # sampling noise: a looser level seen in few random pairs would outweigh exact
+                    {"sql_condition": "b_l = b_r", "m_probability": 0.05, "u_probability": 0.00001},
+                    {"sql_condition": "c_l = c_r", "m_probability": 0.03},  # never seen
+                    {"sql_condition": "ELSE", "m_probability": 0.02, "u_probability": 0.98},
+                ],
+            }
+        ],
+    }
+    _complete(model)
+    levels = model["comparisons"][0]["comparison_levels"]
+    factors = [lv["m_probability"] / lv["u_probability"] for lv in levels[1:]]
+    assert factors == sorted(factors, reverse=True)
+    assert abs(factors[1] - factors[0]) < 1e-9  # capped at the exact level's Bayes factor
+    assert levels[3]["u_probability"] >= UNSEEN_U
+    assert "linker_uid" not in model
+    assert "base_dialect_str" not in levels[4] and levels[1]["base_dialect_str"] == "duckdb"

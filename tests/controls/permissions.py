@@ -5,11 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import Engine
+
 from parcours.accounts.roles import Role
 from parcours.controls import service
 from parcours.controls.dispatch import AlertInput
 from parcours.controls.report import generate_report
 from parcours.registry.models import JobSeeker
+from parcours.registry.snapshots import write_snapshots
+from parcours.registry.warehouse import REFERENCE_TABLES, Warehouse
 from parcours.web.testing import MatrixContext, RouteRule
 
 ALERT = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
@@ -111,6 +115,13 @@ def _someone_elses(ctx: MatrixContext) -> dict[str, str]:
     return {"control_id": str(_control(ctx, "AG-0002", ctx.world.de_same_agency))}
 
 
+def _snapshots(ctx: MatrixContext) -> dict[str, str]:
+    engine = ctx.session.get_bind()
+    assert isinstance(engine, Engine)
+    write_snapshots(engine, Warehouse.from_settings(), list(REFERENCE_TABLES))
+    return {}
+
+
 def _with_step(fn):  # type: ignore[no-untyped-def]
     return lambda ctx: fn(ctx) | {"name": "schedule_interview"}
 
@@ -188,8 +199,24 @@ RULES: list[RouteRule] = [
     ),
     RouteRule("GET", "/guides", roles=EVERYONE),
     RouteRule("GET", "/guides/{slug}", roles=EVERYONE, params=lambda ctx: {"slug": "principes"}),
+    RouteRule("GET", "/campagnes", roles=frozenset({Role.NATIONAL})),
+    # An empty period on an empty warehouse: detection runs and dispatches nothing.
+    RouteRule(
+        "POST",
+        "/campagnes",
+        roles=frozenset({Role.NATIONAL}),
+        ok=frozenset({303}),
+        form=lambda ctx: {
+            "debut": "2026-01-01",
+            "fin": "2026-01-31",
+            "situations": "w2_current_agents",
+            "niveaux": "mandatory",
+        },
+    ),
     RouteRule("GET", "/pilotage", roles=ALERT),
     RouteRule("GET", "/pilotage/export.csv", roles=ALERT),
     RouteRule("GET", "/pilotage/export.xlsx", roles=ALERT),
     RouteRule("GET", "/pilotage/cse", roles=COUNCIL),
+    # Token-authenticated (not a session): refused without the bearer token, whoever calls.
+    RouteRule("POST", "/api/ingestion/consultations", roles=None, ok=frozenset({401, 403})),
 ]

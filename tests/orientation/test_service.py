@@ -186,3 +186,31 @@ def test_reorientation_is_a_new_decision_and_nothing_is_overwritten(session: Ses
             change_comment="x",
         )
     assert session.scalar(select(func.count()).select_from(OrientationDecision)) == 2
+
+
+def test_dpa_orientation_is_held_in_person(session: Session) -> None:
+    with pytest.raises(InvalidInput, match="sur place"):
+        service.start_interview(
+            session,
+            de_id="DE9",
+            agent_id="AG1",
+            agency_id="A31001",
+            channel="phone",
+            dpa_orientation=True,
+            started_at=T0,
+        )
+    interview = service.start_interview(
+        session,
+        de_id="DE9",
+        agent_id="AG1",
+        agency_id="A31001",
+        channel="in_person",
+        dpa_orientation=True,
+        started_at=T0,
+    )
+    assert service.target_minutes(interview) == 15
+    agency(session, agency_id="A12001", department="12", msa=True)
+    msa = service.start_interview(
+        session, de_id="DE9", agent_id="AG1", agency_id="A12001", channel="phone", started_at=T0
+    )
+    assert msa.msa_experiment and service.target_minutes(msa) == 20

@@ -83,3 +83,43 @@ def test_synthetic_month_through_the_service(engine: Engine) -> None:
 def test_previous_month() -> None:
     assert previous_month(date(2025, 3, 14)) == (date(2025, 2, 1), date(2025, 2, 28))
     assert previous_month(date(2025, 1, 2)) == (date(2024, 12, 1), date(2024, 12, 31))
+
+
+def test_synthetic_interviews_use_the_registry_when_it_has_people(engine: Engine) -> None:
+    from datetime import date as day
+
+    from parcours.registry.models import Agent, JobSeeker
+
+    from .factories import agency
+
+    with Session(engine) as session:
+        agency(session, agency_id="A81001", department="81", msa=True)
+        session.add(
+            Agent(
+                agent_id="AGT-81",
+                last_name="ROUX",
+                first_names="Anne",
+                establishment_id="DR-OCC",
+                agency_id="A81001",
+                job="conseiller",
+            )
+        )
+        for k in range(5):
+            session.add(
+                JobSeeker(
+                    de_id=f"DE-81-{k}",
+                    last_name="NOM",
+                    first_names="Prénom",
+                    agency_id="A81001",
+                    registered_on=day(2025, 5, 1),
+                )
+            )
+        session.flush()
+        synthesize_interviews(
+            session, start=date(2025, 5, 5), end=date(2025, 5, 5), per_day=10, seed=1
+        )
+        rows = session.scalars(select(OrientationInterview)).all()
+        assert {r.agency_id for r in rows} == {"A81001"}
+        assert {r.agent_id for r in rows} == {"AGT-81"}
+        assert {r.de_id for r in rows} <= {f"DE-81-{k}" for k in range(5)}
+        assert all(r.msa_experiment and r.department_code == "81" for r in rows)

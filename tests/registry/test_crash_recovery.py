@@ -79,15 +79,17 @@ def start_import(folder: Path, url: str, home: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def kill_when(proc: subprocess.Popen[bytes], url: str, ready: str, timeout: float = 120) -> None:
+def kill_when(
+    proc: subprocess.Popen[bytes], url: str, home: Path, ready: str, timeout: float = 120
+) -> None:
+    staging = home / "log" / "consultations" / ".staging"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if ready == "log" and any(staging.glob("*/day=*")):
+            break  # DuckDB is writing a consultation batch into the log's staging folder
         state = batches(url)
         if ready == "reference" and ("agents", True) in state:
-            break
-        if ready == "log" and any(t == "consultations" for t, _ in state):
-            time.sleep(0.3)  # inside the log write of the first consultation file
-            break
+            break  # the job seekers' transaction comes next
         if proc.poll() is not None:
             pytest.fail("the import ended before it could be killed")
         time.sleep(0.02)
@@ -104,7 +106,7 @@ def test_kill_9_then_rerun_completes_exactly(
 ) -> None:
     folder = big_directory(tmp_path / "in")
     proc = start_import(folder, db_url, parcours_home)
-    kill_when(proc, db_url, kill_point)
+    kill_when(proc, db_url, parcours_home, kill_point)
     with engine.connect() as c:
         seekers = c.execute(text("SELECT count(*) FROM job_seekers")).scalar_one()
     assert seekers in (0, JOB_SEEKERS)  # one transaction per file: all or nothing

@@ -359,3 +359,93 @@ def test_warehouse_snapshots_follow_the_database(engine: Engine, tmp_path: Path)
     }
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(JobSeeker)).scalar_one() == 2
+
+
+def test_a_broken_parquet_file_is_refused_and_the_rest_loads(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    (folder / "agencies.parquet").write_bytes(b"PAR1 this is not parquet")
+    f.write(folder, "agencies", f.AGENCIES)
+    summary = run(folder)
+    broken = report(summary, "agencies.parquet")
+    assert broken.refused is not None and "Parquet illisible" in broken.refused.reason
+    assert report(summary, "agencies.csv").rows_loaded == 2
+    assert not summary.ok
+    assert (
+        broken.rejects_path is not None
+        and broken.rejects_path.name == "agencies.parquet.rejects.csv"
+    )
+    assert broken.rejects_path.exists()
+
+
+def test_strict_and_soft_references(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    f.write(folder, "agencies", f.AGENCIES)
+    f.write(
+        folder,
+        "agents",
+        [
+            *f.AGENTS,
+            ["AG8", "Noir", "", "Eve", "", "F", "DR76", "A99", "gdd", "", "", ""],  # unknown agency
+            [
+                "AG9",
+                "Vert",
+                "",
+                "Léo",
+                "",
+                "M",
+                "DR99",
+                "",
+                "gdd",
+                "",
+                "",
+                "",
+            ],  # unknown establishment
+        ],
+    )
+    f.write(
+        folder,
+        "job_seekers",
+        [
+            *f.JOB_SEEKERS,  # D2's referent AGX is unknown: kept, counted
+            ["D3", "Roy", "", "Max", "", "M", "31", "", "A99", "", "", ""],  # unknown agency
+        ],
+    )
+    summary = run(folder)
+    agents = report(summary, "agents.csv")
+    assert [(i.line, i.column) for i in agents.issues] == [
+        (5, "agency_id"),
+        (6, "establishment_id"),
+    ]
+    seekers = report(summary, "job_seekers.csv")
+    assert (seekers.rows_loaded, seekers.rows_rejected, seekers.unresolved_refs) == (2, 1, 1)
+    assert seekers.issues[0].column == "agency_id"
+
+
+def test_a_snapshot_left_stale_by_a_crash_is_rewritten(engine: Engine, tmp_path: Path) -> None:
+    run(f.good_directory(tmp_path / "in"))
+    # What a kill between the commit of agents and the snapshot rewrite leaves behind.
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO agents (agent_id, last_name, first_names, establishment_id, job) "
+                "VALUES ('AG9', 'Neuf', 'Nina', 'DR76', 'gdd')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO import_batches (batch_id, file_name, file_sha256, table_name, "
+                "started_at, finished_at, rows_read, rows_loaded, rows_rejected, unresolved_refs) "
+                "VALUES ('agents-x', 'agents.csv', 'x', 'agents', :t, :t, 1, 1, 0, 0)"
+            ),
+            {"t": datetime(2100, 1, 1, tzinfo=UTC)},
+        )
+    (tmp_path / "empty").mkdir()
+    summary = run(tmp_path / "empty")
+    assert list(summary.snapshots) == ["agents"]
+    wh = Warehouse.from_settings(get_settings())
+    assert pq.read_table(wh.table_path("agents")).num_rows == 4
+    assert run(tmp_path / "empty").snapshots == {}

@@ -27,6 +27,8 @@ from parcours.scheduling.booking import (
 )
 from parcours.scheduling.models import Absence
 
+# Bookings are made before the appointments they book (past slots are refused).
+BEFORE = datetime(2026, 2, 1, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 3, 2)
 
@@ -55,6 +57,7 @@ def test_book_updates_registry_and_notifies(engine: Engine) -> None:
         [c0, _c1] = make_agency(s)
         b = book(
             s,
+            now=BEFORE,
             decision=decision("DE1"),
             agent_id=c0,
             starts_at=at(MONDAY, 9, 30),
@@ -74,24 +77,56 @@ def test_book_updates_registry_and_notifies(engine: Engine) -> None:
 def test_booking_enforces_break_limits_hours_holidays_absences(engine: Engine) -> None:
     with session_scope(engine) as s:
         [c0, _] = make_agency(s)
-        book(s, decision=decision("DE1"), agent_id=c0, starts_at=at(MONDAY, 9), actor_id="X")
+        book(
+            s,
+            now=BEFORE,
+            decision=decision("DE1"),
+            agent_id=c0,
+            starts_at=at(MONDAY, 9),
+            actor_id="X",
+        )
         # 09:45 is inside the 15-minute break after the 09:00 DPA.
         with pytest.raises(Conflict, match="pause"):
             book(
-                s, decision=decision("DE2"), agent_id=c0, starts_at=at(MONDAY, 9, 45), actor_id="X"
+                s,
+                now=BEFORE,
+                decision=decision("DE2"),
+                agent_id=c0,
+                starts_at=at(MONDAY, 9, 45),
+                actor_id="X",
             )
-        book(s, decision=decision("DE2"), agent_id=c0, starts_at=at(MONDAY, 10), actor_id="X")
+        book(
+            s,
+            now=BEFORE,
+            decision=decision("DE2"),
+            agent_id=c0,
+            starts_at=at(MONDAY, 10),
+            actor_id="X",
+        )
         # Before the DPA that starts at 10:00, ending exactly when it starts but with a break: refused.
         with pytest.raises(Conflict):
             book(
-                s, decision=decision("DE3"), agent_id=c0, starts_at=at(MONDAY, 8, 30), actor_id="X"
+                s,
+                now=BEFORE,
+                decision=decision("DE3"),
+                agent_id=c0,
+                starts_at=at(MONDAY, 8, 30),
+                actor_id="X",
             )
         # Outside opening hours, on a holiday (Easter Monday 6 April 2026), during an absence.
         with pytest.raises(Conflict, match="plages"):
-            book(s, decision=decision("DE3"), agent_id=c0, starts_at=at(MONDAY, 12), actor_id="X")
+            book(
+                s,
+                now=BEFORE,
+                decision=decision("DE3"),
+                agent_id=c0,
+                starts_at=at(MONDAY, 12),
+                actor_id="X",
+            )
         with pytest.raises(Conflict, match="férié"):
             book(
                 s,
+                now=BEFORE,
                 decision=decision("DE3"),
                 agent_id=c0,
                 starts_at=at(date(2026, 4, 6), 9),
@@ -108,13 +143,30 @@ def test_booking_enforces_break_limits_hours_holidays_absences(engine: Engine) -
         )
         s.flush()
         with pytest.raises(Conflict, match="absent"):
-            book(s, decision=decision("DE3"), agent_id=c0, starts_at=at(MONDAY, 14), actor_id="X")
+            book(
+                s,
+                now=BEFORE,
+                decision=decision("DE3"),
+                agent_id=c0,
+                starts_at=at(MONDAY, 14),
+                actor_id="X",
+            )
         # A registrant holds one live DPA: the second must be a rescheduling.
         with pytest.raises(Conflict, match="déjà un rendez-vous"):
-            book(s, decision=decision("DE1"), agent_id=c0, starts_at=at(MONDAY, 11), actor_id="X")
+            book(
+                s,
+                now=BEFORE,
+                decision=decision("DE1"),
+                agent_id=c0,
+                starts_at=at(MONDAY, 11),
+                actor_id="X",
+            )
+        with pytest.raises(InvalidInput, match="passé"):
+            book(s, decision=decision("DE5"), agent_id=c0, starts_at=at(MONDAY, 11), actor_id="X")
         with pytest.raises(InvalidInput):
             book(
                 s,
+                now=BEFORE,
                 decision=decision("DE4", organisation="CD"),
                 agent_id=c0,
                 starts_at=at(MONDAY, 11),
@@ -141,12 +193,27 @@ def test_daily_maximum_and_manager_override(engine: Engine) -> None:
         assert len(tuesday_slots) == 2 and tuesday_slots[0].end - tuesday_slots[
             0
         ].start == timedelta(hours=1)
-        book(s, decision=decision("DE1"), agent_id=c0, starts_at=at(tuesday, 9), actor_id="X")
-        b2 = book(s, decision=decision("DE2"), agent_id=c0, starts_at=at(tuesday, 14), actor_id="X")
+        book(
+            s,
+            now=BEFORE,
+            decision=decision("DE1"),
+            agent_id=c0,
+            starts_at=at(tuesday, 9),
+            actor_id="X",
+        )
+        b2 = book(
+            s,
+            now=BEFORE,
+            decision=decision("DE2"),
+            agent_id=c0,
+            starts_at=at(tuesday, 14),
+            actor_id="X",
+        )
         assert b2.ends_at - b2.starts_at == timedelta(hours=1)
         with pytest.raises(Conflict, match="maximum"):
             book(
                 s,
+                now=BEFORE,
                 decision=decision("DE3"),
                 agent_id=c0,
                 starts_at=at(tuesday, 15, 30),
@@ -162,14 +229,27 @@ def test_daily_maximum_and_manager_override(engine: Engine) -> None:
 def test_reschedule_in_one_step_keeps_history(engine: Engine) -> None:
     with session_scope(engine) as s:
         [c0, c1] = make_agency(s)
-        b = book(s, decision=decision("DE1"), agent_id=c0, starts_at=at(MONDAY, 9), actor_id="X")
+        b = book(
+            s,
+            now=BEFORE,
+            decision=decision("DE1"),
+            agent_id=c0,
+            starts_at=at(MONDAY, 9),
+            actor_id="X",
+        )
         other = book(
-            s, decision=decision("DE2"), agent_id=c1, starts_at=at(MONDAY, 14), actor_id="X"
+            s,
+            now=BEFORE,
+            decision=decision("DE2"),
+            agent_id=c1,
+            starts_at=at(MONDAY, 14),
+            actor_id="X",
         )
         # Into a taken slot: refused, the original booking untouched.
         with pytest.raises(Conflict):
             reschedule(
                 s,
+                now=BEFORE,
                 booking_id=b.booking_id,
                 agent_id=c1,
                 starts_at=at(MONDAY, 14),
@@ -179,7 +259,7 @@ def test_reschedule_in_one_step_keeps_history(engine: Engine) -> None:
         assert b.starts_at == at(MONDAY, 9)
         # Moving by 30 min overlaps its own old time: allowed, it is the same appointment.
         moved = reschedule(
-            s, booking_id=b.booking_id, starts_at=at(MONDAY, 9, 30), reason="Retard de transport",
+            s, now=BEFORE, booking_id=b.booking_id, starts_at=at(MONDAY, 9, 30), reason="Retard de transport",
             actor_id="X", contact=Contact(email="de1@example.org"),
         )  # fmt: skip
         assert moved.booking_id == b.booking_id and moved.starts_at == at(MONDAY, 9, 30)
@@ -193,21 +273,47 @@ def test_reschedule_in_one_step_keeps_history(engine: Engine) -> None:
         )
         with pytest.raises(InvalidInput, match="motif"):
             reschedule(
-                s, booking_id=b.booking_id, starts_at=at(MONDAY, 11), reason=" ", actor_id="X"
+                s,
+                now=BEFORE,
+                booking_id=b.booking_id,
+                starts_at=at(MONDAY, 11),
+                reason=" ",
+                actor_id="X",
             )
         cancel(s, booking_id=other.booking_id, reason="Reprise d'emploi", actor_id="X")
         assert s.get_one(Appointment, other.booking_id).status == "cancelled"
         with pytest.raises(Conflict):
             cancel(s, booking_id=other.booking_id, reason="deux fois", actor_id="X")
         # The freed slot can be booked again.
-        book(s, decision=decision("DE3"), agent_id=c1, starts_at=at(MONDAY, 14), actor_id="X")
+        book(
+            s,
+            now=BEFORE,
+            decision=decision("DE3"),
+            agent_id=c1,
+            starts_at=at(MONDAY, 14),
+            actor_id="X",
+        )
 
 
 def test_no_show_and_done(engine: Engine) -> None:
     with session_scope(engine) as s:
         [c0, _] = make_agency(s)
-        b1 = book(s, decision=decision("DE1"), agent_id=c0, starts_at=at(MONDAY, 9), actor_id="X")
-        b2 = book(s, decision=decision("DE2"), agent_id=c0, starts_at=at(MONDAY, 10), actor_id="X")
+        b1 = book(
+            s,
+            now=BEFORE,
+            decision=decision("DE1"),
+            agent_id=c0,
+            starts_at=at(MONDAY, 9),
+            actor_id="X",
+        )
+        b2 = book(
+            s,
+            now=BEFORE,
+            decision=decision("DE2"),
+            agent_id=c0,
+            starts_at=at(MONDAY, 10),
+            actor_id="X",
+        )
         with pytest.raises(InvalidInput):
             mark_no_show(s, booking_id=b1.booking_id, actor_id="X", now=at(MONDAY, 8))
         mark_no_show(s, booking_id=b1.booking_id, actor_id="X", now=at(MONDAY, 9, 20))
@@ -225,6 +331,7 @@ def test_overseas_agency_books_in_local_time(engine: Engine) -> None:
         assert slots[0].start.astimezone(UTC).hour == 4
         b = book(
             s,
+            now=BEFORE,
             decision=decision("DE1", agency_id="AG974"),
             agent_id=c0,
             starts_at=at(MONDAY, 8, 30, reunion),

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,8 @@ from parcours.scheduling.capacity import (
     parse_capacity_model,
 )
 
+# Bookings are made before the appointments they book (past slots are refused).
+BEFORE = datetime(2026, 2, 1, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 3, 2)
 
@@ -46,6 +48,7 @@ def test_capacity_against_slots_and_warnings(engine: Engine) -> None:
         [c0, _] = make_agency(s)
         book(
             s,
+            now=BEFORE,
             decision=decision("DE1"),
             agent_id=c0,
             starts_at=datetime.combine(MONDAY, time(9), tzinfo=PARIS),
@@ -77,7 +80,7 @@ def test_interviews_counted_from_edo_bookings(engine: Engine) -> None:
         [c0, c1] = make_agency(s)
         past = MONDAY - timedelta(weeks=1)
         for i, hour in enumerate((9, 10, 11)):
-            book_orientation_interview(s, agency_id="AG1", de_id=f"E{i}", agent_id=c0, actor_id="X",
+            book_orientation_interview(s, now=BEFORE, agency_id="AG1", de_id=f"E{i}", agent_id=c0, actor_id="X",
                                        starts_at=datetime.combine(past, time(hour), tzinfo=PARIS))  # fmt: skip
         rows = capacity_by_week(s, agency_id="AG1", first_week=MONDAY, weeks=1)
         # 3 interviews observed last week and forecast at 3 for this one.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,8 @@ from parcours.scheduling.booking import book
 from parcours.scheduling.models import BOOKED, Booking
 
 MONDAY = date(2026, 3, 2)
+# Bookings are made before the appointments they book (past slots are refused).
+BEFORE = datetime(2026, 2, 1, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -32,6 +34,7 @@ def _race(
             with session_scope(engine) as s:
                 book(
                     s,
+                    now=BEFORE,
                     decision=decision(f"DE{i:03d}"),
                     agent_id=agent_id,
                     starts_at=starts[i],

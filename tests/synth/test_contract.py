@@ -113,3 +113,32 @@ def test_csv_values_follow_the_formats(tiny: tuple[Path, SynthSummary]) -> None:
     )
     assert one(f"select count(*) - count(distinct event_id) from {f('consultations')}") == 0
     assert one(f"select count(*) from {f('job_seekers')} where sex not in ('F','M')") == 0
+
+
+def test_another_period_across_a_daylight_saving_change(tmp_path: Path) -> None:
+    from datetime import date
+
+    from parcours.synth import Period
+
+    summary = generate(
+        scale="tiny", seed=3, out=tmp_path, progress=False,
+        period=Period(date(2024, 10, 1), date(2024, 12, 31)),
+    )  # fmt: skip
+    assert summary.truth["colleague"] > 0
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    first, last = con.execute(
+        f"select min(ts::timestamp), max(ts::timestamp) from read_csv('{tmp_path}/consultations.csv', all_varchar=true)"
+    ).fetchone() or (None, None)
+    assert first is not None and last is not None
+    assert str(first) >= "2024-10-01" and str(last) < "2025-01-01"
+    # Calls are UTC: Paris is UTC+2 before 27 October and UTC+1 after; office calls start
+    # between 6 and 19 h UTC on both sides of the change.
+    hours = con.execute(
+        f"""select started_at < '2024-10-27' as summer, min(hour(started_at::timestamptz)),
+                   max(hour(started_at::timestamptz))
+            from read_csv('{tmp_path}/calls.csv', all_varchar=true) group by 1 order by 1"""
+    ).fetchall()
+    assert len(hours) == 2
+    for _, low, high in hours:
+        assert low >= 5 and high <= 19

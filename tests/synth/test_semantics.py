@@ -97,8 +97,12 @@ def test_misuse_pairs_have_no_strong_context(con: duckdb.DuckDBPyConnection) -> 
            where referent or appointment or call or task""",
     )
     assert strong == 0
-    events = _one(con, "select count(*) from c join truth t using (agent_id, de_id)")
-    assert events >= _one(con, "select count(*) from truth")
+    missing = _one(
+        con,
+        """select count(*) from truth t where not exists
+           (select 1 from c where c.agent_id = t.agent_id and c.de_id = t.de_id)""",
+    )
+    assert missing == 0  # every misuse pair of the truth happened in the log
 
 
 def test_legitimate_looks_at_sensitive_files_always_have_a_context(
@@ -146,6 +150,7 @@ def test_every_kind_of_misuse_and_of_trap_is_present(con: duckdb.DuckDBPyConnect
         ), context
     # Homonyms of sensitive people exist among job seekers; so do unresolved references.
     assert _one(con, "select count(*) from ident where relation = 'homonym'") > 0
+    assert _one(con, "select count(*) from ident where relation = 'relative'") > 0
     assert _one(con, "select count(*) from c where agent_id not in (select agent_id from ag)") > 0
     assert _one(con, "select count(*) from c where de_id not in (select de_id from js)") > 0
     # Legitimate consultations outside office hours exist (late workers), so hours alone do not
@@ -158,3 +163,22 @@ def test_every_kind_of_misuse_and_of_trap_is_present(con: duckdb.DuckDBPyConnect
         )
         > 0
     )
+
+
+def test_misuse_events_carry_no_artefact(con: duckdb.DuckDBPyConnection) -> None:
+    """Nothing but the (agent, file) choice and the timing separates misuse from the rest."""
+    con.execute(
+        """create or replace temp view tagged as
+           select c.*, t.kind is not null as misuse from c left join truth t using (agent_id, de_id)"""
+    )
+    rows = con.execute(
+        """select misuse, avg((action = 'view')::int), avg((application = 'AUDE')::int),
+                  count(distinct second(ts)), min(length(event_id)), max(length(event_id)),
+                  bool_and(regexp_full_match(event_id, '[0-9a-f]{16}'))
+           from tagged group by misuse order by misuse"""
+    ).fetchall()
+    (_, legit_view, legit_aude, _, *_), (_, bad_view, bad_aude, seconds, lo, hi, hexa) = rows
+    assert abs(legit_view - bad_view) < 0.15
+    assert abs(legit_aude - bad_aude) < 0.25
+    assert seconds > 30  # timestamps to the second, not rounded
+    assert lo == hi == 16 and hexa

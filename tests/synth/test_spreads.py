@@ -93,6 +93,12 @@ def test_agents_jobs_careers_and_referents(files: dict[str, list[dict[str, str]]
     assert set(referents) <= ids
     counsellors = {r["agent_id"] for r in agents if r["job"] == "conseiller"}
     assert set(referents) <= counsellors
+    seekers = files["job_seekers"]
+    assert all(
+        not r["deregistered_on"] or r["registered_on"] < r["deregistered_on"] for r in seekers
+    )
+    sizes = sorted(referents.values())
+    assert 40 <= sizes[len(sizes) // 2] <= 300  # portfolios of a counsellor
 
 
 def test_protected_persons_hold_identity_and_validity_only(

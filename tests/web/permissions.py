@@ -76,6 +76,15 @@ RULES: list[RouteRule] = [
     ),
     RouteRule("POST", "/deconnexion", roles=None, ok=frozenset({303})),
     RouteRule("GET", "/", roles=ALL),
+    RouteRule("GET", "/compte/mot-de-passe", roles=ALL),
+    # A wrong current password: the form comes back (422) and the session survives for later checks.
+    RouteRule(
+        "POST",
+        "/compte/mot-de-passe",
+        roles=ALL,
+        ok=frozenset({422}),
+        form=lambda ctx: {"current": "wrong", "new": "x", "confirmation": "x"},
+    ),
     RouteRule("GET", "/dossiers", roles=ROLES_READING_FILES),
     RouteRule(
         "GET",

@@ -177,3 +177,43 @@ def test_bulk_scope_agrees_with_file_relation(engine: Engine, world: World) -> N
             user = s.query(User).filter_by(login=world.accounts[role].login).one()
             one_by_one = {d for d in everyone if file_relation(s, user=user, de_id=d) is not None}
             assert related_files(s, user=user, de_ids=everyone) == one_by_one, role
+
+
+def test_query_count_baselines(
+    client_as: Callable[[Role], TestClient], world: World, engine: Engine
+) -> None:
+    """No N+1: the file view and the results list run a fixed number of queries, whatever the data."""
+    from sqlalchemy import event
+
+    from parcours.registry.models import JobSeeker
+
+    c = client_as(Role.CONSEILLER)
+    with Session(engine) as s:  # 40 more DURAND: the list must not cost 40 more queries
+        s.add_all(
+            JobSeeker(
+                de_id=f"DE-X-{i}",
+                last_name="DURAND",
+                first_names="X",
+                agency_id="AG-A1",
+                referent_agent_id="AG-0002",
+            )
+            for i in range(40)
+        )
+        s.commit()
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        c.get(f"/dossiers/{world.de_portfolio}")
+        file_view = len(statements)
+        statements.clear()
+        r = c.get("/dossiers", params={"q": "durand"})
+        search = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert r.text.count("Ouvrir le dossier") == 30
+    assert file_view <= 10, file_view
+    assert search <= 8, search

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
@@ -196,3 +197,42 @@ def test_vendored_css_resolves_every_url_locally() -> None:
         assert not u.startswith(("http:", "https:", "//")), u
         assert (css_path.parent / u.split("?")[0].split("#")[0]).is_file(), u
     assert (assets.STATIC_DIR / "vendor" / f"htmx-{assets.HTMX_VERSION}.min.js").is_file()
+
+
+class _Fields(HTMLParser):
+    """Collects form fields and the ids that labels point at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[dict[str, str | None]] = []
+        self.label_for: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "label" and a.get("for"):
+            self.label_for.add(str(a["for"]))
+        if tag in ("input", "select", "textarea") and a.get("type") not in (
+            "hidden",
+            "submit",
+            "button",
+        ):
+            self.fields.append(a)
+
+
+def test_every_field_has_a_label(client_as: Callable[[Role], TestClient], world: World) -> None:
+    c = client_as(Role.CONSEILLER)
+    pages = [
+        TestClient(c.app).get("/connexion").text,
+        c.get("/dossiers").text,
+        c.get(f"/dossiers/{world.de_other_scope}/motif").text,
+        c.get("/compte/mot-de-passe").text,
+        client_as(Role.NATIONAL).get("/controle/journal").text,
+    ]
+    seen = 0
+    for html in pages:
+        parser = _Fields()
+        parser.feed(html)
+        for field in parser.fields:
+            seen += 1
+            assert field.get("id") in parser.label_for, f"field without a label: {field}"
+    assert seen >= 10

@@ -323,3 +323,66 @@ def test_full_login_helper_for_every_role(
         c = client_as(role)
         assert c.get("/").status_code == 200
     assert login  # the helper used above goes through the real routes
+
+
+def test_password_change(
+    client_as: Callable[[Role], TestClient], world: World, engine: Engine
+) -> None:
+    acc = world.accounts[Role.CONSEILLER]
+    me, elsewhere = client_as(Role.CONSEILLER), client_as(Role.CONSEILLER)
+    new = "Nouveau-Mot-De-Passe-2026"
+    r = me.post(
+        "/compte/mot-de-passe",
+        data={
+            "current": acc.password,
+            "new": "court",
+            "confirmation": "court",
+            "csrf_token": csrf_token_of(me),
+        },
+    )
+    assert r.status_code == 422 and "12 caractères" in r.text
+    r = me.post(
+        "/compte/mot-de-passe",
+        data={
+            "current": acc.password,
+            "new": new,
+            "confirmation": new,
+            "csrf_token": csrf_token_of(me),
+        },
+    )
+    assert r.status_code == 200 and "Mot de passe changé" in r.text
+    assert me.get("/").status_code == 200  # this session continues (under a new id)
+    # ...and its forms carry a token valid for the new id.
+    r = me.post(
+        "/compte/mot-de-passe",
+        data={
+            "current": new,
+            "new": new + "x",
+            "confirmation": new + "x",
+            "csrf_token": csrf_token_of(me),
+        },
+    )
+    assert r.status_code == 200 and "Mot de passe changé" in r.text
+    new = new + "x"
+    assert elsewhere.get("/", follow_redirects=False).status_code == 303  # the others are closed
+    fresh = TestClient(me.app)
+    assert _post_login(fresh, acc.login, acc.password) == 401
+    assert _post_login(fresh, acc.login, new) == 303
+
+
+def test_wrong_current_password_counts_as_a_failure(
+    client_as: Callable[[Role], TestClient], world: World, engine: Engine
+) -> None:
+    me = client_as(Role.CSE)
+    r = me.post(
+        "/compte/mot-de-passe",
+        data={"current": "faux", "new": "x", "confirmation": "x", "csrf_token": csrf_token_of(me)},
+    )
+    assert r.status_code == 422 and "actuel est incorrect" in r.text
+    with Session(engine) as s:
+        assert (
+            s.scalar(
+                select(User.failed_attempts).where(User.login == world.accounts[Role.CSE].login)
+            )
+            == 1
+        )

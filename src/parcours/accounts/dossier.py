@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from parcours.accounts.models import User
 from parcours.accounts.roles import ROLES_READING_FILES, Role
@@ -208,10 +208,7 @@ def search_job_seekers(
         select(JobSeeker, Agency.name)
         .outerjoin(Agency, Agency.agency_id == JobSeeker.agency_id)
         .where(
-            or_(
-                func.upper(JobSeeker.last_name).startswith(name, autoescape=True),
-                func.upper(JobSeeker.birth_name).startswith(name, autoescape=True),
-            )
+            or_(_name_prefix(JobSeeker.last_name, name), _name_prefix(JobSeeker.birth_name, name))
         )
     )
     if len(words) > 1:
@@ -236,6 +233,16 @@ def search_job_seekers(
             )
         )
     return hits
+
+
+def _name_prefix(
+    column: InstrumentedAttribute[str | None] | InstrumentedAttribute[str], prefix: str
+) -> ColumnElement[bool]:
+    """upper(column) starts with prefix. The range lets the expression indexes on upper(name)
+    (migration accounts_0001) serve the search; the LIKE keeps the result exact whatever the collation."""
+    upper = func.upper(column)
+    upper_bound = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(upper >= prefix, upper < upper_bound, upper.startswith(prefix, autoescape=True))
 
 
 def related_files(session: Session, *, user: User, de_ids: list[str]) -> set[str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parcours.accounts.roles import Role
 from parcours.accounts.scope import Scope, scope_for
 from parcours.db import Base
+from parcours.registry.models import JobSeeker
 
 
 class User(Base):
@@ -82,3 +83,9 @@ class DeclaredPurpose(Base):
     purpose: Mapped[str] = mapped_column(Text)
     declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# The file search looks job seekers up by upper-case name prefix (accounts.dossier.search_job_seekers).
+# Declared here, on the registry's table, because the search is this package's; migration accounts_0001.
+Index("ix_job_seekers_upper_last_name", func.upper(JobSeeker.last_name))
+Index("ix_job_seekers_upper_birth_name", func.upper(JobSeeker.birth_name))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from parcours.accounts import passwords, throttling, totp
 from parcours.accounts.models import User
 from parcours.accounts.roles import ROLES_REQUIRING_TOTP, ROLES_WITH_AGENCY, Role
+from parcours.accounts.sessions import close_all_sessions
 from parcours.errors import Conflict, InvalidInput, Issue, NotFound
 from parcours.registry.models import Agency, Establishment
 
@@ -99,8 +100,6 @@ def get_by_login(session: Session, login: str) -> User:
 
 def disable_user(session: Session, *, login: str) -> User:
     """Disable an account and end its sessions at once."""
-    from parcours.accounts.sessions import close_all_sessions
-
     user = get_by_login(session, login)
     user.disabled = True
     close_all_sessions(session, user_id=user.user_id)
@@ -116,12 +115,39 @@ def unlock_user(session: Session, *, login: str) -> User:
 
 
 def set_password(session: Session, *, login: str, password: str) -> User:
+    """Set a new password (policy checked). The caller decides which sessions to end."""
     user = get_by_login(session, login)
     problems = passwords.policy_problems(password, login=user.login)
     if problems:
         raise InvalidInput([_problem(p, "password") for p in problems])
     user.password_hash = passwords.hash_password(password)
     return user
+
+
+def change_password(
+    session: Session, *, user: User, current: str, new: str, confirmation: str
+) -> None:
+    """A user changing their own password: the current one is required, the new one must follow the
+    policy and differ from it. Wrong current passwords count towards the throttling like logins."""
+    now = _now()
+    g = _gate(user, now)
+    if not g.open:
+        raise InvalidInput(
+            [_problem("Trop de tentatives : patientez avant de réessayer.", "current")]
+        )
+    if not passwords.verify_password(user.password_hash, current):
+        _record_failure(user, now)
+        raise InvalidInput([_problem("Le mot de passe actuel est incorrect.", "current")])
+    issues = [_problem(p, "new") for p in passwords.policy_problems(new, login=user.login)]
+    if new != confirmation:
+        issues.append(
+            _problem("La confirmation ne correspond pas au nouveau mot de passe.", "confirmation")
+        )
+    if new == current:
+        issues.append(_problem("Le nouveau mot de passe doit différer de l'actuel.", "new"))
+    if issues:
+        raise InvalidInput(issues)
+    user.password_hash = passwords.hash_password(new)
 
 
 def list_users(session: Session, *, establishment_id: str | None = None) -> Sequence[User]:

@@ -17,7 +17,6 @@ from typing import Literal
 import pyarrow as pa
 
 from parcours.audit.engines.base import AnalyticsEngine
-from parcours.audit.engines.functions import LOCAL_TZ
 from parcours.consultlog.store import ConsultLog
 from parcours.errors import InvalidInput, Issue
 from parcours.registry.warehouse import Warehouse
@@ -141,13 +140,14 @@ def _cast(engine: AnalyticsEngine, col: str, kind: Kind, source_type: str | None
     # Timestamps: with an offset (e.g. telephony's `Z`) they are instants; naive ones are Paris time.
     if source_type.startswith("TIMESTAMP WITH TIME ZONE"):
         return q
+    to_utc = engine.functions.functions["utc_from_local"]
     if source_type.startswith("TIMESTAMP"):
-        return f"timezone('{LOCAL_TZ}', {q})"
+        return to_utc(q)
     v = f"NULLIF(TRIM({q}), '')"
     return (
         f"CASE WHEN regexp_matches({v}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$') "
         f"THEN TRY_CAST({v} AS TIMESTAMPTZ) "
-        f"ELSE timezone('{LOCAL_TZ}', TRY_CAST({v} AS TIMESTAMP)) END"
+        f"ELSE {to_utc(f'TRY_CAST({v} AS TIMESTAMP)')} END"
     )
 
 

@@ -186,6 +186,7 @@ def run_pipeline(
             on_step(name)
 
     lo, hi = period_bounds_utc(start, end)
+    engine.functions.for_period(start, end)
     source.register(engine)
     plausible_to = datetime.now(UTC) + timedelta(days=1)
     bounds = {

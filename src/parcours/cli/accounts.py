@@ -156,14 +156,27 @@ def serve(
     host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Processus uvicorn.")] = 1,
+    watch: Annotated[
+        bool,
+        typer.Option(help="Détection en flux dans ce processus (sinon `parcours watch` à part)."),
+    ] = True,
 ) -> None:
     """Serve the web application (migrates the database first)."""
     import uvicorn
 
+    from parcours.config import get_settings
     from parcours.db import get_engine
+    from parcours.logs import configure_logging
     from parcours.migrate import upgrade
 
+    settings = get_settings()
+    if settings.mode == "production":
+        configure_logging(json_lines=True)
     upgrade(get_engine())
+    if watch:
+        from parcours.controls.flow import start_background_watcher
+
+        start_background_watcher(settings)
     uvicorn.run(
         "parcours.web.app:create_app",
         factory=True,

@@ -43,8 +43,10 @@ def import_command(
 
 def print_summary(summary: ImportSummary, console: Console) -> None:
     table = Table(title=f"Import de {summary.directory}")
-    for name in ("fichier", "lues", "chargées", "rejetées", "déjà présentes", "réf. non résolues"):
-        table.add_column(name, justify="left" if name == "fichier" else "right")
+    longest = max((len(f.label) for f in summary.files), default=7)
+    table.add_column("fichier", no_wrap=True, min_width=longest)
+    for name in ("lues", "chargées", "rejetées", "déjà là", "non résolues"):
+        table.add_column(name, justify="right")
     for f in summary.files:
         if f.refused:
             table.add_row(f.label, "—", "0", "fichier refusé", "—", "—", style="red")
@@ -63,12 +65,12 @@ def print_summary(summary: ImportSummary, console: Console) -> None:
         console.print("Aucun fichier du contrat dans ce dossier (voir docs/formats.md).")
     for f in summary.files:
         for issue in f.issues[:ISSUES_SHOWN]:
-            console.print(f"  [red]✗[/red] {escape(str(issue))}", highlight=False)
+            console.print(f"  [red]✗[/red] {escape(str(issue))}", highlight=False, soft_wrap=True)
         hidden = max(f.rows_rejected, len(f.issues)) - min(len(f.issues), ISSUES_SHOWN)
         if hidden > 0:
-            console.print(f"  … et {hidden:,} autres", highlight=False)
+            console.print(f"  … et {hidden:,} autres", highlight=False, soft_wrap=True)
         if f.rejects_path:
-            console.print(f"  rejets : {f.rejects_path}", highlight=False)
+            console.print(f"  rejets : {f.rejects_path}", highlight=False, soft_wrap=True)
 
 
 @db_app.command("upgrade")

@@ -124,11 +124,12 @@ class FlowWatcher:
         finally:
             con.close()
 
-    def _situations(self, event_ids: list[str]) -> tuple[set[tuple[str, str]], date | None]:
-        """The agent × file pairs and the last Paris day of the claimed events, read back from the log."""
+    def _situations(self, event_ids: list[str]) -> tuple[set[tuple[str, str]], date | None, date | None]:
+        """The agent × file pairs and the first and last Paris days of the claimed events, read back from
+        the log (late files holding old events are covered too)."""
         logbook = ConsultLog(self.settings.log_dir)
         if not event_ids or logbook.is_empty():
-            return set(), None
+            return set(), None, None
         con = duckdb.connect()
         try:
             con.execute("CREATE TEMP TABLE ids(event_id VARCHAR)")
@@ -140,8 +141,8 @@ class FlowWatcher:
         finally:
             con.close()
         pairs = {(a, d) for a, d, _ in rows}
-        last = max((day for _, _, day in rows), default=None)
-        return pairs, last
+        days = [day for _, _, day in rows]
+        return pairs, min(days, default=None), max(days, default=None)
 
     def _flow_campaign(
         self, session: Session, *, start: date, end: date, now: datetime
@@ -172,10 +173,10 @@ class FlowWatcher:
         summary = import_directory(self.work, settings=self.settings, progress=False)
         cycle.rows_loaded = sum(f.rows_loaded for f in summary.files)
         cycle.rows_rejected = summary.rows_rejected
-        pairs, last_day = self._situations(self._event_ids(files))
+        pairs, first_day, last_day = self._situations(self._event_ids(files))
         cycle.pairs = len(pairs)
-        if pairs and last_day is not None:
-            start = last_day - timedelta(days=self.lookback_days)
+        if pairs and first_day is not None and last_day is not None:
+            start = first_day - timedelta(days=self.lookback_days)
             result = run_campaign(start=start, end=last_day, settings=self.settings, progress=False)
             alerts = [
                 a

@@ -61,7 +61,13 @@ class Control(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __table_args__ = (Index("ix_controls_agent_file_state", "agent_id", "de_id", "state"),)
+    __table_args__ = (
+        Index("ix_controls_agent_file_state", "agent_id", "de_id", "state"),
+        # The inbox: filter by scope and state, order by level then due date (100k controls, p95 < 200 ms).
+        Index("ix_controls_inbox_national", "state", "level", "step_due_on"),
+        Index("ix_controls_inbox_establishment", "establishment_id", "state", "level", "step_due_on"),
+        Index("ix_controls_inbox_agency", "agency_id", "state", "level", "step_due_on"),
+    )
 
 
 class ControlNote(Base):

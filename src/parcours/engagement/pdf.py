@@ -160,6 +160,16 @@ def contract_document(session: Session, *, contract_id: str, holder_name: str) -
     )
 
 
+def contract_pdf(session: Session, *, contract_id: str, holder_name: str) -> bytes:
+    """Render the PDF and keep its hash on the contract. The caller has logged the consultation
+    (the web page through the file view; the CLI through `print_contract`)."""
+    data = render_contract_pdf(
+        contract_document(session, contract_id=contract_id, holder_name=holder_name)
+    )
+    session.get_one(EngagementContract, contract_id).pdf_sha256 = hashlib.sha256(data).hexdigest()
+    return data
+
+
 def print_contract(
     session: Session,
     *,
@@ -169,12 +179,10 @@ def print_contract(
     log: ConsultLog,
     now: datetime | None = None,
 ) -> bytes:
-    """Render the PDF, keep its hash on the contract, and log the print as a consultation whose
-    purpose names the DPA appointment, so detection explains it."""
-    doc = contract_document(session, contract_id=contract_id, holder_name=holder_name)
-    data = render_contract_pdf(doc)
+    """Render the PDF outside the web application, logging the print as a consultation whose
+    purpose names the DPA appointment, so that detection explains it."""
+    data = contract_pdf(session, contract_id=contract_id, holder_name=holder_name)
     contract = session.get_one(EngagementContract, contract_id)
-    contract.pdf_sha256 = hashlib.sha256(data).hexdigest()
     log.append_events(
         [
             ConsultationEvent(

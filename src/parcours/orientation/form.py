@@ -109,6 +109,14 @@ class InterviewForm:
     reference: str
     questions: tuple[Question, ...]
     source: str
+    section_titles: tuple[tuple[str, str], ...] = ()  # (id, French title), in order
+
+    def by_section(self) -> list[tuple[str, list[Question]]]:
+        """(title, questions) in the order the counsellor reads them."""
+        return [
+            (title, [q for q in self.questions if q.section == sid])
+            for sid, title in self.section_titles
+        ]
 
     def question(self, qid: str) -> Question:
         for q in self.questions:
@@ -214,7 +222,13 @@ def load_form(path: Path) -> InterviewForm:
     if issues:
         raise InvalidInput(issues)
     return InterviewForm(
-        spec.version, spec.title, spec.effective_from, spec.reference, tuple(questions), str(path)
+        spec.version,
+        spec.title,
+        spec.effective_from,
+        spec.reference,
+        tuple(questions),
+        str(path),
+        tuple((s.id, s.title) for s in spec.sections),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -95,6 +96,11 @@ class OrientationDecision(Base):
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     department_code: Mapped[str] = mapped_column(String(3))
     agency_id: Mapped[str] = mapped_column(String(32))
+
+    @property
+    def decided_on(self) -> date:
+        """The local (Europe/Paris) day of the decision: deadlines count from it."""
+        return self.decided_at.astimezone(ZoneInfo("Europe/Paris")).date()
 
 
 class BenefitClaim(Base):

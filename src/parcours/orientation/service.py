@@ -82,6 +82,11 @@ def start_interview(
     `department_code`/`msa_experiment` are only for agencies absent from it (standalone demo)."""
     if channel not in CHANNELS:
         raise InvalidInput([Issue("interview", None, "channel", f"one of {', '.join(CHANNELS)}")])
+    if dpa_orientation and channel != "in_person":
+        # A "DPA Orientation" is the in-person interview for registrants who do not speak French.
+        raise InvalidInput(
+            [Issue("interview", None, "channel", "une DPA Orientation se tient sur place")]
+        )
     agency = session.get(Agency, agency_id)
     if agency is not None:
         department_code, msa_experiment = agency.department_code, agency.msa_experiment
@@ -179,6 +184,14 @@ def complete_interview(
         )
     session.flush()
     return row
+
+
+def target_minutes(interview: OrientationInterview, library: RuleLibrary | None = None) -> int:
+    """The interview's target duration: 15 minutes, 20 in agencies of the MSA experiment."""
+    library = library or default_library()
+    name = "edo_target_minutes_msa" if interview.msa_experiment else "edo_target_minutes"
+    day = stored_utc(interview.started_at).astimezone(ZoneInfo(get_settings().timezone)).date()
+    return int(library.parameters.resolve(name, at=day, department=interview.department_code).value)
 
 
 def proposal_of(session: Session, *, interview_id: str) -> OrientationProposal:

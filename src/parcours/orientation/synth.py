@@ -140,20 +140,25 @@ TRADES = (
     "Serveur en restauration",
 )
 
-# Counsellor changes: (proposed organisation, modality) -> (decided org, path, modality, reason).
-_CHANGES: dict[str, Sequence[tuple[str | None, str | None, str, str, str]]] = {
-    "ML": [("FT", None, "aij", "person_choice", "Préfère rester suivi(e) par France Travail.")],
+# Counsellor changes: proposed organisation -> change rate and weighted options
+# (decided organisation, path, modality, reason, comment); None keeps the proposal's value.
+# Rates and weights keep the decided spread close to the proposed one (FT 80 / ML 15 / Cap 2 / CD 3).
+_CHANGE_RATES: dict[str, float] = {"FT": 0.11, "ML": 0.05, "CD": 0.1, "CAP_EMPLOI": 0.08}
+_CHANGES: dict[str, Sequence[tuple[float, str | None, str | None, str, str, str]]] = {
+    "ML": [
+        (1.0, "FT", None, "aij", "person_choice", "Préfère rester suivi(e) par France Travail.")
+    ],
     "CD": [
-        ("FT", "socio_professional", "global", "partner_capacity", "Délai du CD trop long."),
+        (1.0, "FT", "socio_professional", "global", "partner_capacity", "Délai du CD trop long."),
     ],
     "CAP_EMPLOI": [
-        ("FT", None, "guide", "person_choice", "Ne souhaite pas d'accompagnement spécialisé.")
+        (1.0, "FT", None, "guide", "person_choice", "Ne souhaite pas d'accompagnement spécialisé.")
     ],
     "FT": [
-        (None, "socio_professional", "renforce", "situation_not_captured", "Freins évoqués."),
-        (None, "professional", "guide", "counsellor_judgement", "Projet déjà clair."),
-        ("CAP_EMPLOI", None, "cap_emploi", "health_disability", "RQTH en cours."),
-        (None, None, "suivi", "person_choice", "Autonome dans ses recherches."),
+        (0.4, None, "socio_professional", "renforce", "situation_not_captured", "Freins évoqués."),
+        (0.3, None, "professional", "guide", "counsellor_judgement", "Projet déjà clair."),
+        (0.06, "CAP_EMPLOI", None, "cap_emploi", "health_disability", "RQTH en cours."),
+        (0.24, None, None, "suivi", "person_choice", "Autonome dans ses recherches."),
     ],
 }
 
@@ -257,8 +262,10 @@ def synthesize_interviews(
         claims += bool(answers["benefit_claim_requested"])
         change: dict[str, Any] = {}
         options = _CHANGES.get(proposal.organisation, ())
-        if options and rng.random() < CHANGE_RATE:
-            org, path, modality, reason, comment = options[int(rng.integers(len(options)))]
+        if options and rng.random() < _CHANGE_RATES.get(proposal.organisation, CHANGE_RATE):
+            weights = np.array([o[0] for o in options])
+            pick = options[int(rng.choice(len(options), p=weights / weights.sum()))]
+            _w, org, path, modality, reason, comment = pick
             if (org or proposal.organisation, modality) != (
                 proposal.organisation,
                 proposal.modality,

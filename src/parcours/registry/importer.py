@@ -32,7 +32,7 @@ from parcours.registry.contract import FileSpec
 from parcours.registry.loaders import upsert_batches
 from parcours.registry.models import ImportBatch
 from parcours.registry.progress import ImportProgress
-from parcours.registry.snapshots import missing_snapshots, write_snapshots
+from parcours.registry.snapshots import stale_snapshots, write_snapshots
 from parcours.registry.sources import MALFORMED, RAW, FileRefused, SourceFile, discover, stage
 from parcours.registry.validation import (
     bad_columns_expression,
@@ -48,6 +48,7 @@ from parcours.registry.warehouse import Warehouse
 
 ISSUES_KEPT = 100  # per file, in memory and in the summary; the rejects file has them all
 FETCH_ROWS = 100_000
+TYPED = "_typed_"  # prefix of the typed copies of a log file's columns in `checked`
 
 
 @dataclass
@@ -63,6 +64,7 @@ class FileReport:
     issues: list[Issue] = field(default_factory=list)
     rejects_path: Path | None = None
     batch_id: str = ""
+    sha256: str = ""
 
     @property
     def ok(self) -> bool:
@@ -99,13 +101,10 @@ def import_directory(
         engine.dispose()
 
 
-def batch_id_for(source: SourceFile) -> str:
-    """Deterministic: the same file content under the same name is the same batch."""
-    digest = hashlib.sha256(source.label.encode())
-    with source.path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return f"{source.spec.name}-{digest.hexdigest()[:24]}"
+def batch_id_for(label: str, sha256: str, spec: FileSpec) -> str:
+    """Deterministic: the same content under the same name is the same batch."""
+    key = hashlib.sha256(f"{label}|{sha256}".encode()).hexdigest()
+    return f"{spec.name}-{key[:24]}"
 
 
 def file_sha256(path: Path) -> str:
@@ -127,7 +126,6 @@ class _Importer:
     def run(self, directory: Path, *, progress: bool) -> ImportSummary:
         summary = ImportSummary(directory)
         sources = discover(directory)
-        changed: set[str] = set()
         with self._duckdb() as con, ImportProgress(enabled=progress) as bar:
             for source in sources:
                 task = bar.start(source.label)
@@ -140,10 +138,9 @@ class _Importer:
                     report.issues.append(e.issue)
                     self._write_refusal(source, report)
                 if report.rows_loaded and source.spec.table:
-                    changed.add(source.spec.table)
                     self.known_loaded.discard(source.spec.name)
                 bar.finish(task, report.rows_loaded)
-            stale = sorted(changed | set(missing_snapshots(self.warehouse)))
+            stale = stale_snapshots(self.engine, self.warehouse)
             if stale:
                 task = bar.start("instantanés (warehouse)")
                 summary.snapshots = write_snapshots(self.engine, self.warehouse, stale)
@@ -179,15 +176,20 @@ class _Importer:
         task: int,
     ) -> None:
         spec = source.spec
-        report.batch_id = batch_id_for(source)
-        stage(con, source)
+        report.sha256 = file_sha256(source.path)
+        report.batch_id = batch_id_for(source.label, report.sha256, spec)
+        try:
+            stage(con, source)
+        except duckdb.Error as e:  # e.g. a Parquet column that cannot be read as text
+            raise FileRefused(Issue(source.label, None, None, f"fichier illisible : {e}")) from e
         bar.step(task)
         for ref in spec.references:
             self._ensure_known(con, ref.target)
         known = {ref.target: f"known_{ref.target}" for ref in spec.references}
         self._check(con, spec, known)
+        con.execute(f"DROP TABLE {RAW}")  # `checked` holds the same rows: free the memory
         bar.step(task)
-        (raw_rows,) = _one(con, f"SELECT count(*) FROM {RAW}")
+        (raw_rows,) = _one(con, "SELECT count(*) FROM checked")
         (malformed,) = _one(con, f"SELECT count(*) FROM {MALFORMED}")
         report.rows_read = raw_rows + malformed
         self._write_rejects(con, source, report)
@@ -203,15 +205,22 @@ class _Importer:
             spec,
             timezone=self.settings.timezone,
             known_ids={ref.target: known[ref.target] for ref in spec.references if ref.strict},
+            typed_prefix=TYPED if spec.table is None else None,
         )
         reason = reason_expression(checks)
         columns = bad_columns_expression(checks)
         id_col = quote_ident(spec.id_column)
         if spec.table is None:
             # The log deduplicates repeated event ids instead of refusing them.
+            # Typed values are computed first and the checks reuse them, so each timestamp is
+            # parsed once; the load then reads them instead of parsing again.
+            typed = ", ".join(
+                f"{typed_expression(c, timezone=self.settings.timezone)} AS {quote_ident(TYPED + c.name)}"
+                for c in spec.columns
+            )
             con.execute(
-                f"CREATE TEMP TABLE checked AS SELECT *, {reason} AS reason, "
-                f"{columns} AS bad_columns FROM {RAW}"
+                f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reason} AS reason, "
+                f"{columns} AS bad_columns FROM (SELECT *, {typed} FROM {RAW})"
             )
             return
         duplicate = (
@@ -220,7 +229,7 @@ class _Importer:
             "|| first_line || ')' END"
         )
         con.execute(
-            f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE (first_line, r, b), "
+            f"CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (first_line, r, b), "
             f"NULLIF(concat_ws('; ', r, {duplicate}), '') AS reason, "
             f"NULLIF(concat_ws(',', b, CASE WHEN NOT {is_empty(id_col)} AND line > first_line "
             f"THEN {literal(spec.id_column)} END), '') AS bad_columns FROM ("
@@ -290,7 +299,7 @@ class _Importer:
                 insert(ImportBatch).values(
                     batch_id=report.batch_id,
                     file_name=source.label,
-                    file_sha256=file_sha256(source.path),
+                    file_sha256=report.sha256,
                     table_name=spec.table,
                     started_at=started,
                     finished_at=datetime.now(UTC),
@@ -317,23 +326,34 @@ class _Importer:
         if not finished:
             # A previous run of this very file was killed: its files are partial, drop them.
             self.log.discard_batch(batch)
-        con.execute(
-            "CREATE TEMP TABLE fresh AS SELECT * FROM ("
-            f"SELECT {self._typed_select(spec)}, line FROM checked WHERE reason IS NULL) "
-            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
+        values = ", ".join(
+            f"{quote_ident(TYPED + c)} AS {quote_ident(c)}" for c in spec.column_names
         )
+        typed = f"SELECT {values}, line FROM checked WHERE reason IS NULL"
+        (repeated,) = _one(
+            con, "SELECT count(*) - count(DISTINCT event_id) FROM checked WHERE reason IS NULL"
+        )
+        if repeated:  # the window costs a sort: only pay it when the file repeats events
+            typed = (
+                f"SELECT * FROM ({typed}) "
+                "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
+            )
         days = [
             r[0]
             for r in con.execute(
-                "SELECT DISTINCT CAST(CAST(CAST(ts AS TIMESTAMP) AS DATE) AS VARCHAR) FROM fresh"
+                f"SELECT DISTINCT CAST(CAST(CAST({TYPED}ts AS TIMESTAMP) AS DATE) AS VARCHAR) "
+                "FROM checked WHERE reason IS NULL"
             ).fetchall()
         ]
         existing = [str(p) for p in self.log.files_for_days(days)]
         if existing:
             con.execute(
-                "DELETE FROM fresh WHERE event_id IN (SELECT event_id FROM read_parquet($files))",
+                f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM ({typed}) "
+                "WHERE event_id NOT IN (SELECT event_id FROM read_parquet($files))",
                 {"files": existing},
             )
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {typed}")
         (new_rows,) = _one(con, "SELECT count(*) FROM fresh")
         (report.unresolved_refs,) = _one(
             con,
@@ -362,7 +382,7 @@ class _Importer:
                     ImportBatch(
                         batch_id=report.batch_id,
                         file_name=source.label,
-                        file_sha256=file_sha256(source.path),
+                        file_sha256=report.sha256,
                         table_name="consultations",
                         started_at=datetime.now(UTC),
                         rows_read=report.rows_read,
@@ -387,7 +407,11 @@ class _Importer:
     # -- rejects --------------------------------------------------------------------------------
 
     def _rejects_path(self, source: SourceFile) -> Path:
-        stem = Path(source.label).with_suffix("").as_posix().replace("/", "__")
+        # agents.csv -> agents.rejects.csv; agents.parquet -> agents.parquet.rejects.csv (both
+        # may sit in one folder); consultations/part1.csv -> consultations__part1.rejects.csv
+        label = Path(source.label)
+        stem = (label.with_suffix("") if label.suffix == ".csv" else label).as_posix()
+        stem = stem.replace("/", "__")
         return self.settings.rejects_dir / f"{stem}.rejects.csv"
 
     def _write_rejects(

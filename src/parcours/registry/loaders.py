@@ -7,17 +7,19 @@ temporary table followed by one INSERT ... ON CONFLICT.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Table, column, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 SQLITE_CHUNK = 5_000
+SQLITE_CACHE_KIB = 256 * 1024
 
 Progress = Callable[[int], None]
 
@@ -43,21 +45,50 @@ def _upsert_sqlite(
     conn: Connection, table: Table, batches: Iterable[pa.RecordBatch], on_rows: Progress | None
 ) -> int:
     pk = _primary_key(table)
+    raw = cast("sqlite3.Connection", conn.connection.dbapi_connection)
+    cursor = raw.cursor()
+    # The default 2 MB page cache thrashes on tables with several indexes; this connection is
+    # short-lived (one import), so give it room.
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     total = 0
-    for batch in batches:
-        names = batch.schema.names
-        stmt = sqlite_insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[pk], set_={n: stmt.excluded[n] for n in names if n != pk}
-        )
-        rows = batch.to_pylist()
-        for start in range(0, len(rows), SQLITE_CHUNK):
-            chunk = rows[start : start + SQLITE_CHUNK]
-            conn.execute(stmt, chunk)
-            total += len(chunk)
-            if on_rows:
-                on_rows(len(chunk))
+    try:
+        for batch in batches:
+            names = batch.schema.names
+            column_list = ", ".join(f'"{n}"' for n in names)
+            sql = (
+                f'INSERT INTO "{table.name}" ({column_list}) '
+                f"VALUES ({', '.join('?' for _ in names)}) "
+                f'ON CONFLICT ("{pk}") DO UPDATE SET '
+                + ", ".join(f'"{n}" = excluded."{n}"' for n in names if n != pk)
+            )
+            columns = [_sqlite_storage(c).to_pylist() for c in batch.columns]
+            rows = list(zip(*columns, strict=True))
+            for start in range(0, len(rows), SQLITE_CHUNK):
+                chunk = rows[start : start + SQLITE_CHUNK]
+                cursor.executemany(sql, chunk)
+                total += len(chunk)
+                if on_rows:
+                    on_rows(len(chunk))
+    finally:
+        cursor.close()
     return total
+
+
+def _sqlite_storage(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Values in the text forms SQLAlchemy's SQLite types store and read back.
+
+    Going through the raw driver with tuples is several times faster than SQLAlchemy's per-row
+    type processing; these conversions are exactly what those processors would have written.
+    """
+    t = values.type
+    if pa.types.is_timestamp(t):
+        # UTC wall time with microseconds: SQLAlchemy's DATETIME storage format.
+        return pc.strftime(values, format="%Y-%m-%d %H:%M:%S")
+    if pa.types.is_date(t):
+        return pc.cast(values, pa.string())
+    if pa.types.is_boolean(t):
+        return pc.cast(values, pa.int8())
+    return values
 
 
 def _upsert_postgresql(

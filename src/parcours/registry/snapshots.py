@@ -12,14 +12,15 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Table, select
+from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Table, func, select
 
 from parcours.db import Base
-from parcours.registry import models as _models  # noqa: F401  (registers the tables)
 from parcours.registry.contract import BY_NAME
+from parcours.registry.models import ImportBatch
 from parcours.registry.warehouse import REFERENCE_TABLES, Warehouse
 
 CHUNK = 50_000
+VERSION_KEY = b"parcours.last_batch"
 
 
 def arrow_schema(table: Table, columns: Iterable[str]) -> pa.Schema:
@@ -40,11 +41,48 @@ def arrow_schema(table: Table, columns: Iterable[str]) -> pa.Schema:
     return pa.schema(fields)
 
 
+def last_batches(engine: Engine) -> dict[str, str]:
+    """Per table, when its last import batch finished: the version a snapshot is built from."""
+    query = (
+        select(ImportBatch.table_name, func.max(ImportBatch.finished_at))
+        .where(ImportBatch.finished_at.is_not(None))
+        .group_by(ImportBatch.table_name)
+    )
+    with engine.connect() as conn:
+        return {name: str(at) for name, at in conn.execute(query).all()}
+
+
+def snapshot_version(warehouse: Warehouse, table_name: str) -> str | None:
+    path = warehouse.table_path(table_name)
+    if not path.exists():
+        return None
+    metadata = pq.read_schema(path).metadata or {}
+    value = metadata.get(VERSION_KEY)
+    return value.decode() if value is not None else None
+
+
+def stale_snapshots(engine: Engine, warehouse: Warehouse) -> list[str]:
+    """Tables whose snapshot is missing or older than the table's last import.
+
+    Comparing versions (not just "was this table imported now") also repairs a snapshot left
+    stale by an import killed between its database commit and its snapshot.
+    """
+    versions = last_batches(engine)
+    return [
+        t
+        for t in REFERENCE_TABLES
+        if not warehouse.table_path(t).exists()
+        or snapshot_version(warehouse, t) != versions.get(t, "")
+    ]
+
+
 def write_snapshot(engine: Engine, warehouse: Warehouse, table_name: str) -> int:
     """Write one reference table's snapshot; returns its row count."""
     table = Base.metadata.tables[table_name]
     columns = BY_NAME[table_name].column_names
-    schema = arrow_schema(table, columns)
+    # Read the version before the rows: a batch finishing meanwhile makes the snapshot stale, not wrong.
+    version = last_batches(engine).get(table_name, "")
+    schema = arrow_schema(table, columns).with_metadata({VERSION_KEY: version.encode()})
     target = warehouse.table_path(table_name)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
@@ -66,7 +104,3 @@ def write_snapshots(
     engine: Engine, warehouse: Warehouse, tables: Iterable[str] = REFERENCE_TABLES
 ) -> dict[str, int]:
     return {t: write_snapshot(engine, warehouse, t) for t in tables}
-
-
-def missing_snapshots(warehouse: Warehouse) -> list[str]:
-    return [t for t in REFERENCE_TABLES if not warehouse.table_path(t).exists()]

@@ -80,14 +80,14 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
     # row_number() OVER () streams in file order (insertion order is preserved); records DuckDB
     # rejects are skipped by it, so their lines are added back below.
     con.execute(
-        f"CREATE TEMP TABLE numbered AS SELECT row_number() OVER () AS rn, {select} "
+        f"CREATE OR REPLACE TEMP TABLE numbered AS SELECT row_number() OVER () AS rn, {select} "
         f"FROM read_csv({literal(str(source.path))}, header = true, auto_detect = false, "
         f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
         f"columns = {columns}, store_rejects = true, "
         f"rejects_table = 'csv_errors', rejects_scan = 'csv_scans')"
     )
     con.execute(
-        f"CREATE TEMP TABLE {MALFORMED} AS SELECT line, "
+        f"CREATE OR REPLACE TEMP TABLE {MALFORMED} AS SELECT line, "
         "'enregistrement mal formé : ' || string_agg(DISTINCT "
         "CASE error_type WHEN 'INVALID ENCODING' THEN 'texte qui n''est pas en UTF-8' "
         "WHEN 'MISSING COLUMNS' THEN 'champs manquants' WHEN 'TOO MANY COLUMNS' THEN 'champs en trop' "
@@ -97,16 +97,18 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
     )
     ((malformed,),) = con.execute(f"SELECT count(*) FROM {MALFORMED}").fetchall()
     if malformed == 0:
-        con.execute(f"CREATE TEMP TABLE {RAW} AS SELECT rn + 1 AS line, {select} FROM numbered")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT rn + 1 AS line, {select} FROM numbered"
+        )
     else:
         # Valid record k sits after the rejected records whose "valid rows before" count is < k.
         con.execute(
-            "CREATE TEMP TABLE shifts AS SELECT v, max(n) AS n FROM ("
+            "CREATE OR REPLACE TEMP TABLE shifts AS SELECT v, max(n) AS n FROM ("
             f"SELECT line - 1 - row_number() OVER (ORDER BY line) AS v, "
             f"row_number() OVER (ORDER BY line) AS n FROM {MALFORMED}) GROUP BY v"
         )
         con.execute(
-            f"CREATE TEMP TABLE {RAW} AS SELECT numbered.rn + 1 + COALESCE(shifts.n, 0) AS line, "
+            f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT numbered.rn + 1 + COALESCE(shifts.n, 0) AS line, "
             f"{', '.join('numbered.' + quote_ident(c) for c in spec.column_names)} "
             "FROM numbered ASOF LEFT JOIN shifts ON numbered.rn > shifts.v"
         )
@@ -171,7 +173,7 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
         # as YYYY-MM-DD) so that one set of checks serves both formats.
         casts.append(f"CAST({q} AS VARCHAR) AS {q}" if types[name] != "VARCHAR" else q)
     con.execute(
-        f"CREATE TEMP TABLE {RAW} AS SELECT file_row_number + 1 AS line, {', '.join(casts)} "
+        f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT file_row_number + 1 AS line, {', '.join(casts)} "
         f"FROM read_parquet({path}, file_row_number = true)"
     )
-    con.execute(f"CREATE TEMP TABLE {MALFORMED} (line BIGINT, reason VARCHAR)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {MALFORMED} (line BIGINT, reason VARCHAR)")

@@ -21,7 +21,6 @@ from parcours.registry.work_pattern import work_pattern_error
 DATE_RE = r"\d{4}-\d{2}-\d{2}"
 # ISO 8601 date-time, 'T' or space, seconds and fraction optional, then an optional offset.
 TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
-_OFFSET_RE = r"(Z|[+-]\d{2}(:?\d{2})?)$"
 _TZ_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]*")
 WORK_PATTERN_UDF = "parcours_work_pattern_error"
 
@@ -59,8 +58,12 @@ def timestamp_expression(v: str, timezone: str) -> str:
     """
     if not _TZ_NAME.fullmatch(timezone):
         raise ValueError(f"invalid time zone name {timezone!r}")
+    # Past the date (character 11 on), a sign or a Z can only be an offset; cheaper than a regex,
+    # and exact for every value the TIMESTAMP_RE check accepts.
+    tail = f"substr({v}, 11)"
+    has_offset = f"(strpos({tail}, '+') > 0 OR strpos({tail}, '-') > 0 OR suffix({v}, 'Z'))"
     return (
-        f"CASE WHEN regexp_matches({v}, {literal(_OFFSET_RE)}) "
+        f"CASE WHEN {has_offset} "
         f"THEN TRY_CAST({v} AS TIMESTAMPTZ) "
         f"ELSE TRY_CAST({v} || ' {timezone}' AS TIMESTAMPTZ) END"
     )
@@ -82,8 +85,14 @@ def typed_expression(column: Column, *, timezone: str, source: str | None = None
             return f"NULLIF({v}, '')"
 
 
-def column_checks(column: Column, *, timezone: str) -> list[Check]:
+def column_checks(column: Column, *, timezone: str, typed_prefix: str | None = None) -> list[Check]:
+    """`typed_prefix`: the row already holds the typed value as `<prefix><name>`; reuse it."""
     v = quote_ident(column.name)
+    parsed_ts = (
+        quote_ident(typed_prefix + column.name)
+        if typed_prefix and not column.empty_means
+        else f"({timestamp_expression(v, timezone)})"
+    )
     name = column.name
     filled = f"NOT {is_empty(v)}"
     checks: list[Check] = []
@@ -121,7 +130,7 @@ def column_checks(column: Column, *, timezone: str) -> list[Check]:
                 Check(
                     name,
                     f"{filled} AND (NOT regexp_full_match({v}, {literal(TIMESTAMP_RE)}) "
-                    f"OR ({timestamp_expression(v, timezone)}) IS NULL)",
+                    f"OR {parsed_ts} IS NULL)",
                     f"'horodatage invalide ' || {_shown(v)} || "
                     "' (attendu ISO 8601, ex. 2024-04-02T09:15:00+02:00 ou 2024-04-02 09:15)'",
                 )
@@ -174,9 +183,17 @@ def reference_checks(spec: FileSpec, known_ids: Mapping[str, str]) -> list[Check
 
 
 def file_checks(
-    spec: FileSpec, *, timezone: str, known_ids: Mapping[str, str] | None = None
+    spec: FileSpec,
+    *,
+    timezone: str,
+    known_ids: Mapping[str, str] | None = None,
+    typed_prefix: str | None = None,
 ) -> list[Check]:
-    checks = [c for col in spec.columns for c in column_checks(col, timezone=timezone)]
+    checks = [
+        c
+        for col in spec.columns
+        for c in column_checks(col, timezone=timezone, typed_prefix=typed_prefix)
+    ]
     if known_ids is not None:
         checks += reference_checks(spec, known_ids)
     return checks

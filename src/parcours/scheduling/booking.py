@@ -226,23 +226,25 @@ def _notify(
     kind: str,
     text: str,
 ) -> None:
-    if contact is None:
-        return
+    """Tell the registrant through the outbox: the contact given now, else the one kept at booking."""
+    if contact is not None:
+        booking.contact_email = contact.email or booking.contact_email
+        booking.contact_phone = contact.phone or booking.contact_phone
     when = french_datetime(booking.starts_at, zone)
-    if contact.email:
+    if booking.contact_email:
         enqueue_email(
             session,
-            to=contact.email,
+            to=booking.contact_email,
             subject=f"Votre rendez-vous France Travail du {when}",
             body=f"Bonjour,\n\n{text}\n\nDate : {when}\n"
             f"Référence : {booking.booking_id}\n\nFrance Travail",
             kind=kind,
             ref=booking.booking_id,
         )
-    if contact.phone:
+    if booking.contact_phone:
         enqueue_sms(
             session,
-            to=contact.phone,
+            to=booking.contact_phone,
             body=f"France Travail : {text} {when}.",
             kind=kind,
             ref=booking.booking_id,
@@ -320,6 +322,8 @@ def _book(
     if starts_at.tzinfo is None:
         raise InvalidInput("heure de rendez-vous sans fuseau horaire")
     at = now or datetime.now(UTC)
+    if starts_at <= at:
+        raise InvalidInput("ce créneau est déjà passé")
     ctx = agency_context(session, agency_id)
     _lock_days(session, [(agent_id, local_day(starts_at, ctx.zone))])
     existing = session.scalar(
@@ -346,6 +350,8 @@ def _book(
         organisation=decision.organisation if decision else None,
         decided_on=decision.decided_on if decision else None,
         decision_id=decision.decision_id if decision else None,
+        contact_email=contact.email if contact else None,
+        contact_phone=contact.phone if contact else None,
         created_at=at,
         updated_at=at,
     )
@@ -397,6 +403,8 @@ def reschedule(
     previous time and the reason. The old slot is freed only if the new one is taken."""
     reason = _need_reason(reason)
     at = now or datetime.now(UTC)
+    if starts_at.tzinfo is None or starts_at <= at:
+        raise InvalidInput("le nouveau créneau doit être à venir")
     current = session.get(Booking, booking_id)
     if current is None:
         raise NotFound(f"rendez-vous inconnu : {booking_id}")
@@ -504,8 +512,11 @@ def mark_no_show(
 def mark_done(
     session: Session, *, booking_id: str, actor_id: str, now: datetime | None = None
 ) -> Booking:
+    at = now or datetime.now(UTC)
+    if _live_booking(session, booking_id).starts_at > at:
+        raise InvalidInput("un entretien ne peut être déclaré tenu avant son heure")
     return _close(
-        session, booking_id=booking_id, status=DONE, actor_id=actor_id, reason=None, now=now
+        session, booking_id=booking_id, status=DONE, actor_id=actor_id, reason=None, now=at
     )
 
 

@@ -71,10 +71,6 @@ def agency_context(session: Session, agency_id: str) -> AgencyContext:
     )
 
 
-def _weekly(r: OpeningRange) -> WeeklyRange:
-    return WeeklyRange(r.weekday, r.starts, r.ends, r.valid_from, r.valid_to)
-
-
 def load_calendars(
     session: Session,
     *,
@@ -88,14 +84,21 @@ def load_calendars(
 
     Four queries whatever the number of counsellors: ranges, absences, bookings, and the agency.
     """
-    ranges = list(
-        session.scalars(select(OpeningRange).where(OpeningRange.agency_id == ctx.agency_id))
-    )
-    agency_hours = tuple(_weekly(r) for r in ranges if r.agent_id is None)
+    ranges = session.execute(
+        select(
+            OpeningRange.agent_id,
+            OpeningRange.weekday,
+            OpeningRange.starts,
+            OpeningRange.ends,
+            OpeningRange.valid_from,
+            OpeningRange.valid_to,
+        ).where(OpeningRange.agency_id == ctx.agency_id)
+    ).all()
+    agency_hours = tuple(WeeklyRange(*r[1:]) for r in ranges if r[0] is None)
     own: dict[str, list[WeeklyRange]] = defaultdict(list)
     for r in ranges:
-        if r.agent_id is not None and (agent_ids is None or r.agent_id in agent_ids):
-            own[r.agent_id].append(_weekly(r))
+        if r[0] is not None and (agent_ids is None or r[0] in agent_ids):
+            own[r[0]].append(WeeklyRange(*r[1:]))
     if agent_ids is not None:
         for a in agent_ids:
             own.setdefault(a, [])
@@ -112,25 +115,33 @@ def load_calendars(
         absences[absence.agent_id].append(Interval(absence.starts_at, absence.ends_at))
 
     busy: dict[str, list[Busy]] = defaultdict(list)
-    query = select(Booking).where(
+    # Plain rows, not ORM objects: this query returns every booking of the agency in the window.
+    query = select(
+        Booking.agent_id,
+        Booking.starts_at,
+        Booking.ends_at,
+        Booking.break_until,
+        Booking.activity,
+        Booking.local_day,
+    ).where(
+        Booking.agency_id == ctx.agency_id,
         Booking.status == BOOKED,
         Booking.local_day >= first_day - timedelta(days=1),
         Booking.local_day <= last_day + timedelta(days=1),
-        Booking.agent_id.in_(list(own)),
     )
+    if agent_ids is not None:
+        query = query.where(Booking.agent_id.in_(list(agent_ids)))
     if exclude_booking_id is not None:
         query = query.where(Booking.booking_id != exclude_booking_id)
-    for b in session.scalars(query):
-        busy[b.agent_id].append(
-            Busy(b.starts_at, b.ends_at, b.break_until, b.activity, b.local_day)
-        )
+    for agent_id, start, end, break_until, activity, day in session.execute(query):
+        busy[agent_id].append(Busy(start, end, break_until, activity, day))
 
     holidays = public_holidays(ctx.department_code, first_day, last_day + timedelta(days=1))
     return [
         CounsellorCalendar(
             agent_id=agent_id,
             zone=ctx.zone,
-            ranges=tuple(agent_ranges),
+            ranges=tuple(sorted(agent_ranges, key=lambda r: (r.weekday, r.start, r.end))),
             agency_ranges=agency_hours or None,
             holidays=holidays,
             absences=tuple(absences[agent_id] + absences[None]),

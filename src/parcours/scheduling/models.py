@@ -89,6 +89,9 @@ class Booking(Base):
     organisation: Mapped[str | None] = mapped_column(String(16))
     decided_on: Mapped[date | None] = mapped_column(Date)
     decision_id: Mapped[str | None] = mapped_column(String(40))
+    # Where the registrant asked to be told of changes (given at booking, used again on changes).
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

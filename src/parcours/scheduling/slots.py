@@ -8,10 +8,12 @@ booking: a slot that can be listed can be booked, and nothing else can.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from parcours.scheduling.activities import ActivityRule
@@ -28,9 +30,9 @@ class Interval:
         return self.start < other.end and other.start < self.end
 
 
-@dataclass(frozen=True)
-class WeeklyRange:
-    """A recurring opening range in local time, e.g. Monday 08:30-12:00."""
+class WeeklyRange(NamedTuple):
+    """A recurring opening range in local time, e.g. Monday 08:30-12:00. A tuple: calendars are
+    hashed often (the opening of a weekly pattern on a day is cached)."""
 
     weekday: int  # Monday = 0
     start: time
@@ -127,10 +129,21 @@ def open_intervals(cal: CounsellorCalendar, day: date) -> list[Interval]:
     """The counsellor's opening on a local day, within the agency's hours; none on a holiday."""
     if day in cal.holidays:
         return []
-    own = _ranges_on(cal.ranges, day, cal.zone)
-    if cal.agency_ranges is None:
-        return own
-    return _merge(_intersect(own, _ranges_on(cal.agency_ranges, day, cal.zone)))
+    return list(_opening(cal.ranges, cal.agency_ranges, day, cal.zone))
+
+
+@lru_cache(maxsize=8192)
+def _opening(
+    ranges: tuple[WeeklyRange, ...],
+    agency_ranges: tuple[WeeklyRange, ...] | None,
+    day: date,
+    zone: ZoneInfo,
+) -> tuple[Interval, ...]:
+    # Cached: counsellors of an agency mostly share a few weekly patterns.
+    own = _ranges_on(ranges, day, zone)
+    if agency_ranges is None:
+        return tuple(own)
+    return tuple(_merge(_intersect(own, _ranges_on(agency_ranges, day, zone))))
 
 
 def _days(first: date, last: date) -> Iterator[date]:
@@ -141,30 +154,31 @@ def _days(first: date, last: date) -> Iterator[date]:
 
 
 class _DayState:
-    """Blocked intervals of one counsellor on one day, kept sorted by start."""
+    """Blocked intervals of one counsellor around one day, as (start, end) pairs."""
 
-    def __init__(self, blocked: list[Interval], hard: list[Interval]) -> None:
-        self.blocked = sorted(blocked, key=lambda i: i.start)  # appointments with their breaks
+    def __init__(self, blocked: list[tuple[datetime, datetime]], hard: list[Interval]) -> None:
+        self.blocked = blocked  # appointments with their breaks
         self.hard = hard  # absences: the slot itself must avoid them
 
-    def conflicts(self, slot: Interval, with_break: Interval) -> list[Interval]:
-        hits = [b for b in self.blocked if b.overlaps(with_break) or b.overlaps(slot)]
-        hits += [a for a in self.hard if a.overlaps(slot)]
-        return hits
-
-    def add(self, iv: Interval) -> None:
-        self.blocked.insert(bisect_left([b.start for b in self.blocked], iv.start), iv)
-
-
-def _state_for(cal: CounsellorCalendar, day: date, window: Interval) -> _DayState:
-    return _DayState(
-        [b.blocked for b in cal.busy if b.blocked.overlaps(window)],
-        [a for a in cal.absences if a.overlaps(window)],
-    )
+    def first_conflict_end(
+        self, start: datetime, end: datetime, end_with_break: datetime
+    ) -> datetime | None:
+        """The latest end among what the slot [start, end) and its break would overlap, if any."""
+        latest: datetime | None = None
+        for b_start, b_end in self.blocked:
+            if b_start < end_with_break and start < b_end and (latest is None or b_end > latest):
+                latest = b_end
+        for a in self.hard:
+            if a.start < end and start < a.end and (latest is None or a.end > latest):
+                latest = a.end
+        return latest
 
 
-def _count(cal: CounsellorCalendar, activity: str, day: date) -> int:
-    return sum(1 for b in cal.busy if b.activity == activity and b.local_day == day)
+def _index_by_day(busy: Sequence[Busy]) -> dict[date, list[Busy]]:
+    out: dict[date, list[Busy]] = defaultdict(list)
+    for b in busy:
+        out[b.local_day].append(b)
+    return out
 
 
 def generate_slots(
@@ -172,35 +186,44 @@ def generate_slots(
 ) -> list[Slot]:
     """Free slots of one counsellor between two local days (inclusive), in time order."""
     slots: list[Slot] = []
+    by_day = _index_by_day(cal.busy)
+    one_day = timedelta(days=1)
     for day in _days(first_day, last_day):
         opening = open_intervals(cal, day)
         if not opening:
             continue
         rule = rule_for_day(day)
         duration, pause = timedelta(minutes=rule.minutes), timedelta(minutes=rule.break_minutes)
-        taken = _count(cal, rule.activity, day)
-        window = Interval(opening[0].start - timedelta(hours=2), opening[-1].end + pause)
-        state = _state_for(cal, day, window)
+        today = by_day.get(day, [])
+        taken = sum(1 for b in today if b.activity == rule.activity)
+        # Appointments are shorter than a day: the neighbouring local days are enough.
+        near = by_day.get(day - one_day, []) + today + by_day.get(day + one_day, [])
+        lo, hi = opening[0].start - timedelta(hours=2), opening[-1].end + pause
+        state = _DayState(
+            [(b.start, b.break_until) for b in near if b.start < hi and lo < b.break_until],
+            [a for a in cal.absences if a.start < hi and lo < a.end],
+        )
         for iv in opening:
             t = iv.start
             while t + duration <= iv.end:
                 if rule.max_per_day is not None and taken >= rule.max_per_day:
                     break
-                slot = Interval(t, t + duration)
-                hits = state.conflicts(slot, Interval(t, t + duration + pause))
-                if hits:
+                end = t + duration
+                after = state.first_conflict_end(t, end, end + pause)
+                if after is not None:
                     # Jump past what blocks us, back onto the grid of this opening range.
-                    after = max(h.end for h in hits)
                     steps = -((iv.start - after) // GRID)  # ceiling division
                     t = max(iv.start + steps * GRID, t + GRID)
                     continue
-                slots.append(
-                    Slot(cal.agent_id, rule.activity, t, t + duration, t + duration + pause)
-                )
-                state.add(Interval(t, t + duration + pause))
+                slots.append(Slot(cal.agent_id, rule.activity, t, end, end + pause))
+                state.blocked.append((t, end + pause))
                 taken += 1
-                t = t + duration + pause
+                t = end + pause
     return slots
+
+
+def _count(cal: CounsellorCalendar, activity: str, day: date) -> int:
+    return sum(1 for b in cal.busy if b.activity == activity and b.local_day == day)
 
 
 def slot_problems(cal: CounsellorCalendar, *, start: datetime, rule: ActivityRule) -> list[str]:

@@ -208,7 +208,6 @@ def build_calls(
     n = len(agent)
     duration = np.clip(rng.lognormal(np.log(360), 0.6, n), 60, 2400).astype(np.int64)
     outcome = rng.choice(4, size=n, p=[0.86, 0.03, 0.06, 0.05])
-    day = (start // DAY) - 0  # day number of the call
     registered = _rows(seekers.deregistered >= p0)
     caller = registered[rng.integers(0, len(registered), n)]
     matched = caller.copy()
@@ -238,7 +237,6 @@ def build_calls(
     k = rng.integers(0, len(seekers.unknown_ids), len(other))
     caller[other] = -1 - k
     matched[other] = -1 - k
-    del day
     order = np.argsort(start, kind="stable")
     return Calls(
         agent[order],

@@ -45,6 +45,7 @@ from parcours.synth.organisation import (
 from parcours.synth.parameters import (
     JOBS,
     Geography,
+    PatternTemplate,
     load_geography,
     load_pattern_templates,
     load_scales,
@@ -87,6 +88,7 @@ class SynthSummary:
     truth: dict[str, int] = field(default_factory=dict)
     misuse_events: int = 0
     seconds: float = 0.0
+    chunk_seconds: list[float] = field(default_factory=list)  # consultation chunks, for percentiles
 
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -152,7 +154,7 @@ def generate(
     summary = SynthSummary(
         out=out, scale=scale, seed=seed, period_start=period.start, period_end=period.end
     )
-    steps = _Steps(progress, total=9)
+    steps = _Steps(progress, total=7)
     with steps.running():
         steps.step("référentiel")
         geography = load_geography()
@@ -177,7 +179,8 @@ def generate(
         )  # fmt: skip
         foreign = make_agent_ids(rng(), len(agents) + max(3, len(agents) // 25))
         # Agents absent from agents.csv: ids of the same shape, distinct from ours.
-        foreign_ids = [x for x in foreign if x not in set(agents.ids)][: max(3, len(agents) // 25)]
+        known = set(agents.ids)
+        foreign_ids = [x for x in foreign if x not in known][: max(3, len(agents) // 25)]
         model = build_model(
             rng(),
             calendar,
@@ -193,9 +196,7 @@ def generate(
         )
         steps.step("écriture du référentiel")
         summary.rows.update(
-            _write_reference(
-                out, org, geography, agents, seekers, protected, templates, pools, calendar
-            )
+            _write_reference(out, org, geography, agents, seekers, protected, templates)
         )
         summary.rows.update(_write_contacts(out, agents, seekers, appointments, calls, tasks, seed))
         steps.step("consultations")
@@ -203,7 +204,7 @@ def generate(
             consultations_format == "auto" and n <= CSV_CONSULTATIONS_UP_TO
         )
         summary.rows["consultations"], summary.misuse_events = _write_consultations(
-            out, model, spec.chunk_agents, root, use_csv, steps
+            out, model, spec.chunk_agents, root, use_csv, steps, summary.chunk_seconds
         )
         steps.step("vérité terrain")
         summary.truth = _write_truth(out, agents, seekers, protected.ids, plan, summary, period)
@@ -218,9 +219,7 @@ def _write_reference(
     agents: Agents,
     seekers: JobSeekers,
     protected: ProtectedPersons,
-    templates: tuple,  # type: ignore[type-arg]
-    pools: object,
-    calendar: Calendar,
+    templates: tuple[PatternTemplate, ...],
 ) -> dict[str, int]:
     rows: dict[str, int] = {}
     rows["establishments"] = output.write_rows(
@@ -332,7 +331,7 @@ def _write_contacts(
     ap = appointments
     table = pa.table(
         {
-            "appointment_id": pa.array(hex_ids(np.arange(len(ap.agent), dtype=np.uint64), seed * 7 + 1, 12)).cast(pa.string()),
+            "appointment_id": pa.array(hex_ids(np.arange(len(ap.agent), dtype=np.uint64), seed * 7 + 1)).cast(pa.string()),
             "de_id": de_ids.take(pa.array(_de_index(seekers, ap.de))),
             "agent_id": agent_ids.take(pa.array(ap.agent)),
             "starts_at": output.local_timestamps(ap.start),
@@ -345,7 +344,7 @@ def _write_contacts(
     matched = np.where(no_file, 0, calls.matched)
     table = pa.table(
         {
-            "call_id": pa.array(hex_ids(np.arange(len(calls.agent), dtype=np.uint64), seed * 7 + 2, 12)).cast(pa.string()),
+            "call_id": pa.array(hex_ids(np.arange(len(calls.agent), dtype=np.uint64), seed * 7 + 2)).cast(pa.string()),
             "de_id": pa.array(de_ids.take(pa.array(_de_index(seekers, matched))).to_numpy(zero_copy_only=False), mask=no_file),
             "agent_id": agent_ids.take(pa.array(calls.agent)),
             "started_at": output.utc_timestamps(calls.start),
@@ -356,7 +355,7 @@ def _write_contacts(
     open_task = tasks.closed < 0
     table = pa.table(
         {
-            "task_id": pa.array(hex_ids(np.arange(len(tasks.agent), dtype=np.uint64), seed * 7 + 3, 12)).cast(pa.string()),
+            "task_id": pa.array(hex_ids(np.arange(len(tasks.agent), dtype=np.uint64), seed * 7 + 3)).cast(pa.string()),
             "de_id": de_ids.take(pa.array(_de_index(seekers, tasks.de))),
             "agent_id": agent_ids.take(pa.array(tasks.agent)),
             "created_at": output.local_timestamps(tasks.created),
@@ -382,6 +381,7 @@ def _write_consultations(
     root: np.random.SeedSequence,
     use_csv: bool,
     steps: _Steps,
+    chunk_seconds: list[float],
 ) -> tuple[int, int]:
     agent_ids, de_ids = _id_arrays(model.agents, model.seekers, model.foreign_agent_ids)
     salt = int(root.generate_state(1, dtype=np.uint64)[0])
@@ -392,6 +392,7 @@ def _write_consultations(
     total = misuse_events = 0
     folder = out / "consultations"
     for index in range(len(chunks) + 1):
+        chunk_began = time.perf_counter()
         rng = np.random.default_rng([int(salt % 2**63), index])
         if index < len(chunks):
             lo, hi = chunks[index]
@@ -409,6 +410,7 @@ def _write_consultations(
             tables.append(table)
         else:
             output.write_parquet_part(folder, index, table)
+        chunk_seconds.append(time.perf_counter() - chunk_began)
         steps.step(f"consultations {index + 1}/{len(chunks) + 1}")
     if use_csv:
         whole = pa.concat_tables(tables)
@@ -421,8 +423,8 @@ def _write_identity_truth(
     out: Path, agents: Agents, seekers: JobSeekers, protected_ids: list[str]
 ) -> None:
     """Which job-seeker files belong to an agent, an ex-agent or a protected person (with the
-    spelling edits between the two records), and which are only their homonyms: the ground truth
-    of identity resolution."""
+    spelling edits between the two records), and which are only their homonyms or an agent's
+    relatives (same surname, another person): the ground truth of identity resolution."""
     kinds = {SENS_AGENT: "agent", SENS_EX_AGENT: "ex_agent", SENS_PROTECTED: "protected"}
     rows = []
     for row in np.flatnonzero(seekers.sensitive != SENS_NONE).tolist():
@@ -433,6 +435,10 @@ def _write_identity_truth(
         twin = int(seekers.homonym[row])
         if twin >= 0:
             rows.append((seekers.ids[twin], kind, pid, "homonym", ""))
+    for row in np.flatnonzero(seekers.relative_of >= 0).tolist():
+        agent = int(seekers.relative_of[row])
+        kind = "ex_agent" if agents.left_on[agent] >= 0 else "agent"
+        rows.append((seekers.ids[row], kind, agents.ids[agent], "relative", ""))
     output.write_rows(
         out / "truth_identities.csv",
         ("de_id", "person_kind", "person_id", "relation", "edits"),

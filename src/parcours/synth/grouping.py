@@ -22,6 +22,13 @@ class GroupIndex:
         start = int(self.offset[key])
         return self.order[start : start + int(self.count[key])]
 
+    def rows_in_range(self, lo: int, hi: int) -> np.ndarray:
+        """Rows whose key lies in [lo, hi), grouped by key."""
+        lo, hi = max(lo, 0), min(hi, len(self.count))
+        if hi <= lo:
+            return self.order[:0]
+        return self.order[int(self.offset[lo]) : int(self.offset[hi])]
+
     def pick(self, rng: np.random.Generator, key: np.ndarray) -> np.ndarray:
         """A random row per key; -1 where the key has no rows."""
         key = np.asarray(key, dtype=np.int64)

@@ -32,6 +32,7 @@ def draw_identities(
     married = rng.random(n)
     compound_usage = rng.random(n)
     names = pools.surnames
+    given_all = pools.draw_given_names(rng, sex, years, 4)
     people: list[Identity] = []
     for i in range(n):
         s = str(sex[i])
@@ -44,7 +45,7 @@ def draw_identities(
                 if compound_usage[i] < 0.6
                 else f"{birth} {names[second[i]]}"
             )
-        given = pools.draw_first_names(rng, s, year, int(n_given[i]))
+        given = given_all[i][: int(n_given[i])]
         # A second given name identical to the first is not how parents name children.
         given = list(dict.fromkeys(given))
         age = reference_year - year

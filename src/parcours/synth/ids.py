@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _LETTERS = np.frombuffer(b"ABCDEFGHJKLMNPRSTUVWXYZ", dtype=np.uint8)
 
 
@@ -22,10 +21,10 @@ def hex_ids(counter: np.ndarray, salt: int, width: int = 16) -> np.ndarray:
     """Hex strings (bytes, dtype S<width>) of the mixed counter. Distinct salts give distinct streams."""
     key = splitmix64(np.array([salt & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
     mixed = splitmix64(counter.astype(np.uint64) ^ key)
-    shifts = np.arange(60, 60 - 4 * width, -4, dtype=np.uint64)
-    nibbles = (mixed[:, None] >> shifts[None, :]) & np.uint64(0xF)
-    chars = _HEX[nibbles.astype(np.intp)]
-    return np.ascontiguousarray(chars).view(f"S{width}").ravel()
+    # Big-endian bytes, hex-encoded in one C call, then cut into fixed-width ids.
+    text = mixed.astype(">u8").tobytes().hex().encode("ascii")
+    full = np.frombuffer(text, dtype="S16")
+    return full if width == 16 else full.astype(f"S{width}")
 
 
 def unique_numbers(rng: np.random.Generator, n: int, upper: int) -> np.ndarray:

@@ -114,6 +114,7 @@ def plan_misuse(
     valid_to = np.array([day_number(d) for d in protected.valid_to]) - p0
     prot = prot[(valid_from[seekers.owner[prot]] < days) & (valid_to[seekers.owner[prot]] >= 0)]
     ordinary = np.flatnonzero((seekers.sensitive == SENS_NONE) & (seekers.homonym < 0))
+    relatives = np.flatnonzero(seekers.relative_of >= 0)
     # Local celebrities: a few files that several agents look at.
     celebrities = ordinary[rng.integers(0, len(ordinary), max(1, n_pairs // 40))]
     targets = {0: colleague, 1: ex_colleague, 2: prot, 3: ordinary}
@@ -130,11 +131,16 @@ def plan_misuse(
         made, attempts = 0, 0
         while made < quota and attempts < quota * 50:
             attempts += 1
-            if kind == 3 and rng.random() < 0.15:
+            relative = False
+            draw = rng.random()
+            if kind == 3 and draw < 0.15:
                 de = int(celebrities[int(rng.integers(len(celebrities)))])
+            elif kind == 3 and draw < 0.35 and len(relatives):
+                de = int(relatives[int(rng.integers(len(relatives)))])
+                relative = True
             else:
                 de = int(pool[int(rng.integers(len(pool)))])
-            weak = rng.random() < 0.35
+            weak = rng.random() < 0.3
             agency_pool = by_agency.get(int(seekers.agency[de]))
             if (
                 kind == 0
@@ -147,7 +153,11 @@ def plan_misuse(
                 weak = False
             elif not weak:
                 agency_pool = None
-            if agency_pool is not None and len(agency_pool):
+            if relative:
+                agent = int(seekers.relative_of[de])  # an agent looking up a relative's file
+                if not eligible[agent]:
+                    continue
+            elif agency_pool is not None and len(agency_pool):
                 agent = int(agency_pool[int(rng.integers(len(agency_pool)))])
             else:
                 agent = int(
@@ -188,6 +198,14 @@ def plan_misuse(
     style = rng.choice(3, size=n, p=[0.62, 0.23, 0.15])
     forced = rng.choice(3, size=n, p=[0.83, 0.12, 0.05])
     forced[single] = 0
+    # Curiosity about an ordinary file is only misuse to a reviewer if something shows it: a file
+    # looked at again on other days, at night, printed or exported. A single office-hours glance at
+    # an ordinary file is indistinguishable from the legitimate unexplained remainder, so every
+    # curiosity pair carries at least one of those signs. Sensitive files need no such sign: the
+    # sensitivity is the signal, and their hard cases stay hard (single view, own agency, office).
+    bare = (arr[:, 2] == KINDS.index("curiosity")) & (style == OFFICE) & (forced == 0)
+    episodes[bare] = np.maximum(episodes[bare], rng.integers(2, 5, int(bare.sum())))
+    single[bare] = False
     order = rng.permutation(n)
     return MisusePlan(
         agent=arr[order, 0],

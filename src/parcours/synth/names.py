@@ -52,6 +52,27 @@ class NamePools:
         idx = rng.choice(len(names), size=n, p=self.first_weights[key])
         return [names[i] for i in idx]
 
+    def draw_given_names(
+        self, rng: np.random.Generator, sex: np.ndarray, birth_year: np.ndarray, slots: int
+    ) -> list[list[str]]:
+        """`slots` given names per person, each drawn from their sex and birth decade, vectorised
+        per (sex, decade) group with one inverse-CDF lookup."""
+        out: list[list[str]] = [[] for _ in range(len(sex))]
+        decades = np.array([decade_of(int(y)) for y in np.unique(birth_year)])
+        decade_of_row = decades[np.searchsorted(np.unique(birth_year), birth_year)]
+        for s in ("F", "M"):
+            for decade in np.unique(decade_of_row):
+                rows = np.flatnonzero((sex == s) & (decade_of_row == decade))
+                if len(rows) == 0:
+                    continue
+                names = self.first_names[(s, int(decade))]
+                cdf = np.cumsum(self.first_weights[(s, int(decade))])
+                picks = np.searchsorted(cdf, rng.random((len(rows), slots)) * cdf[-1])
+                picks = np.minimum(picks, len(names) - 1)
+                for row, chosen in zip(rows.tolist(), picks.tolist(), strict=True):
+                    out[row] = [names[i] for i in chosen]
+        return out
+
 
 def decade_of(year: int) -> int:
     decade = max(1901, min(2011, 1901 + ((year - 1901) // 10) * 10))

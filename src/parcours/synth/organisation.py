@@ -15,9 +15,9 @@ from parcours.synth.parameters import JOBS, Geography, PatternTemplate, Scale
 
 # Share of agents per job among current agents of the region (the rest: other regions' agents).
 JOB_SHARES: dict[str, float] = {
-    "conseiller": 0.56,
+    "conseiller": 0.58,
     "gdd": 0.14,
-    "manager": 0.08,
+    "manager": 0.06,
     "plateforme": 0.10,
     "support": 0.05,
     "direction": 0.04,
@@ -105,12 +105,15 @@ def build_organisation(
     departments: list[int] = []
     for d, (dept, count) in enumerate(zip(geography.departments, per_dept, strict=True)):
         numbers = np.sort(rng.choice(990, size=count, replace=False)) + 10
+        # One agency per secondary town; the main town takes the rest, named by district.
+        main = max(1, count - (len(dept.towns) - 1))
         for k in range(count):
-            town = dept.towns[k % len(dept.towns)]
-            round_ = k // len(dept.towns)
+            town = dept.towns[max(0, k - main + 1)]
             name = f"France Travail {town}"
-            if (count > len(dept.towns) and k < count - len(dept.towns) * round_) or round_ > 0:
-                name += f" {_DISTRICTS[round_ % len(_DISTRICTS)]}"
+            if k < main and main > 1:
+                name += f" {_DISTRICTS[k % len(_DISTRICTS)]}"
+                if k >= len(_DISTRICTS):
+                    name += f" {k // len(_DISTRICTS) + 1}"
             ids.append(f"{dept.code}{numbers[k]:03d}")
             names.append(name)
             departments.append(d)
@@ -167,8 +170,11 @@ def build_agents(
     agency = np.full(n, -1, dtype=np.int64)
     in_agency = np.isin(job, [JOBS.index("conseiller"), JOBS.index("gdd"), JOBS.index("manager")])
     in_agency[n_current : n_current + n_other] = False
+    # An agency serves its share of its département's population.
+    per_dept = np.bincount(org.agency_department, minlength=len(geography.departments))
     pop = np.array(
-        [geography.departments[d].population_k for d in org.agency_department], dtype=float
+        [geography.departments[d].population_k / per_dept[d] for d in org.agency_department],
+        dtype=float,
     )
     rows = np.flatnonzero(in_agency)
     agency[rows] = rng.choice(n_agencies, size=len(rows), p=pop / pop.sum())

@@ -51,6 +51,9 @@ class JobSeekers:
     sensitive: np.ndarray  # SENS_* of the person behind the file
     owner: np.ndarray  # agent or protected-person index behind a sensitive file, else -1
     homonym: np.ndarray  # row of a homonym file, else -1
+    relative_of: (
+        np.ndarray
+    )  # agent whose relative (same birth surname) the file belongs to, else -1
     special_identity: dict[int, Identity] = field(default_factory=dict)
     chunk_seed: int = 0
     edits: dict[int, list[str]] = field(default_factory=dict)  # spelling edits of sensitive files
@@ -148,6 +151,26 @@ def build_job_seekers(
         if rng.random() < 0.3:
             specials.append((homonym_of(rng, specials[row][0]), SENS_NONE, -1, []))
             homonym_pairs.append((row, len(specials) - 1))
+    # Relatives of agents: a parent, sibling or child bearing the agent's birth surname. A trap for
+    # matching on surnames, and the file an agent may be curious about.
+    relative_rows: list[tuple[int, int]] = []  # (special index, agent)
+    for a in range(len(agents)):
+        if agents.other_region[a] or rng.random() >= 0.1:
+            continue
+        me = agents.identity[a]
+        sex = "F" if rng.random() < 0.5 else "M"
+        born = date.fromisoformat(me.birth_date).year + int(rng.choice([-28, -6, -3, 3, 6, 28]))
+        born = min(max(born, 1950), 2006)
+        given = " ".join(pools.draw_first_names(rng, sex, born, int(rng.integers(1, 3))))
+        relative = Identity(
+            me.birth_name or me.last_name,
+            "",
+            given,
+            f"{born}-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d}",
+            sex,
+        )
+        specials.append((relative, SENS_NONE, -1, []))
+        relative_rows.append((len(specials) - 1, a))
     # Homonym pairs among ordinary job seekers.
     base = draw_identities(
         rng,
@@ -166,10 +189,13 @@ def build_job_seekers(
     position = rng.choice(n, size=len(specials), replace=False)
     # ---- numeric attributes -----------------------------------------------------------------------
     n_agencies = len(org.agency_ids)
-    pop = np.array(
-        [geography.departments[d].population_k for d in org.agency_department], dtype=float
-    )
-    agency = rng.choice(n_agencies, size=n, p=pop / pop.sum())
+    # Agencies are staffed for their load: job seekers follow the counsellors.
+    staff = np.bincount(
+        agents.agency[(agents.agency >= 0) & (agents.job == JOBS.index("conseiller"))],
+        minlength=n_agencies,
+    ).astype(float)
+    weights = staff + 0.5
+    agency = rng.choice(n_agencies, size=n, p=weights / weights.sum())
     department = org.agency_department[agency]
     communes = np.array([d.communes for d in geography.departments])
     # Towns hosting agencies have most inhabitants: skew commune numbers towards the first ones.
@@ -210,11 +236,16 @@ def build_job_seekers(
                 # Registered again after leaving; most are still job seekers.
                 registered[pos] = left + int(rng.integers(1, 90))
                 deregistered[pos] = (
-                    NO_DAY if rng.random() < 0.8 else p0 + int(rng.integers(20, period.days))
+                    NO_DAY
+                    if rng.random() < 0.8
+                    else max(registered[pos] + 30, p0 + int(rng.integers(20, period.days)))
                 )
             if rng.random() < 0.4 and agents.agency[who] >= 0:
                 agency[pos] = agents.agency[who]
                 department[pos] = org.agency_department[agency[pos]]
+    relative_of = np.full(n, -1, dtype=np.int64)
+    for row, agent in relative_rows:
+        relative_of[int(position[row])] = agent
     for left_row, right_row in homonym_pairs:
         a, b = int(position[left_row]), int(position[right_row])
         homonym[a], homonym[b] = b, a
@@ -251,6 +282,7 @@ def build_job_seekers(
         sensitive=sensitive,
         owner=owner,
         homonym=homonym,
+        relative_of=relative_of,
         special_identity=special_identity,
         chunk_seed=int(rng.integers(2**62)),
         edits=edits,

@@ -104,6 +104,10 @@ class TrafficModel:
     portfolio: GroupIndex
     agency_files: GroupIndex
     department_files: GroupIndex
+    appointments_by_agent: GroupIndex
+    calls_by_agent: GroupIndex
+    tasks_by_agent: GroupIndex
+    misuse_by_agent: GroupIndex
     rate_portfolio: float  # episodes per portfolio file over the period
     rate_manager: float  # episodes per manager
     rate_cover: float  # episodes per counsellor
@@ -157,6 +161,10 @@ def build_model(
         portfolio=GroupIndex(seekers.referent, n_agents),
         agency_files=GroupIndex(seekers.agency, int(seekers.agency.max()) + 1),
         department_files=GroupIndex(seekers.department, int(seekers.department.max()) + 1),
+        appointments_by_agent=GroupIndex(appointments.agent, n_agents),
+        calls_by_agent=GroupIndex(calls.agent, n_agents),
+        tasks_by_agent=GroupIndex(tasks.agent, n_agents),
+        misuse_by_agent=GroupIndex(misuse.agent, n_agents),
         rate_portfolio=episodes * PORTFOLIO / max(1, int(with_referent.sum())),
         rate_manager=episodes * MANAGERS / max(1, int(manager.sum())),
         rate_cover=episodes * COVER / max(1, int(counsellor.sum())),
@@ -185,8 +193,30 @@ def _moments(
     )
 
 
-def _in_chunk(agent: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    return (agent >= lo) & (agent < hi)
+def _late_work(
+    model: TrafficModel,
+    rng: np.random.Generator,
+    agent: np.ndarray,
+    start: np.ndarray,
+    first: np.ndarray | None = None,
+    last: np.ndarray | None = None,
+) -> None:
+    """Some agents finish their work in the evening or at the weekend, whatever its context: a
+    share of their episodes moves outside office hours (in place). Legitimate, and not always
+    explained: hours alone never make misuse."""
+    a = model.agents
+    late = a.late_worker[agent] & (start >= 0) & (rng.random(len(agent)) < 0.15)
+    if not late.any():
+        return
+    lo = (
+        a.first_day[agent[late]]
+        if first is None
+        else np.maximum(first[late], a.first_day[agent[late]])
+    )
+    hi = (
+        a.last_day[agent[late]] if last is None else np.minimum(last[late], a.last_day[agent[late]])
+    )
+    start[late] = draw_off_hours_moments(rng, model.calendar, lo, hi)
 
 
 def legitimate_episodes(
@@ -205,19 +235,11 @@ def legitimate_episodes(
     first = np.clip(s.registered[de] - p0, 0, days)
     last = np.clip(s.deregistered[de] - p0, -1, days - 1)
     start = _moments(model, rng, agent, first, last)
-    # Some agents finish their files in the evening or at the weekend: legitimate, explained.
-    late = a.late_worker[agent] & (rng.random(len(agent)) < 0.15)
-    if late.any():
-        start[late] = draw_off_hours_moments(
-            rng,
-            cal,
-            np.maximum(first[late], a.first_day[agent[late]]),
-            np.minimum(last[late], a.last_day[agent[late]]),
-        )
+    _late_work(model, rng, agent, start, first, last)
     parts.append(Episodes.of(agent, de, start, CONSULT))
     # -- appointments: preparing, during, after
     ap = model.appointments
-    sel = np.flatnonzero(_in_chunk(ap.agent, lo, hi))
+    sel = model.appointments_by_agent.rows_in_range(lo, hi)
     status = ap.status[sel]
     for p_by_status, offset_lo, offset_hi, profile in (
         ((0.2, 0.5, 0.0, 0.3), -3600, -300, GLANCE),
@@ -229,7 +251,7 @@ def legitimate_episodes(
         parts.append(Episodes.of(ap.agent[keep], ap.de[keep], start, profile))
     # -- 3949 calls: the surfaced file, and the caller's file when it differs
     c = model.calls
-    sel = np.flatnonzero(_in_chunk(c.agent, lo, hi))
+    sel = model.calls_by_agent.rows_in_range(lo, hi)
     hom = sel[c.outcome[sel] == CALL_HOMONYM]
     parts.append(
         Episodes.of(
@@ -241,7 +263,7 @@ def legitimate_episodes(
     parts.append(Episodes.of(c.agent[sel], c.caller[sel], start, CONSULT))
     # -- back-office tasks: worked on while open
     t = model.tasks
-    sel = np.flatnonzero(_in_chunk(t.agent, lo, hi))
+    sel = model.tasks_by_agent.rows_in_range(lo, hi)
     sel = np.repeat(sel, 1 + rng.poisson(1.0, len(sel)))
     closed = np.where(t.closed[sel] < 0, (p0 + days) * DAY, t.closed[sel])
     created_day = t.created[sel] // DAY - p0
@@ -262,9 +284,17 @@ def legitimate_episodes(
         de = model.agency_files.pick(rng, a.agency[agent])
         ok = de >= 0
         agent, de = agent[ok], de[ok]
-        start = _moments(
-            model, rng, agent, np.zeros(len(agent), np.int64), np.full(len(agent), days - 1)
-        )
+        lo_day = np.zeros(len(agent), np.int64)
+        hi_day = np.full(len(agent), days - 1)
+        if profile == CONSULT:
+            # Covering a colleague mostly happens while the referent is on leave.
+            ref = s.referent[de]
+            away = (ref >= 0) & (rng.random(len(de)) < 0.7)
+            away &= a.leave_end[np.maximum(ref, 0)] > a.leave_start[np.maximum(ref, 0)]
+            lo_day[away] = a.leave_start[ref[away]]
+            hi_day[away] = np.minimum(a.leave_end[ref[away]] - 1, days - 1)
+        start = _moments(model, rng, agent, lo_day, hi_day)
+        _late_work(model, rng, agent, start)
         parts.append(Episodes.of(agent, de, start, profile))
     # -- the unexplained remainder: a partner's question, a mistyped search... never a sensitive file
     who = chunk[(a.agency[chunk] >= 0) & a.active()[chunk]]
@@ -277,6 +307,7 @@ def legitimate_episodes(
     start = _moments(
         model, rng, agent, np.zeros(len(agent), np.int64), np.full(len(agent), days - 1)
     )
+    _late_work(model, rng, agent, start)
     parts.append(Episodes.of(agent, de, start, CONSULT))
     episodes = Episodes.concat(parts)
     # Misuse pairs carry no legitimate traffic; dropped episodes stand for looks that never happened.
@@ -287,7 +318,7 @@ def legitimate_episodes(
 
 def misuse_episodes(model: TrafficModel, rng: np.random.Generator, lo: int, hi: int) -> Episodes:
     m = model.misuse
-    sel = np.flatnonzero(_in_chunk(m.agent, lo, hi))
+    sel = np.sort(model.misuse_by_agent.rows_in_range(lo, hi))
     pair = np.repeat(sel, m.episodes[sel])
     agent, de = m.agent[pair], m.de[pair]
     start = _moments(model, rng, agent, m.first_day[pair], m.last_day[pair])
@@ -298,6 +329,16 @@ def misuse_episodes(model: TrafficModel, rng: np.random.Generator, lo: int, hi: 
             model.calendar,
             np.maximum(m.first_day[pair][off], model.agents.first_day[agent[off]]),
             np.minimum(m.last_day[pair][off], model.agents.last_day[agent[off]]),
+        )
+    # A pair whose window holds no working day of the agent (leave, part time) still happened:
+    # outside office hours, then. Every pair of the truth has its consultations.
+    none = start < 0
+    if none.any():
+        start[none] = draw_off_hours_moments(
+            rng,
+            model.calendar,
+            np.maximum(m.first_day[pair][none], model.agents.first_day[agent[none]]),
+            np.minimum(m.last_day[pair][none], model.agents.last_day[agent[none]]),
         )
     episodes = Episodes.of(agent, de, start, CONSULT, misuse=True)
     single = m.single_view[pair]
@@ -338,7 +379,7 @@ def expand(model: TrafficModel, rng: np.random.Generator, ep: Episodes) -> dict[
     n_events[cap] = np.minimum(n_events[cap], ep.max_events[cap])
     n_events = np.minimum(n_events, 30)
     owner = np.repeat(np.arange(len(ep)), n_events)
-    first = np.r_[0, np.cumsum(n_events)[:-1]]
+    first = np.concatenate([[0], np.cumsum(n_events)[:-1]]).astype(np.int64)[: len(ep)]
     position = np.arange(len(owner)) - np.repeat(first, n_events)
     gaps = np.maximum(1, rng.exponential(45.0, len(owner))).astype(np.int64)
     gaps[position == 0] = 0

@@ -1,6 +1,6 @@
-"""The application factory. Each domain adds ONE line to ROUTERS: a module `parcours.web.routes.<name>`
-exposing `router: APIRouter` (and optionally `NAV: list[NavItem]`), with its templates in
-`templates/<name>/`. See docs/web.md."""
+"""The application factory. Each domain adds a module `parcours.web.routes.<name>` (discovered by
+`route_modules`) exposing `router: APIRouter` (and optionally `NAV: list[NavItem]`), with its templates
+in `templates/<name>/`. See docs/web.md."""
 
 from __future__ import annotations
 
@@ -18,18 +18,19 @@ from parcours.web.csrf import csrf_protect
 from parcours.web.navigation import NavItem
 from parcours.web.security import security_headers
 
-# One line per domain; the order is the order of the navigation entries of equal rank.
-ROUTERS: list[str] = [
-    "health",
-    "auth",
-    "home",
-    "dossier",
-    "trail",
-    "accounts",
-    "controls",
-    "steering",
-    "barometer",
-]
+
+def route_modules() -> list[str]:
+    """Every module of `parcours.web.routes` (each exposes `router`, optionally `NAV`): discovered, not
+    listed, so that a domain adds its pages without touching a shared file. Sorted for a stable order."""
+    import pkgutil
+
+    import parcours.web.routes
+
+    return sorted(
+        i.name
+        for i in pkgutil.iter_modules(parcours.web.routes.__path__)
+        if not i.name.startswith("_")
+    )
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.sqlalchemy_url)
     nav: list[NavItem] = []
-    for name in ROUTERS:
+    for name in route_modules():
         module = import_module(f"parcours.web.routes.{name}")
         app.include_router(module.router)
         nav.extend(getattr(module, "NAV", []))

@@ -12,7 +12,7 @@ the list raises Forbidden (→ 403). Scope is checked by the route on the object
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -55,8 +55,13 @@ def get_web_session(request: Request, db: DbSession) -> tuple[WebSession, User] 
     return found
 
 
-def get_current_user(request: Request, db: DbSession) -> User:
-    found = get_web_session(request, db)
+WebSessionDep = Annotated[tuple[WebSession, User] | None, Depends(get_web_session)]
+
+# The dependencies below do no I/O of their own: `async def` keeps them on the event loop instead of
+# costing a thread-pool hop each on every request.
+
+
+async def get_current_user(request: Request, found: WebSessionDep) -> User:
     if found is None or not found[0].fully_authenticated:
         raise NotAuthenticated("Connectez-vous pour accéder à cette page.")
     request.state.user = found[1]
@@ -66,11 +71,11 @@ def get_current_user(request: Request, db: DbSession) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
+def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets only the given roles through (403 otherwise)."""
     allowed = frozenset(roles)
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role_enum not in allowed:
             raise Forbidden("Votre rôle ne donne pas accès à cette page.")
         return user
@@ -79,9 +84,8 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
     return check
 
 
-def optional_user(request: Request, db: DbSession) -> User | None:
+async def optional_user(request: Request, found: WebSessionDep) -> User | None:
     """The user when logged in, else None (public pages such as the login form)."""
-    found = get_web_session(request, db)
     if found is None or not found[0].fully_authenticated:
         return None
     request.state.user = found[1]

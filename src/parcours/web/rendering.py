@@ -24,7 +24,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def _datetime_fr(value: datetime | None) -> str:
+def datetime_fr(value: datetime | None) -> str:
     if value is None:
         return "—"
     if value.tzinfo is None:  # stored in UTC; SQLite hands it back naive
@@ -51,7 +51,7 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["datetime_fr"] = _datetime_fr
+    env.filters["datetime_fr"] = datetime_fr
     env.filters["date_fr"] = _date_fr
     env.filters["role_label"] = _role_label
     env.globals["assets"] = assets

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,7 @@ from parcours.audit.identity.scoring import score, term_frequency_tables
 from parcours.errors import InvalidInput, Issue
 
 POSITIVE_LABELS = frozenset({"same", "same_variant"})
+SWEEP_THRESHOLDS = (0.1, 0.3, 0.5, 0.8, 0.9, 0.95, 0.99)
 NEGATIVE_LABELS = frozenset({"different", "homonym"})
 SIDE_FIELDS = ("source", "last_name", "first_names", "birth_date", "department")
 REQUIRED_COLUMNS = (
@@ -83,8 +85,6 @@ def load_pairs(path: Path) -> list[LabelledPair]:
 
 
 def _is_iso_date(text: str) -> bool:
-    from datetime import date
-
     try:
         date.fromisoformat(text)
     except ValueError:
@@ -127,6 +127,8 @@ class Evaluation:
     by_label: dict[str, tuple[int, int]] = field(default_factory=dict)  # label -> (matched, total)
     missed: list[str] = field(default_factory=list)  # pair ids of missed positives
     wrongly_matched: list[str] = field(default_factory=list)  # pair ids of matched negatives
+    # threshold -> (recall, false-match rate): how much room the production threshold has
+    sweep: dict[float, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def recall(self) -> float:
@@ -147,6 +149,10 @@ class Evaluation:
             matched, total = self.by_label.get(label, (0, 0))
             share = matched / total if total else 0.0
             lines.append(f"  {label:<13} {matched:>5} / {total:<5} ({share:.4f})")
+        if self.sweep:
+            lines.append("other thresholds (recall / false matches):")
+            for threshold, (recall, fmr) in sorted(self.sweep.items()):
+                lines.append(f"  {threshold:<5} {recall:.4f} / {fmr:.4f}")
         if self.missed:
             lines.append("missed positives (pair_id): " + ", ".join(self.missed))
         if self.wrongly_matched:
@@ -169,12 +175,14 @@ def score_pairs(pairs: list[LabelledPair]) -> dict[str, float]:
         tf_tables=tf,
         threshold=None,
     )
+    # Person keys are '<kind>:<pair_id>': keep the score of each pair's own two records (other
+    # pairs sharing a birth date are blocked together too, and ignored here).
     rows = con.execute(
-        """SELECT person_key_l, match_probability FROM eval_scores
-           WHERE substr(person_key_l, 6) = substr(person_key_r, 7)"""
+        """SELECT replace(person_key_l, 'left:', ''), match_probability FROM eval_scores
+           WHERE replace(person_key_l, 'left:', '') = replace(person_key_r, 'right:', '')"""
     ).fetchall()
     con.close()
-    return {str(key)[len("left:") :]: float(p) for key, p in rows}
+    return {str(pair_id): float(p) for pair_id, p in rows}
 
 
 def evaluate(pairs: list[LabelledPair], threshold: float) -> Evaluation:
@@ -194,6 +202,13 @@ def evaluate(pairs: list[LabelledPair], threshold: float) -> Evaluation:
             result.false_matches += matched
             if matched:
                 result.wrongly_matched.append(pair.pair_id)
+    positives = [probabilities.get(p.pair_id, 0.0) for p in pairs if p.label in POSITIVE_LABELS]
+    negatives = [probabilities.get(p.pair_id, 0.0) for p in pairs if p.label in NEGATIVE_LABELS]
+    for other in SWEEP_THRESHOLDS:
+        result.sweep[other] = (
+            sum(q > other for q in positives) / max(len(positives), 1),
+            sum(q > other for q in negatives) / max(len(negatives), 1),
+        )
     for label in POSITIVE_LABELS | NEGATIVE_LABELS:
         result.by_label[label] = (
             counts[(label, True)],

@@ -17,6 +17,8 @@ Comparison columns produced (see `NameColumns`):
 - `given_tokens`: the parts of given names that identify someone: for a hyphenated compound the
   leading element is dropped (JEAN- in `Jean-Claude`/`Jean-Pierre` says little), so that
   `Jean-Armand` and `Armand` still share `ARMAND`.
+- `given_parts`: every part of every given name, for "one list is part of the other" across
+  hyphens and spaces (`Jean-Armand`/`Jean`, `Marie Thérèse`/`Marie-Thérèse Anne`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Letters that NFKD does not decompose into a base letter plus a combining mark.
-_SPECIAL_LETTERS = str.maketrans(
+# Letters that NFKD does not decompose into a base letter plus a combining mark, and the
+# typographic apostrophes and dashes, all mapped to ASCII before accents are stripped (dropping
+# non-ASCII characters must not glue `D’ALMEIDA` or `DURAND‑GABORIT` into one word).
+_TO_ASCII = str.maketrans(
     {
         "Œ": "OE",
         "œ": "OE",
@@ -43,13 +47,24 @@ _SPECIAL_LETTERS = str.maketrans(
         "Ð": "D",
         "Þ": "TH",
         "ı": "I",
+        "’": "'",
+        "ʼ": "'",
+        "‘": "'",
+        "´": "'",
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "–": "-",
+        "—": "-",
+        "―": "-",
     }
 )
 
-# Apostrophes of every flavour glue an elided particle to the next word: D'ALMEIDA, L'HERMITE.
-_APOSTROPHES = "'’ʼ`´‘"
-# Everything that separates words or name parts; hyphens of every Unicode flavour included.
-_SEPARATORS = re.compile(r"[\s,;/.()\[\]_‐‑‒–—―-]+")
+_APOSTROPHES = re.compile(r"['`]")
+# Everything that separates words or name parts.
+_SEPARATORS = re.compile(r"[\s,;/.()\[\]_-]+")
+_GIVEN_NAME_SEPARATORS = re.compile(r"[\s,;/]+")
+_COMPOUND_JOINERS = re.compile(r"[.-]+")
 _NON_LETTERS = re.compile(r"[^A-Z]")
 
 # Words that announce another surname of the same person rather than being part of a name.
@@ -66,17 +81,16 @@ PARTICLES: frozenset[str] = frozenset(
 
 
 def fold(text: str) -> str:
-    """Upper case, accents removed; other characters are kept for the callers to split on."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL_LETTERS))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.upper()
+    """Upper case ASCII: accents removed, typographic punctuation made plain, other scripts dropped."""
+    text = text.translate(_TO_ASCII)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return text.upper()
 
 
 def _words(text: str) -> list[str]:
     """Words of a folded string: apostrophes and separators split, anything but A-Z dropped."""
-    for apostrophe in _APOSTROPHES:
-        text = text.replace(apostrophe, " ")
-    words = (_NON_LETTERS.sub("", w) for w in _SEPARATORS.split(text))
+    words = (_NON_LETTERS.sub("", w) for w in _SEPARATORS.split(_APOSTROPHES.sub(" ", text)))
     return [w for w in words if w]
 
 
@@ -106,6 +120,7 @@ class GivenNames:
     first_names: tuple[str, ...]
     first_names_compact: str
     given_tokens: tuple[str, ...]
+    given_parts: tuple[str, ...]
 
 
 @lru_cache(maxsize=200_000)
@@ -113,16 +128,16 @@ def parse_given_names(raw: str | None) -> GivenNames | None:
     """A list of given names: spaces and commas separate names, a hyphen joins a compound name."""
     if raw is None:
         return None
-    folded = fold(raw)
-    for apostrophe in _APOSTROPHES:
-        folded = folded.replace(apostrophe, "")
+    folded = _APOSTROPHES.sub("", fold(raw))
     names: list[str] = []
     tokens: list[str] = []
-    for chunk in re.split(r"[\s,;/]+", folded):
-        parts = [p for p in (_NON_LETTERS.sub("", x) for x in re.split(r"[‐‑‒–—―.-]+", chunk)) if p]
+    all_parts: list[str] = []
+    for chunk in _GIVEN_NAME_SEPARATORS.split(folded):
+        parts = [p for p in (_NON_LETTERS.sub("", x) for x in _COMPOUND_JOINERS.split(chunk)) if p]
         if not parts:
             continue
         names.append("".join(parts))
+        all_parts.extend(parts)
         # JEAN- in Jean-Claude/Jean-Pierre, MARIE- in Marie-Claire/Marie-Hélène: the leading
         # element of a compound is shared by too many different people to count as evidence.
         tokens.extend(parts[1:] if len(parts) > 1 else parts)
@@ -133,6 +148,7 @@ def parse_given_names(raw: str | None) -> GivenNames | None:
         first_names=tuple(names),
         first_names_compact="".join(names),
         given_tokens=tuple(dict.fromkeys(tokens)),
+        given_parts=tuple(dict.fromkeys(all_parts)),
     )
 
 
@@ -170,6 +186,7 @@ class NameColumns:
     first_names: tuple[str, ...] | None
     first_names_compact: str | None
     given_tokens: tuple[str, ...] | None
+    given_parts: tuple[str, ...] | None
 
 
 def surname_variants(last_name: str | None, birth_name: str | None) -> list[Surname | None]:
@@ -193,4 +210,5 @@ def name_columns(surname: Surname | None, given: GivenNames | None) -> NameColum
         first_names=given.first_names if given else None,
         first_names_compact=given.first_names_compact if given else None,
         given_tokens=given.given_tokens if given else None,
+        given_parts=given.given_parts if given else None,
     )

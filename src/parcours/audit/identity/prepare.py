@@ -33,6 +33,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "first_names",
     "first_names_compact",
     "given_tokens",
+    "given_parts",
     "birth_date",
     "sex",
     "department",
@@ -93,6 +94,7 @@ _GIVEN_SCHEMA = pa.schema(
         ("first_names", pa.list_(pa.string())),
         ("first_names_compact", pa.string()),
         ("given_tokens", pa.list_(pa.string())),
+        ("given_parts", pa.list_(pa.string())),
     ]
 )
 _CODE_SCHEMA = pa.schema([("raw", pa.string()), ("code", pa.string())])
@@ -112,6 +114,7 @@ def _given_fields(raw: str) -> dict[str, Any] | None:
         "first_names": parsed.first_names,
         "first_names_compact": parsed.first_names_compact,
         "given_tokens": parsed.given_tokens,
+        "given_parts": parsed.given_parts,
     }
 
 
@@ -186,7 +189,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, sources: list[Source], outpu
                v.kind,
                v.compact AS surname_compact,
                v.tokens AS surname_tokens,
-               g.first_name, g.first_names, g.first_names_compact, g.given_tokens,
+               g.first_name, g.first_names, g.first_names_compact, g.given_tokens, g.given_parts,
                v.birth_date,
                s.code AS sex,
                d.code AS department

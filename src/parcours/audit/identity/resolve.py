@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from parcours.audit.identity.prepare import Source, prepare_records
 from parcours.audit.identity.scoring import score, term_frequency_tables
+from parcours.errors import InvalidInput, Issue
 
 OUTPUT_TABLE = "identity_matches"
 DEFAULT_THRESHOLD = 0.5
@@ -34,7 +35,20 @@ def resolve_identities(
     protected_persons: str,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> str:
-    """Create table `identity_matches` from the three input tables/views; returns its name."""
+    """Create table `identity_matches` from the three input tables/views; returns its name.
+
+    Raises InvalidInput naming every missing column. A record with neither a birth date nor a
+    surname and first name cannot be put in any block, so it can never match: the detection
+    engine counts such files itself if it needs to report them.
+    """
+    _check_columns(
+        con,
+        {
+            job_seekers: ("de_id", *_PERSON_COLUMNS, "department_code"),
+            agents: ("agent_id", *_PERSON_COLUMNS, "left_on"),
+            protected_persons: ("person_id", *_PERSON_COLUMNS, "department_code"),
+        },
+    )
     prepare_records(
         con, [Source(job_seekers, "de_id", "'job_seeker'", "department_code")], "identity__left"
     )
@@ -75,6 +89,26 @@ def resolve_identities(
     for table in ("identity__left", "identity__right", "identity__scores", *tf.values()):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return OUTPUT_TABLE
+
+
+_PERSON_COLUMNS = ("last_name", "birth_name", "first_names", "birth_date", "sex")
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, required: dict[str, tuple[str, ...]]) -> None:
+    issues: list[Issue] = []
+    for table, columns in required.items():
+        try:
+            present = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+        except duckdb.Error as exc:
+            issues.append(Issue(file=table, line=None, column=None, reason=f"unreadable: {exc}"))
+            continue
+        issues.extend(
+            Issue(file=table, line=None, column=c, reason="missing column")
+            for c in columns
+            if c not in present
+        )
+    if issues:
+        raise InvalidInput(issues)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,11 @@ def term_frequency_tables(
     return tables
 
 
+# Job seekers scored per slice of this many records: a national file (6 million people) would
+# otherwise hold every candidate pair with all its comparison columns in memory at once.
+CHUNK_ROWS = 750_000
+
+
 def score(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -81,13 +86,15 @@ def score(
     threshold: float | None,
     all_pairs: bool = False,
     model: dict[str, Any] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> str:
     """Create `output(person_key_l, person_key_r, kind_r, match_probability, match_weight)`.
 
     One row per pair of PEOPLE: the best-scoring pair of their surname variants (a married name
     against a usage name, a birth name against a birth name). `all_pairs` replaces blocking by the
     full cross product (for a handful of records only). Without `tf_tables` the model's average
-    name frequencies are used.
+    name frequencies are used. The left side is scored in slices of `chunk_rows` records, a
+    person's variants always in the same slice.
     """
     # Imported here: Splink is heavy to import and only the linkage paths need it.
     from splink import DuckDBAPI, Linker
@@ -103,29 +110,46 @@ def score(
                 f"CREATE OR REPLACE TEMP TABLE {tf_tables[column]} "
                 f"({column} VARCHAR, tf_{column} DOUBLE)"
             )
-    left_sdf = db_api.register(left, table_name=f"{output}__left")
+    rows = int(con.execute(f"SELECT count(*) FROM {left}").fetchall()[0][0])
+    chunks = max(1, -(-rows // chunk_rows))
     right_sdf = db_api.register(right, table_name=f"{output}__right")
-    linker = Linker([left_sdf, right_sdf], settings, log_level=None)
-    for column, table in tf_tables.items():
-        linker.table_management.register_term_frequency_lookup(
-            db_api.register(table, table_name=f"{output}__tf_{column}"), column
-        )
-    predictions = linker.inference.predict_between(
-        left_sdf,
-        right_sdf,
-        blocking_rules_to_generate_predictions=["1 = 1"] if all_pairs else None,
-        threshold_match_probability=threshold,
-        warning_mode="never",
-    )
     con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {output} AS
-        SELECT person_key_l, person_key_r, kind_r,
-               max(match_probability) AS match_probability,
-               max(match_weight) AS match_weight
-        FROM {predictions.physical_name}
-        GROUP BY person_key_l, person_key_r, kind_r
-        """
+        f"""CREATE OR REPLACE TABLE {output} (person_key_l VARCHAR, person_key_r VARCHAR,
+            kind_r VARCHAR, match_probability DOUBLE, match_weight DOUBLE)"""
     )
-    predictions.drop_table_from_database_and_remove_from_cache()
+    for chunk in range(chunks):
+        if chunks == 1:
+            left_sdf = db_api.register(left, table_name=f"{output}__left")
+        else:
+            slice_table = f"{output}__slice"
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {slice_table} AS SELECT * FROM {left}
+                    WHERE hash(person_key) % {chunks} = {chunk}"""
+            )
+            left_sdf = db_api.register(slice_table, table_name=f"{output}__left_{chunk}")
+        # The model file is checked by the tests (it runs on the dev pairs); Splink's column
+        # validation would parse every SQL condition again on each call (half a second).
+        linker = Linker([left_sdf, right_sdf], settings, log_level=None, validate_settings=False)
+        for column, table in tf_tables.items():
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(table, table_name=f"{output}__tf_{column}_{chunk}"), column
+            )
+        predictions = linker.inference.predict_between(
+            left_sdf,
+            right_sdf,
+            blocking_rules_to_generate_predictions=["1 = 1"] if all_pairs else None,
+            threshold_match_probability=threshold,
+            warning_mode="never",
+        )
+        con.execute(
+            f"""
+            INSERT INTO {output}
+            SELECT person_key_l, person_key_r, kind_r,
+                   max(match_probability), max(match_weight)
+            FROM {predictions.physical_name}
+            GROUP BY person_key_l, person_key_r, kind_r
+            """
+        )
+        predictions.drop_table_from_database_and_remove_from_cache()
+    con.execute(f"DROP TABLE IF EXISTS {output}__slice")
     return output

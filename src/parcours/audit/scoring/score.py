@@ -108,10 +108,12 @@ def score_situation(
             f"{_n(row, 'weak_only')} consultation(s) seulement expliquée(s) par un contexte faible "
             "(même agence ou encadrement)"
         )
+    # Repetition and prints weigh less when the agent works in the file's agency (see weights.yaml).
+    aggravation = weights.weak_context_aggravation_factor if strength == "weak" else 1.0
     rep = weights.repetition
     extra_days = max(0, _n(row, "days_not_strong") - 1)
     extra_cons = max(0, _n(row, "not_strong") - 1)
-    comp["repetition"] = min(
+    comp["repetition"] = aggravation * min(
         rep.cap, rep.per_extra_day * extra_days + rep.per_extra_consultation * extra_cons
     )
     if extra_days or extra_cons:
@@ -128,7 +130,9 @@ def score_situation(
         )
     pe = _n(row, "print_export_not_strong")
     pe_days = _n(row, "print_export_days_not_strong")
-    comp["actions"] = min(weights.actions.cap, weights.actions.per_print_export_day * pe_days)
+    comp["actions"] = aggravation * min(
+        weights.actions.cap, weights.actions.per_print_export_day * pe_days
+    )
     if pe:
         reasons.append(f"{pe} impression(s) ou export(s) du dossier")
     if strength == "strong":

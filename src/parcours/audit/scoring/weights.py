@@ -49,6 +49,7 @@ class Weights(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sensitivity: dict[TargetKind, float]
     explanation_factor: dict[Literal["none", "weak", "strong"], float]
+    weak_context_aggravation_factor: float = Field(ge=0, le=1)
     unexplained_points: float = Field(ge=0)
     outside_territory_points: float = Field(ge=0)
     repetition: Repetition

@@ -1,7 +1,7 @@
 """contract
 
 Revision ID: engagement_0001
-Revises: scheduling_0001
+Revises: 0001_registry
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "engagement_0001"
-down_revision: str | Sequence[str] | None = "scheduling_0001"
+down_revision: str | Sequence[str] | None = "0001_registry"
 branch_labels: str | Sequence[str] | None = None
 # Its contracts refer to the DPA bookings of the scheduling branch.
 depends_on: str | Sequence[str] | None = "scheduling_0001"

@@ -1,7 +1,7 @@
 """appointment_book
 
 Revision ID: scheduling_0001
-Revises: notify_0001
+Revises: 0001_registry
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "scheduling_0001"
-down_revision: str | Sequence[str] | None = "notify_0001"
+down_revision: str | Sequence[str] | None = "0001_registry"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -87,6 +87,8 @@ def upgrade() -> None:
         sa.Column("organisation", sa.String(length=16), nullable=True),
         sa.Column("decided_on", sa.Date(), nullable=True),
         sa.Column("decision_id", sa.String(length=40), nullable=True),
+        sa.Column("contact_email", sa.String(length=320), nullable=True),
+        sa.Column("contact_phone", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

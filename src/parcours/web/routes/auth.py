@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from parcours.accounts import service
 from parcours.accounts.models import User
-from parcours.accounts.sessions import close_session, open_session
+from parcours.accounts.sessions import close_all_sessions, close_session, open_session
+from parcours.errors import InvalidInput
 from parcours.web.cookies import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
@@ -21,8 +22,8 @@ from parcours.web.cookies import (
     session_token,
     set_cookie,
 )
-from parcours.web.deps import DbSession, OptionalUser, get_web_session
-from parcours.web.rendering import _datetime_fr, render
+from parcours.web.deps import CurrentUser, DbSession, OptionalUser, get_web_session
+from parcours.web.rendering import datetime_fr, render
 
 router = APIRouter()
 
@@ -48,13 +49,13 @@ def _refusal(outcome: service.LoginOutcome) -> tuple[str, int]:
     if outcome.locked:
         return (
             "Compte verrouillé après 10 échecs : réessayez après "
-            f"{_datetime_fr(outcome.retry_after)} ou contactez votre administrateur.",
+            f"{datetime_fr(outcome.retry_after)} ou contactez votre administrateur.",
             429,
         )
     if outcome.retry_after is not None:
         return (
             "Trop de tentatives : patientez avant de réessayer (après "
-            f"{_datetime_fr(outcome.retry_after)}).",
+            f"{datetime_fr(outcome.retry_after)}).",
             429,
         )
     return "Identifiant, mot de passe ou code incorrect.", 401
@@ -126,6 +127,38 @@ def code_submit(
         )
     response = RedirectResponse(safe_next(suite), status_code=303)
     _start_session(request, response, db, outcome.user, full=True)
+    return response
+
+
+@router.get("/compte/mot-de-passe")
+def password_form(request: Request, user: CurrentUser, fait: int = 0) -> Response:
+    return render(request, "auth/password.html", {"errors": [], "done": bool(fait)})
+
+
+@router.post("/compte/mot-de-passe")
+def password_submit(
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    current: Annotated[str, Form()],
+    new: Annotated[str, Form()],
+    confirmation: Annotated[str, Form()],
+) -> Response:
+    try:
+        service.change_password(db, user=user, current=current, new=new, confirmation=confirmation)
+    except InvalidInput as exc:
+        db.commit()  # a wrong current password is a counted failure, even though the change fails
+        return render(
+            request,
+            "auth/password.html",
+            {"errors": [i.reason for i in exc.issues], "done": False},
+            status_code=422,
+        )
+    # Every other session of this account ends; this one continues under a new id (the redirect
+    # carries the new cookie, so the next page's CSRF tokens derive from it).
+    close_all_sessions(db, user_id=user.user_id)
+    response = RedirectResponse("/compte/mot-de-passe?fait=1", status_code=303)
+    _start_session(request, response, db, user, full=True)
     return response
 
 

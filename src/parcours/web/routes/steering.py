@@ -38,33 +38,24 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _sheets(db: DbSession, user: User) -> dict[str, pd.DataFrame]:
-    df = steering.controls_frame(db, user.scope)
     today = date.today()
-    follow = steering.follow_up(df, today)
+    follow = steering.follow_up(db, user.scope, today)
     return {
-        "generation": steering.generation(df),
-        "resultats_situation": steering.scenario_status(df),
-        "resultats_etablissement": steering.results(df, ["establishment_id"]),
-        "harmonisation": steering.harmonisation(df),
-        "sensibilisation": steering.awareness(db, df, today),
+        "generation": steering.generation(db, user.scope),
+        "resultats_situation": steering.scenario_status(db, user.scope),
+        "resultats_etablissement": steering.results(db, user.scope, ["establishment_id"]),
+        "harmonisation": steering.harmonisation(db, user.scope),
+        "sensibilisation": steering.awareness(db, user.scope, today),
         "suivi": pd.DataFrame([{"indicateur": k, "valeur": str(v)} for k, v in follow.items()]),
     }
 
 
 @router.get("")
 def dashboard(request: Request, db: DbSession, user: Steerer) -> Response:
-    df = steering.controls_frame(db, user.scope)
-    today = date.today()
-    follow = steering.follow_up(df, today)
+    scope, today = user.scope, date.today()
+    follow = steering.follow_up(db, scope, today)
     protocol = load_protocol()
-    generation = steering.generation(df)
-    status = steering.scenario_status(df)
-    closed = df[df["state"] == "closed"] if not df.empty else df
-    outcome_counts = (
-        closed.groupby(["scenario", "outcome"]).size().rename("count").reset_index()
-        if not closed.empty
-        else pd.DataFrame()
-    )
+    outcomes = steering.outcome_counts(db, scope, ["scenario"])
     backlog = [
         {"step": f"{protocol.states[s].step}. {protocol.states[s].label}", "count": int(n)}
         for s, n in sorted(follow["backlog"].items(), key=lambda kv: protocol.states[kv[0]].step)
@@ -75,13 +66,15 @@ def dashboard(request: Request, db: DbSession, user: Steerer) -> Response:
         "steering/dashboard.html",
         {
             "follow": follow,
-            "total": len(df),
-            "status": _records(status),
-            "by_establishment": _records(steering.results(df, ["establishment_id"])),
-            "harmonisation": _records(steering.harmonisation(df)),
-            "awareness": _records(steering.awareness(db, df, today)),
-            "chart_weeks": chart_spec("controls_by_week", _records(generation)),
-            "chart_results": chart_spec("results_by_scenario", _records(outcome_counts)),
+            "total": steering.total(db, scope),
+            "status": _records(
+                steering.status_from_results(steering.results_from_counts(outcomes, ["scenario"]))
+            ),
+            "by_establishment": _records(steering.results(db, scope, ["establishment_id"])),
+            "harmonisation": _records(steering.harmonisation(db, scope)),
+            "awareness": _records(steering.awareness(db, scope, today)),
+            "chart_weeks": chart_spec("controls_by_week", _records(steering.generation(db, scope))),
+            "chart_results": chart_spec("results_by_scenario", _records(outcomes)),
             "chart_backlog": chart_spec("backlog_by_step", backlog),
         },
     )
@@ -89,9 +82,7 @@ def dashboard(request: Request, db: DbSession, user: Steerer) -> Response:
 
 @router.get("/export.csv")
 def export_csv(request: Request, db: DbSession, user: Steerer) -> Response:
-    frame = steering.results(
-        steering.controls_frame(db, user.scope), ["establishment_id", "scenario"]
-    )
+    frame = steering.results(db, user.scope, ["establishment_id", "scenario"])
     trail.append(db, actor=user.login, action="export", object_type="steering", object_id="csv")
     return Response(
         steering.to_csv(frame),
@@ -112,8 +103,7 @@ def export_xlsx(request: Request, db: DbSession, user: Steerer) -> Response:
 
 @router.get("/cse")
 def works_council(request: Request, db: DbSession, user: CouncilReader) -> Response:
-    df = steering.controls_frame(db, user.scope)
-    view = steering.works_council_view(df)
+    view = steering.works_council_view(db, user.scope)
     trail.append(db, actor=user.login, action="view", object_type="steering", object_id="cse")
     return render(
         request,

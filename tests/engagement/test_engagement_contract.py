@@ -33,6 +33,8 @@ from parcours.registry.models import Agency, Establishment
 from parcours.scheduling.booking import OrientationDecisionRef, book
 from parcours.scheduling.models import Booking, OpeningRange
 
+# Bookings are made before the appointments they book (past slots are refused).
+BEFORE = datetime(2026, 2, 1, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 3, 2)
 
@@ -65,6 +67,7 @@ def _dpa(s: Session, de_id: str = "DE1", decided_on: date = date(2026, 2, 20)) -
     hour = 9 + int(de_id.removeprefix("DE"))
     return book(
         s,
+        now=BEFORE,
         decision=OrientationDecisionRef(de_id, "FT", "AG1", decided_on),
         agent_id="C1",
         starts_at=datetime.combine(MONDAY, time(hour), tzinfo=PARIS),

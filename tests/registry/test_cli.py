@@ -1,0 +1,40 @@
+"""The `parcours import` and `parcours db upgrade` commands, through the real Typer app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect
+from typer.testing import CliRunner
+
+from parcours.cli.main import app
+from parcours.config import get_settings
+
+from . import files as f
+
+runner = CliRunner()
+
+
+def test_db_upgrade_creates_the_schema(parcours_home: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(get_settings().sqlalchemy_url)
+    assert {"agents", "job_seekers", "import_batches"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_import_exit_status_and_summary(parcours_home: Path, tmp_path: Path) -> None:
+    clean = f.good_directory(tmp_path / "clean")
+    ok = runner.invoke(app, ["import", str(clean), "--no-progress"])
+    assert ok.exit_code == 0, ok.output
+    assert "consultations.csv" in ok.output and "non résolues" in ok.output
+
+    dirty = tmp_path / "dirty"
+    f.write(dirty, "establishments", [*f.ESTABLISHMENTS, ["DG", "Siège", "HQ", ""]])
+    bad = runner.invoke(app, ["import", str(dirty), "--no-progress"])
+    assert bad.exit_code == 1
+    assert "establishments.csv:4 [kind]" in bad.output
+    assert "establishments.rejects.csv" in bad.output
+
+    missing = runner.invoke(app, ["import", str(tmp_path / "nowhere"), "--no-progress"])
+    assert missing.exit_code == 2
