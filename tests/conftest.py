@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,41 +45,104 @@ def _pg_available() -> bool:
         return False
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL schema-isolated database URL; dropped afterwards."""
+def _require_pg() -> None:
     if not _pg_available():
         if IN_CI:
             pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI")
         pytest.skip("PostgreSQL not available")
-    name = f"t_{uuid.uuid4().hex[:12]}"
+
+
+def _pg_base() -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0]
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """A database migrated once per test process; each test clones it (CREATE DATABASE ... TEMPLATE)."""
+    _require_pg()
+    name = f"tmpl_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    eng = make_engine(f"{_pg_base()}/{name}")
+    upgrade(eng)
+    eng.dispose()
     try:
-        yield f"{base}/{name}"
+        yield name
     finally:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    eng = make_engine(f"sqlite:///{path}")
+    upgrade(eng)
+    with eng.connect() as c:
+        c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return path
+
+
+def _new_pg_database(template: str | None) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(
+            text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        )
+    admin.dispose()
+    return name
+
+
+def _drop_pg_database(name: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, EMPTY PostgreSQL database URL (no schema); dropped afterwards."""
+    _require_pg()
+    name = _new_pg_database(None)
+    try:
+        yield f"{_pg_base()}/{name}"
+    finally:
+        _drop_pg_database(name)
+
+
+@pytest.fixture
+def sqlite_url(parcours_home: Path, _sqlite_template: Path) -> str:
+    """A migrated SQLite file inside the test's home (a server process started by the test can share it)."""
+    path = parcours_home / "test.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, parcours_home: Path) -> str:
-    """Run the test once on SQLite and once on a real PostgreSQL."""
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A MIGRATED database (every domain's heads), once on SQLite and once on a real PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{parcours_home / 'test.db'}"
-    return str(request.getfixturevalue("pg_url"))
+        yield str(request.getfixturevalue("sqlite_url"))
+        return
+    name = _new_pg_database(request.getfixturevalue("_pg_template"))
+    try:
+        yield f"{_pg_base()}/{name}"
+    finally:
+        _drop_pg_database(name)
 
 
 @pytest.fixture
 def engine(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """A migrated database (every domain's heads) on each backend; the settings point at it."""
+    """The migrated database of `db_url` as an engine; the settings point at it."""
     monkeypatch.setenv("DATABASE_URL", db_url)
     reset_settings_cache()
     get_engine.cache_clear()
     eng = make_engine(db_url)
-    upgrade(eng)
     yield eng
     eng.dispose()

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     smtp_host: str = Field("127.0.0.1", description="SMTP server of the outbox.")
     smtp_port: int = Field(8025, description="SMTP port of the outbox.")
     smtp_sender: str = Field("parcours@localhost", description="Sender address of outgoing mail.")
+    ingest_token: str | None = Field(
+        None,
+        description="Bearer token of the consultation ingestion endpoint (POST /api/ingestion/consultations); "
+        "unset disables the endpoint.",
+    )
     log_retention_days: int = Field(
         365,
         ge=180,

@@ -21,15 +21,16 @@ def version() -> None:
 
 
 def _register() -> None:
-    # Each domain's CLI module exposes `register(app)`. Keep this list sorted; one line per domain.
+    """Every module of `parcours.cli` but this one exposes `register(app)`: discovered, not listed,
+    so that adding a domain's commands touches no shared file."""
+    import pkgutil
     from importlib import import_module
 
-    for name in _DOMAINS:
-        import_module(f"parcours.cli.{name}").register(app)
+    import parcours.cli
 
+    for info in sorted(pkgutil.iter_modules(parcours.cli.__path__), key=lambda i: i.name):
+        if info.name != "main" and not info.name.startswith("_"):
+            import_module(f"parcours.cli.{info.name}").register(app)
 
-_DOMAINS: list[str] = [
-    "registry",
-]
 
 _register()

@@ -1,1 +1,1 @@
-"""engagement"""
+"""The engagement contract: action plan, weekly intensity, deadlines, financing clocks, PDF."""

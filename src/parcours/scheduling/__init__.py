@@ -1,1 +1,1 @@
-"""scheduling"""
+"""Calendars, slots and the DPA appointment book."""

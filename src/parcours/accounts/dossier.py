@@ -1,0 +1,283 @@
+"""The job-seeker file ("dossier"): the ONE logged path to a job seeker's personal data.
+
+Every page that shows a job seeker's data calls `open_file`, which checks the role, decides whether the
+file is in the user's scope (a working relation) or needs a declared purpose, and appends one event to
+the consultation log (source 'app', application 'PARCOURS') before returning anything. Logging first
+means a failure to log is a failure to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from parcours.accounts.models import User
+from parcours.accounts.roles import ROLES_READING_FILES, Role
+from parcours.config import get_settings
+from parcours.consultlog.store import ConsultationEvent, ConsultLog, new_event_id
+from parcours.errors import Forbidden, InvalidInput, NotFound, ParcoursError
+from parcours.registry.models import Agency, Agent, Appointment, Call, JobSeeker, Task
+
+APPLICATION = "PARCOURS"
+
+Action = Literal["view", "edit", "print", "export"]
+
+# The short list offered when a file is opened outside one's scope; "Autre" requires free text.
+PURPOSES: tuple[str, ...] = (
+    "Appel 3949 — la téléphonie a fait remonter le mauvais dossier",
+    "Appel 3949 — demande de la personne",
+    "Remplacement d'un collègue absent",
+    "Accueil en agence sans rendez-vous",
+    "Traitement d'une demande d'un partenaire",
+    "Contrôle d'une alerte de détournement de finalités",
+    "Autre",
+)
+MIN_FREE_TEXT = 10
+
+
+class PurposeRequired(ParcoursError):
+    """The file is outside the user's scope and no purpose was declared: ask for one."""
+
+    status_code = 428
+
+    def __init__(self, de_id: str) -> None:
+        self.de_id = de_id
+        super().__init__(f"Un motif est requis pour ouvrir le dossier {de_id}.")
+
+
+@dataclass(frozen=True)
+class FileView:
+    """What a page may show of one file, plus why it was allowed."""
+
+    job_seeker: JobSeeker
+    agency: Agency | None
+    referent: Agent | None
+    appointments: list[Appointment]
+    calls: list[Call]
+    tasks: list[Task]
+    relation: str | None  # why the file is in scope, in French; None when opened with a purpose
+    purpose: str | None
+    event_id: str
+
+
+def actor_id(user: User) -> str:
+    """The agent id the consultation log records: the registry agent, or the account for staff
+    who are not agents of the registry (national team)."""
+    return user.agent_id or f"compte:{user.login}"
+
+
+def file_relation(session: Session, *, user: User, de_id: str) -> str | None:
+    """Why the file lies in the user's scope, or None. Only working relations count: the portfolio
+    (referent), an appointment, a call or a task between the agent and the job seeker; for a local
+    manager, the files of their agency."""
+    js = session.get(JobSeeker, de_id)
+    if js is None:
+        return None
+    role = user.role_enum
+    if role is Role.MANAGER and user.agency_id is not None and js.agency_id == user.agency_id:
+        return "dossier de votre agence"
+    agent = user.agent_id
+    if agent is None or role not in (Role.CONSEILLER, Role.MANAGER):
+        return None
+    if js.referent_agent_id == agent:
+        return "dossier de votre portefeuille"
+    checks: list[tuple[str, object]] = [
+        (
+            "rendez-vous avec vous",
+            select(Appointment.appointment_id).where(
+                Appointment.de_id == de_id, Appointment.agent_id == agent
+            ),
+        ),
+        (
+            "appel traité par vous",
+            select(Call.call_id).where(Call.de_id == de_id, Call.agent_id == agent),
+        ),
+        (
+            "tâche qui vous est confiée",
+            select(Task.task_id).where(Task.de_id == de_id, Task.agent_id == agent),
+        ),
+    ]
+    for label, query in checks:
+        if session.scalar(query.limit(1)) is not None:  # type: ignore[attr-defined]
+            return label
+    return None
+
+
+def validate_purpose(choice: str, free_text: str) -> str:
+    """The purpose text stored with the event, from the list choice and the free text."""
+    choice, free_text = choice.strip(), free_text.strip()
+    if choice not in PURPOSES:
+        raise InvalidInput("Choisissez un motif dans la liste.")
+    if choice == "Autre":
+        if len(free_text) < MIN_FREE_TEXT:
+            raise InvalidInput(
+                f"Précisez le motif en quelques mots (au moins {MIN_FREE_TEXT} caractères)."
+            )
+        return free_text
+    return f"{choice} — {free_text}" if free_text else choice
+
+
+def open_file(
+    session: Session,
+    user: User,
+    de_id: str,
+    *,
+    action: Action,
+    context: str | None = None,
+    purpose: str | None = None,
+    log: ConsultLog | None = None,
+    now: datetime | None = None,
+) -> FileView:
+    """Check, log, then return the file. Raises Forbidden (role), NotFound (no such file) or
+    PurposeRequired (out of scope and no purpose). `context` names the page's reason to show the file
+    (e.g. "rendez-vous APT-12"); it is stored in the event beside the purpose."""
+    if user.role_enum not in ROLES_READING_FILES:
+        raise Forbidden("Votre rôle ne donne pas accès aux dossiers des demandeurs d'emploi.")
+    js = session.get(JobSeeker, de_id)
+    if js is None:
+        raise NotFound(f"Dossier {de_id} introuvable.")
+    relation = file_relation(session, user=user, de_id=de_id)
+    if relation is None and not purpose:
+        raise PurposeRequired(de_id)
+    stored = "; ".join(p for p in (purpose, f"contexte : {context}" if context else None) if p)
+    event = ConsultationEvent(
+        event_id=new_event_id(),
+        ts=now or datetime.now(UTC),
+        agent_id=actor_id(user),
+        de_id=de_id,
+        application=APPLICATION,
+        action=action,
+        purpose=stored or None,
+        source="app",
+    )
+    (log or ConsultLog(get_settings().log_dir)).append_events([event])
+    return FileView(
+        job_seeker=js,
+        agency=session.get(Agency, js.agency_id) if js.agency_id else None,
+        referent=session.get(Agent, js.referent_agent_id) if js.referent_agent_id else None,
+        appointments=list(
+            session.scalars(
+                select(Appointment)
+                .where(Appointment.de_id == de_id)
+                .order_by(Appointment.starts_at.desc())
+            )
+        ),
+        calls=list(
+            session.scalars(
+                select(Call).where(Call.de_id == de_id).order_by(Call.started_at.desc())
+            )
+        ),
+        tasks=list(
+            session.scalars(
+                select(Task).where(Task.de_id == de_id).order_by(Task.created_at.desc())
+            )
+        ),
+        relation=relation,
+        purpose=purpose,
+        event_id=event.event_id,
+    )
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """What a search result shows: enough to pick the right person, nothing of the file itself."""
+
+    de_id: str
+    last_name: str
+    first_names: str
+    birth_year: int | None
+    agency_name: str | None
+    in_scope: bool
+
+
+def search_job_seekers(
+    session: Session, user: User, query: str, *, limit: int = 30
+) -> list[SearchHit]:
+    """Search by name (prefix of the last or birth name, optionally followed by a first name)."""
+    if user.role_enum not in ROLES_READING_FILES:
+        raise Forbidden("Votre rôle ne donne pas accès aux dossiers des demandeurs d'emploi.")
+    words = query.strip().split()
+    if not words or len(words[0]) < 2:
+        return []
+    name = words[0].upper()
+    stmt = (
+        select(JobSeeker, Agency.name)
+        .outerjoin(Agency, Agency.agency_id == JobSeeker.agency_id)
+        .where(
+            or_(_name_prefix(JobSeeker.last_name, name), _name_prefix(JobSeeker.birth_name, name))
+        )
+    )
+    if len(words) > 1:
+        stmt = stmt.where(
+            func.upper(JobSeeker.first_names).contains(words[1].upper(), autoescape=True)
+        )
+    rows = session.execute(
+        stmt.order_by(JobSeeker.last_name, JobSeeker.first_names).limit(limit)
+    ).all()
+    related = related_files(session, user=user, de_ids=[js.de_id for js, _ in rows])
+    hits = []
+    for js, agency_name in rows:
+        bd: date | None = js.birth_date
+        hits.append(
+            SearchHit(
+                de_id=js.de_id,
+                last_name=js.last_name,
+                first_names=js.first_names,
+                birth_year=bd.year if bd else None,
+                agency_name=agency_name,
+                in_scope=js.de_id in related,
+            )
+        )
+    return hits
+
+
+def _name_prefix(
+    column: InstrumentedAttribute[str | None] | InstrumentedAttribute[str], prefix: str
+) -> ColumnElement[bool]:
+    """upper(column) starts with prefix. The range lets the expression indexes on upper(name)
+    (migration accounts_0001) serve the search; the LIKE keeps the result exact whatever the collation."""
+    upper = func.upper(column)
+    upper_bound = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(upper >= prefix, upper < upper_bound, upper.startswith(prefix, autoescape=True))
+
+
+def related_files(session: Session, *, user: User, de_ids: list[str]) -> set[str]:
+    """The subset of `de_ids` in the user's scope, by the rules of `file_relation`, in four queries
+    whatever the number of files (list pages)."""
+    if not de_ids:
+        return set()
+    role = user.role_enum
+    found: set[str] = set()
+    if role is Role.MANAGER and user.agency_id is not None:
+        found |= set(
+            session.scalars(
+                select(JobSeeker.de_id).where(
+                    JobSeeker.de_id.in_(de_ids), JobSeeker.agency_id == user.agency_id
+                )
+            )
+        )
+    agent = user.agent_id
+    if agent is None or role not in (Role.CONSEILLER, Role.MANAGER):
+        return found
+    found |= set(
+        session.scalars(
+            select(JobSeeker.de_id).where(
+                JobSeeker.de_id.in_(de_ids), JobSeeker.referent_agent_id == agent
+            )
+        )
+    )
+    for model in (Appointment, Call, Task):
+        found |= {
+            d
+            for d in session.scalars(
+                select(model.de_id)
+                .distinct()
+                .where(model.de_id.in_(de_ids), model.agent_id == agent)
+            )
+            if d is not None
+        }
+    return found

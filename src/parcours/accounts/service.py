@@ -1,0 +1,245 @@
+"""Account administration and authentication. No web code here: the CLI and the web layer both call it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parcours.accounts import passwords, throttling, totp
+from parcours.accounts.models import User
+from parcours.accounts.roles import ROLES_REQUIRING_TOTP, ROLES_WITH_AGENCY, Role
+from parcours.accounts.sessions import close_all_sessions
+from parcours.errors import Conflict, InvalidInput, Issue, NotFound
+from parcours.registry.models import Agency, Establishment
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _problem(reason: str, column: str | None = None) -> Issue:
+    return Issue(file="compte", line=None, column=column, reason=reason)
+
+
+def create_user(
+    session: Session,
+    *,
+    login: str,
+    display_name: str,
+    role: Role,
+    establishment_id: str,
+    password: str | None,
+    password_hash: str | None = None,
+    agency_id: str | None = None,
+    agent_id: str | None = None,
+    email: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Create an account. A TOTP secret is generated for the roles that require a second factor.
+
+    `password_hash` (with `password=None`) takes an argon2 hash computed elsewhere: accounts moved from
+    another system, and test fixtures that would otherwise pay one argon2 computation per account.
+    """
+    issues: list[Issue] = []
+    login = login.strip()
+    if not login:
+        issues.append(_problem("L'identifiant est obligatoire.", "login"))
+    elif session.scalar(select(User.user_id).where(User.login == login)) is not None:
+        raise Conflict(f"Un compte existe déjà avec l'identifiant {login!r}.")
+    if password is not None:
+        issues += [
+            _problem(p, "password") for p in passwords.policy_problems(password, login=login)
+        ]
+    elif password_hash is None:
+        issues.append(_problem("Le mot de passe est obligatoire.", "password"))
+    if session.get(Establishment, establishment_id) is None:
+        issues.append(_problem(f"Établissement inconnu : {establishment_id}", "establishment_id"))
+    if role in ROLES_WITH_AGENCY and not agency_id:
+        issues.append(_problem(f"Le rôle {role.value} exige une agence.", "agency_id"))
+    if agency_id:
+        agency = session.get(Agency, agency_id)
+        if agency is None:
+            issues.append(_problem(f"Agence inconnue : {agency_id}", "agency_id"))
+        elif agency.establishment_id != establishment_id:
+            issues.append(
+                _problem(
+                    f"L'agence {agency_id} n'appartient pas à {establishment_id}.", "agency_id"
+                )
+            )
+    if issues:
+        raise InvalidInput(issues)
+    user = User(
+        login=login,
+        display_name=display_name.strip() or login,
+        role=role.value,
+        establishment_id=establishment_id,
+        agency_id=agency_id,
+        agent_id=agent_id,
+        email=email,
+        password_hash=passwords.hash_password(password) if password is not None else password_hash,
+        totp_secret=totp.new_secret() if role in ROLES_REQUIRING_TOTP else None,
+        disabled=False,
+        failed_attempts=0,
+        created_at=now or _now(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_by_login(session: Session, login: str) -> User:
+    user = session.scalar(select(User).where(User.login == login))
+    if user is None:
+        raise NotFound(f"Aucun compte {login!r}.")
+    return user
+
+
+def disable_user(session: Session, *, login: str) -> User:
+    """Disable an account and end its sessions at once."""
+    user = get_by_login(session, login)
+    user.disabled = True
+    close_all_sessions(session, user_id=user.user_id)
+    return user
+
+
+def unlock_user(session: Session, *, login: str) -> User:
+    user = get_by_login(session, login)
+    user.failed_attempts = 0
+    user.last_failed_at = None
+    user.locked_until = None
+    return user
+
+
+def set_password(session: Session, *, login: str, password: str) -> User:
+    """Set a new password (policy checked). The caller decides which sessions to end."""
+    user = get_by_login(session, login)
+    problems = passwords.policy_problems(password, login=user.login)
+    if problems:
+        raise InvalidInput([_problem(p, "password") for p in problems])
+    user.password_hash = passwords.hash_password(password)
+    return user
+
+
+def change_password(
+    session: Session, *, user: User, current: str, new: str, confirmation: str
+) -> None:
+    """A user changing their own password: the current one is required, the new one must follow the
+    policy and differ from it. Wrong current passwords count towards the throttling like logins."""
+    now = _now()
+    g = _gate(user, now)
+    if not g.open:
+        raise InvalidInput(
+            [_problem("Trop de tentatives : patientez avant de réessayer.", "current")]
+        )
+    if not passwords.verify_password(user.password_hash, current):
+        _record_failure(user, now)
+        raise InvalidInput([_problem("Le mot de passe actuel est incorrect.", "current")])
+    issues = [_problem(p, "new") for p in passwords.policy_problems(new, login=user.login)]
+    if new != confirmation:
+        issues.append(
+            _problem("La confirmation ne correspond pas au nouveau mot de passe.", "confirmation")
+        )
+    if new == current:
+        issues.append(_problem("Le nouveau mot de passe doit différer de l'actuel.", "new"))
+    if issues:
+        raise InvalidInput(issues)
+    user.password_hash = passwords.hash_password(new)
+
+
+def list_users(session: Session, *, establishment_id: str | None = None) -> Sequence[User]:
+    query = select(User).order_by(User.establishment_id, User.login)
+    if establishment_id is not None:
+        query = query.where(User.establishment_id == establishment_id)
+    return session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """Result of one authentication step. `user` is set only on success."""
+
+    user: User | None
+    locked: bool = False
+    retry_after: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def _record_failure(user: User, now: datetime) -> None:
+    user.failed_attempts, lock = throttling.after_failure(user.failed_attempts, now=now)
+    user.last_failed_at = now
+    if lock is not None:
+        user.locked_until = lock
+
+
+def _gate(user: User, now: datetime) -> throttling.Gate:
+    return throttling.gate(
+        failures=user.failed_attempts,
+        last_failed_at=_aware(user.last_failed_at),
+        locked_until=_aware(user.locked_until),
+        now=now,
+    )
+
+
+def _aware(ts: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC.
+    if ts is not None and ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts
+
+
+def check_password(
+    session: Session, *, login: str, password: str, now: datetime | None = None
+) -> LoginOutcome:
+    """The password step. Counts failures; refuses any check while a delay or a lock is running."""
+    now = now or _now()
+    user = session.scalar(select(User).where(User.login == login.strip()))
+    if user is None or user.disabled:
+        passwords.verify_password(None, password)  # same cost as a real check
+        return LoginOutcome(user=None)
+    g = _gate(user, now)
+    if not g.open:
+        return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
+    if not passwords.verify_password(user.password_hash, password):
+        _record_failure(user, now)
+        g = _gate(user, now)
+        return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    if user.totp_secret is None:
+        _record_success(user, now)
+    return LoginOutcome(user=user)
+
+
+def check_second_factor(
+    session: Session, *, user: User, code: str, now: datetime | None = None
+) -> LoginOutcome:
+    """The TOTP step; its failures count towards the same delay and lock as passwords."""
+    now = now or _now()
+    if user.disabled or user.totp_secret is None:
+        return LoginOutcome(user=None)
+    g = _gate(user, now)
+    if not g.open:
+        return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
+    step = totp.accepted_step(
+        user.totp_secret, code, last_step=user.totp_last_step, at=now.timestamp()
+    )
+    if step is None:
+        _record_failure(user, now)
+        g = _gate(user, now)
+        return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
+    user.totp_last_step = step
+    _record_success(user, now)
+    return LoginOutcome(user=user)
+
+
+def _record_success(user: User, now: datetime) -> None:
+    user.failed_attempts = 0
+    user.last_failed_at = None
+    user.locked_until = None
+    user.last_login_at = now

@@ -1,0 +1,93 @@
+"""The abstract analytics engine every detection step talks to.
+
+Detection is written as a pipeline of named tables built by SQL in a portable subset (joins,
+aggregates, window functions). What differs between engines (time zones, date arithmetic,
+quantiles) goes through `functions.FunctionMap`, so the same SQL files can run on Spark.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+
+from parcours.audit.engines.functions import FunctionMap
+from parcours.errors import ParcoursError
+
+
+class EngineError(ParcoursError):
+    """An engine failed on a statement; the failing SQL is attached so it can be reproduced."""
+
+    def __init__(self, message: str, *, sql: str) -> None:
+        self.sql = sql
+        super().__init__(f"{message}\n--- failing SQL ---\n{sql}" if sql else message)
+
+
+class AnalyticsEngine(ABC):
+    name: str
+    functions: FunctionMap
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        """Expose an in-memory Arrow table under `name`."""
+
+    @abstractmethod
+    def read_files(self, path_or_glob: str, *, file_format: str) -> str:
+        """A table expression reading CSV (all columns as text) or Parquet files."""
+
+    @abstractmethod
+    def column_types(self, relation: str) -> dict[str, str]:
+        """Column name -> engine type name (upper case) of a relation."""
+
+    # -- statements ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run a statement; failures raise EngineError with the SQL attached."""
+
+    def create_table(self, name: str, select_sql: str) -> None:
+        self.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
+
+    def create_view(self, name: str, select_sql: str) -> None:
+        self.execute(f"CREATE OR REPLACE VIEW {name} AS {select_sql}")
+
+    @abstractmethod
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        """Run a query and return its result as an Arrow table."""
+
+    def fetch_dicts(self, sql: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.fetch_arrow(sql).to_pylist()
+        return rows
+
+    def scalar(self, sql: str) -> Any:
+        rows = self.fetch_arrow(sql).to_pylist()
+        if not rows:
+            return None
+        return next(iter(rows[0].values()))
+
+    def render(self, template: str, params: Mapping[str, Any] | None = None) -> str:
+        """Render a SQL template with this engine's function map and the given parameters."""
+        return self.functions.render(template, params or {})
+
+    @abstractmethod
+    def native_connection(self) -> Any:
+        """The engine's own connection (DuckDB connection, SparkSession) for library calls."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> AnalyticsEngine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

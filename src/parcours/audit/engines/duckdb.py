@@ -1,0 +1,71 @@
+"""DuckDB, the default engine: in-process, out of core, reads Parquet and CSV directly."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from parcours.audit.engines.base import AnalyticsEngine, EngineError
+from parcours.audit.engines.functions import function_map
+
+
+class DuckDBEngine(AnalyticsEngine):
+    name = "duckdb"
+
+    def __init__(self, *, memory_limit: str = "4GB", threads: int = 2) -> None:
+        self.functions = function_map("duckdb")
+        self._con = duckdb.connect()
+        self._spill = tempfile.TemporaryDirectory(prefix="parcours-duckdb-")
+        # UTC session: every timestamp the pipeline handles is an instant; local time is explicit.
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._con.execute(f"SET threads = {int(threads)}")
+        self._con.execute(f"SET temp_directory = '{self._spill.name}'")
+        self._con.execute("SET preserve_insertion_order = false")
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        self._con.register(f"__arrow_{name}", table)
+        self.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __arrow_{name}")
+
+    def read_files(self, path_or_glob: str, *, file_format: str) -> str:
+        quoted = path_or_glob.replace("'", "''")
+        if file_format == "csv":
+            return (
+                f"read_csv('{quoted}', header = true, all_varchar = true, delim = ',', "
+                "quote = '\"', escape = '\"')"
+            )
+        if file_format == "parquet":
+            return f"read_parquet('{quoted}', union_by_name = true)"
+        raise ValueError(f"unknown file format {file_format!r}")
+
+    def column_types(self, relation: str) -> dict[str, str]:
+        rows = self._run(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        return {str(r[0]): str(r[1]).upper() for r in rows}
+
+    def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        try:
+            rel = self._con.sql(sql)
+            if rel is None:
+                raise EngineError("DuckDB: the statement returns no rows", sql=sql)
+            return rel.to_arrow_table()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB: {exc}", sql=sql) from exc
+
+    def native_connection(self) -> Any:
+        return self._con
+
+    def close(self) -> None:
+        self._con.close()
+        self._spill.cleanup()
+
+    def _run(self, sql: str) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._con.execute(sql)
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB: {exc}", sql=sql) from exc

@@ -1,0 +1,1 @@
+"""Explanations: each consultation tested against the legitimate contexts of `explanations.yaml`."""

@@ -1,0 +1,141 @@
+"""Build the per-consultation `facts` table and report how much of the traffic is explained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from parcours.audit.datafile import load_model
+from parcours.audit.engines.base import AnalyticsEngine
+from parcours.audit.sqlfiles import sql_file
+
+EXPLANATIONS_FILE = Path(__file__).with_name("explanations.yaml")
+
+Strength = Literal["strong", "weak"]
+# The flags computed by consultation_facts.sql, in the order they are reported.
+EXPLANATION_IDS = (
+    "referent",
+    "appointment",
+    "call",
+    "call_homonym",
+    "task",
+    "purpose",
+    "agency",
+    "manager",
+)
+
+
+class Windows(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    appointment_days_before: int = Field(ge=0, le=90)
+    appointment_days_after: int = Field(ge=0, le=90)
+    call_minutes_before: int = Field(ge=0, le=1440)
+    call_minutes_after: int = Field(ge=0, le=2880)
+    task_days_before: int = Field(ge=0, le=90)
+    task_days_after: int = Field(ge=0, le=90)
+
+
+class Explanation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    strength: Strength
+    label: str
+
+
+class ExplanationSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    windows: Windows
+    explanations: dict[str, Explanation]
+
+    def strength_sql(self) -> str:
+        """SQL giving each consultation its best strength: 2 strong, 1 weak, 0 none."""
+        strong = [f"e_{k}" for k, e in self.explanations.items() if e.strength == "strong"]
+        weak = [f"e_{k}" for k, e in self.explanations.items() if e.strength == "weak"]
+        s = " OR ".join(strong) or "false"
+        w = " OR ".join(weak) or "false"
+        return f"CASE WHEN {s} THEN 2 WHEN {w} THEN 1 ELSE 0 END"
+
+
+def load_explanation_settings(path: Path = EXPLANATIONS_FILE) -> ExplanationSettings:
+    settings = load_model(ExplanationSettings, path)
+    unknown = set(settings.explanations) ^ set(EXPLANATION_IDS)
+    if unknown:
+        from parcours.errors import InvalidInput, Issue
+
+        raise InvalidInput(
+            [
+                Issue(
+                    str(path),
+                    None,
+                    "explanations",
+                    f"explications attendues exactement : {', '.join(EXPLANATION_IDS)}",
+                )
+            ]
+        )
+    return settings
+
+
+@dataclass
+class ExplanationReport:
+    consultations: int = 0
+    explained: int = 0
+    strong: int = 0
+    weak_only: int = 0
+    per_explanation: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def share_explained(self) -> float:
+        return self.explained / self.consultations if self.consultations else 0.0
+
+
+def build_name_keys(engine: AnalyticsEngine) -> None:
+    """`js_name_keys(de_id, name_key)`: same key = homonyms the telephony may confuse."""
+    n = engine.functions.functions["normalize_name"]
+    t = engine.functions.functions["first_token"]
+    engine.create_table(
+        "js_name_keys",
+        f"SELECT de_id, {n('last_name')} || '|' || {t(n('first_names'))} AS name_key "
+        "FROM in_job_seekers WHERE last_name IS NOT NULL",
+    )
+    engine.create_table(
+        "calls_named",
+        "SELECT c.agent_id, c.de_id, c.started_at, c.ended_at, k.name_key "
+        "FROM in_calls c JOIN js_name_keys k ON k.de_id = c.de_id",
+    )
+
+
+def build_located(engine: AnalyticsEngine, *, start_utc: str, end_utc: str) -> None:
+    engine.create_table(
+        "located",
+        engine.render(
+            sql_file("consultations_located"), {"start_utc": start_utc, "end_utc": end_utc}
+        ),
+    )
+
+
+def build_facts(
+    engine: AnalyticsEngine, settings: ExplanationSettings, *, naive: bool = False
+) -> ExplanationReport:
+    """Needs `located`, `agent_hours*`, `public_holidays`; creates `facts` with a `strength`.
+
+    `naive`: the plain campaign queries knew no context, so every consultation counts as unexplained
+    (the explanation flags are still computed and reported).
+    """
+    inner = engine.render(sql_file("consultation_facts"), settings.windows.model_dump())
+    strength = "0" if naive else settings.strength_sql()
+    engine.create_table("facts", f"SELECT f.*, {strength} AS strength FROM ({inner}) f")
+    sums = ", ".join(f"sum(CASE WHEN e_{k} THEN 1 ELSE 0 END) AS {k}" for k in EXPLANATION_IDS)
+    row = engine.fetch_dicts(
+        "SELECT count(*) AS n, sum(CASE WHEN strength > 0 THEN 1 ELSE 0 END) AS explained, "
+        "sum(CASE WHEN strength = 2 THEN 1 ELSE 0 END) AS strong, "
+        f"sum(CASE WHEN strength = 1 THEN 1 ELSE 0 END) AS weak_only, {sums} FROM facts"
+    )[0]
+    return ExplanationReport(
+        consultations=int(row["n"] or 0),
+        explained=int(row["explained"] or 0),
+        strong=int(row["strong"] or 0),
+        weak_only=int(row["weak_only"] or 0),
+        per_explanation={k: int(row[k] or 0) for k in EXPLANATION_IDS},
+    )

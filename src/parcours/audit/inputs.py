@@ -1,0 +1,283 @@
+"""Where a campaign reads its data, normalised into the same typed views whatever the source.
+
+Three sources: the deployment's warehouse snapshots + consultation log, an interchange directory
+(CSV/Parquet files as written by `parcours synth` or an external tool), or in-memory tables (the
+scenario cases). Each registers `in_<table>` views with the contract's columns and types:
+text, DATE, and timestamps as UTC instants (naive input timestamps mean Europe/Paris).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+
+from parcours.audit.engines.base import AnalyticsEngine
+from parcours.consultlog.store import ConsultLog
+from parcours.errors import InvalidInput, Issue
+from parcours.registry.warehouse import Warehouse
+
+Kind = Literal["text", "date", "ts", "bool"]
+
+# The interchange contract's columns, with the type detection needs. `purpose` is not in the
+# contract file (it is what the application itself logs); it is NULL for imported rows.
+TABLES: dict[str, dict[str, Kind]] = {
+    "establishments": {
+        "establishment_id": "text",
+        "name": "text",
+        "kind": "text",
+        "region_code": "text",
+    },
+    "agencies": {
+        "agency_id": "text",
+        "name": "text",
+        "establishment_id": "text",
+        "department_code": "text",
+        "msa_experiment": "bool",
+    },
+    "agents": {
+        "agent_id": "text",
+        "last_name": "text",
+        "birth_name": "text",
+        "first_names": "text",
+        "birth_date": "date",
+        "sex": "text",
+        "establishment_id": "text",
+        "agency_id": "text",
+        "job": "text",
+        "hired_on": "date",
+        "left_on": "date",
+        "work_pattern": "text",
+    },
+    "job_seekers": {
+        "de_id": "text",
+        "last_name": "text",
+        "birth_name": "text",
+        "first_names": "text",
+        "birth_date": "date",
+        "sex": "text",
+        "department_code": "text",
+        "commune_code": "text",
+        "agency_id": "text",
+        "referent_agent_id": "text",
+        "registered_on": "date",
+        "deregistered_on": "date",
+    },
+    "protected_persons": {
+        "person_id": "text",
+        "category": "text",
+        "last_name": "text",
+        "birth_name": "text",
+        "first_names": "text",
+        "birth_date": "date",
+        "sex": "text",
+        "department_code": "text",
+        "valid_from": "date",
+        "valid_to": "date",
+    },
+    "appointments": {
+        "appointment_id": "text",
+        "de_id": "text",
+        "agent_id": "text",
+        "starts_at": "ts",
+        "kind": "text",
+        "status": "text",
+    },
+    "calls": {
+        "call_id": "text",
+        "de_id": "text",
+        "agent_id": "text",
+        "started_at": "ts",
+        "ended_at": "ts",
+    },
+    "tasks": {
+        "task_id": "text",
+        "de_id": "text",
+        "agent_id": "text",
+        "created_at": "ts",
+        "closed_at": "ts",
+        "kind": "text",
+    },
+    "consultations": {
+        "event_id": "text",
+        "ts": "ts",
+        "agent_id": "text",
+        "de_id": "text",
+        "application": "text",
+        "action": "text",
+        "purpose": "text",
+    },
+}
+
+REQUIRED_TABLES = ("agents", "job_seekers", "consultations")
+
+
+def _cast(engine: AnalyticsEngine, col: str, kind: Kind, source_type: str | None) -> str:
+    """Expression turning a raw column into its normalised type; missing columns become NULL."""
+    if source_type is None:
+        return {
+            "text": "CAST(NULL AS VARCHAR)",
+            "date": "CAST(NULL AS DATE)",
+            "ts": "CAST(NULL AS TIMESTAMPTZ)",
+            "bool": "CAST(NULL AS BOOLEAN)",
+        }[kind]
+    q = f'"{col}"'
+    text = source_type in {"VARCHAR", "TEXT", "STRING"}
+    if kind == "text":
+        return f"NULLIF(TRIM(CAST({q} AS VARCHAR)), '')" if text else f"CAST({q} AS VARCHAR)"
+    if kind == "date":
+        return f"TRY_CAST(NULLIF(TRIM({q}), '') AS DATE)" if text else f"CAST({q} AS DATE)"
+    if kind == "bool":
+        return (
+            f"CASE lower(TRIM({q})) WHEN 'true' THEN true WHEN 'false' THEN false END"
+            if text
+            else f"CAST({q} AS BOOLEAN)"
+        )
+    # Timestamps: with an offset (e.g. telephony's `Z`) they are instants; naive ones are Paris time.
+    if source_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        return q
+    to_utc = engine.functions.functions["utc_from_local"]
+    if source_type.startswith("TIMESTAMP"):
+        return to_utc(q)
+    v = f"NULLIF(TRIM({q}), '')"
+    return (
+        f"CASE WHEN regexp_matches({v}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$') "
+        f"THEN TRY_CAST({v} AS TIMESTAMPTZ) "
+        f"ELSE {to_utc(f'TRY_CAST({v} AS TIMESTAMP)')} END"
+    )
+
+
+def register_normalised(engine: AnalyticsEngine, table: str, raw_relation: str | None) -> None:
+    """Create view `in_<table>` over a raw relation (or an empty one when the file is absent).
+
+    Consultations also get `ts_given`: whether the raw row had a timestamp at all, so that rows whose
+    timestamp could not be parsed are counted and reported, never silently lost.
+    """
+    spec = TABLES[table]
+    types = engine.column_types(raw_relation) if raw_relation is not None else {}
+    cols = [f"{_cast(engine, c, k, types.get(c))} AS {c}" for c, k in spec.items()]
+    if table == "consultations":
+        given = "false"
+        if "ts" in types:
+            text = types["ts"] in {"VARCHAR", "TEXT", "STRING"}
+            given = "NULLIF(TRIM(ts), '') IS NOT NULL" if text else "ts IS NOT NULL"
+        cols.append(f"{given} AS ts_given")
+    select = ", ".join(cols)
+    if raw_relation is None:
+        engine.create_view(f"in_{table}", f"SELECT {select} WHERE false")
+    else:
+        engine.create_view(f"in_{table}", f"SELECT {select} FROM {raw_relation}")
+
+
+class InputSource(ABC):
+    @abstractmethod
+    def register(self, engine: AnalyticsEngine) -> None:
+        """Create every `in_<table>` view."""
+
+    @abstractmethod
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class InterchangeDirSource(InputSource):
+    """A directory of contract files: `<table>.csv` or `.parquet`; consultations also a folder."""
+
+    root: Path
+
+    def describe(self) -> str:
+        return f"interchange:{self.root}"
+
+    def _locate(self, table: str) -> tuple[str, str] | None:
+        for fmt in ("parquet", "csv"):
+            f = self.root / f"{table}.{fmt}"
+            if f.is_file():
+                return str(f), fmt
+        folder = self.root / table
+        if folder.is_dir():
+            for fmt in ("parquet", "csv"):
+                if any(folder.glob(f"**/*.{fmt}")):
+                    return str(folder / "**" / f"*.{fmt}"), fmt
+        return None
+
+    def register(self, engine: AnalyticsEngine) -> None:
+        if not self.root.is_dir():
+            raise InvalidInput(
+                [Issue(str(self.root), None, None, "le dossier d'entrée n'existe pas")]
+            )
+        missing = [t for t in REQUIRED_TABLES if self._locate(t) is None]
+        if missing:
+            raise InvalidInput(
+                [
+                    Issue(str(self.root / f"{t}.csv"), None, None, "fichier obligatoire absent")
+                    for t in missing
+                ]
+            )
+        for table in TABLES:
+            found = self._locate(table)
+            raw = engine.read_files(found[0], file_format=found[1]) if found else None
+            register_normalised(engine, table, raw)
+
+
+@dataclass(frozen=True)
+class WarehouseSource(InputSource):
+    """The deployment: warehouse snapshots written by `parcours import` and the consultation log."""
+
+    warehouse: Warehouse
+
+    def describe(self) -> str:
+        return f"warehouse:{self.warehouse.root}"
+
+    def register(self, engine: AnalyticsEngine) -> None:
+        log = ConsultLog(self.warehouse.log_root)
+        missing = [
+            t
+            for t in REQUIRED_TABLES
+            if t != "consultations" and not self.warehouse.table_path(t).is_file()
+        ]
+        if missing:
+            raise InvalidInput(
+                [
+                    Issue(
+                        str(self.warehouse.table_path(t)),
+                        None,
+                        None,
+                        "instantané absent : lancer `parcours import`",
+                    )
+                    for t in missing
+                ]
+            )
+        for table in TABLES:
+            if table == "consultations":
+                raw = (
+                    None if log.is_empty() else engine.read_files(log.glob(), file_format="parquet")
+                )
+                register_normalised(engine, table, raw)
+                continue
+            path = self.warehouse.table_path(table)
+            raw = engine.read_files(str(path), file_format="parquet") if path.is_file() else None
+            register_normalised(engine, table, raw)
+
+
+@dataclass(frozen=True)
+class TableSource(InputSource):
+    """In-memory rows (scenario cases, tests): missing tables are empty, missing columns NULL."""
+
+    tables: Mapping[str, pa.Table]
+
+    def describe(self) -> str:
+        return "tables:" + ",".join(sorted(self.tables))
+
+    def register(self, engine: AnalyticsEngine) -> None:
+        unknown = set(self.tables) - set(TABLES) - {"identity_matches"}
+        if unknown:
+            raise InvalidInput(f"unknown input tables: {sorted(unknown)}")
+        for table in TABLES:
+            if table in self.tables:
+                engine.register_arrow(f"raw_{table}", self.tables[table])
+                register_normalised(engine, table, f"raw_{table}")
+            else:
+                register_normalised(engine, table, None)

@@ -1,0 +1,312 @@
+"""The detection pipeline on an analytics engine: inputs -> identities -> hours -> explanations ->
+scenarios -> situations -> scores. Each step is a named table built by a SQL template, so that
+every engine runs the same steps and each step can be inspected on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from parcours.audit.engines.base import AnalyticsEngine
+from parcours.audit.engines.functions import LOCAL_TZ
+from parcours.audit.explain.contexts import (
+    ExplanationReport,
+    ExplanationSettings,
+    build_facts,
+    build_located,
+    build_name_keys,
+    load_explanation_settings,
+)
+from parcours.audit.hours.holidays import register_public_holidays
+from parcours.audit.hours.usual_hours import (
+    HoursReport,
+    HoursSettings,
+    build_usual_hours,
+    load_hours_settings,
+)
+from parcours.audit.identity_interim import resolve_identities
+from parcours.audit.inputs import InputSource, TableSource
+from parcours.audit.scenario import Scenario, load_scenarios
+from parcours.audit.scoring.score import ScoredSituation, score_all
+from parcours.audit.scoring.weights import Weights, load_weights
+from parcours.audit.sqlfiles import sql_file
+from parcours.errors import InvalidInput, Issue
+
+Step = Callable[[str], None]
+
+# Timestamps outside these bounds are not plausible consultation times (clock errors, epoch zero).
+PLAUSIBLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class DetectionConfig:
+    """Everything declarative the pipeline reads; loaded from the data files by default."""
+
+    scenarios: list[Scenario]
+    weights: Weights
+    explanations: ExplanationSettings
+    hours: HoursSettings
+    min_match_probability: float = 0.5
+
+    @classmethod
+    def load(cls) -> DetectionConfig:
+        return cls(
+            scenarios=load_scenarios(),
+            weights=load_weights(),
+            explanations=load_explanation_settings(),
+            hours=load_hours_settings(),
+        )
+
+
+@dataclass
+class InputReport:
+    rows_read: int = 0
+    missing_timestamp: int = 0
+    invalid_timestamp: int = 0
+    timestamp_out_of_range: int = 0
+    before_period: int = 0
+    after_period: int = 0
+    missing_agent_or_file: int = 0
+    in_period: int = 0
+    unknown_agent_rows: int = 0
+    unknown_agents: int = 0
+    unknown_file_rows: int = 0
+    unknown_files: int = 0
+    unknown_action_rows: int = 0
+    duplicate_event_ids: int = 0
+
+    def warnings(self) -> list[str]:
+        """Plain French lines for what the campaign could not use or could not resolve."""
+        labels = {
+            "missing_timestamp": "consultations sans horodatage (ignorées)",
+            "invalid_timestamp": "horodatages illisibles (ignorés)",
+            "timestamp_out_of_range": "horodatages hors de toute plage plausible (ignorés)",
+            "before_period": "consultations avant la période (hors campagne)",
+            "after_period": "consultations après la période (hors campagne)",
+            "missing_agent_or_file": "consultations sans agent ou sans dossier (ignorées)",
+            "unknown_agent_rows": "consultations par des agents absents du référentiel (gardées)",
+            "unknown_file_rows": "consultations de dossiers absents du référentiel (gardées)",
+            "unknown_action_rows": "consultations d'action inconnue (gardées)",
+            "duplicate_event_ids": "identifiants d'événement en double (gardés)",
+        }
+        return [f"{getattr(self, k)} {v}" for k, v in labels.items() if getattr(self, k)]
+
+
+@dataclass
+class PipelineResult:
+    naive: bool
+    situations: list[ScoredSituation]
+    explanation: ExplanationReport
+    inputs: InputReport
+    hours: HoursReport
+    identity_resolver: str
+    identity_matches: int
+    public_holidays: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_report(self) -> dict[str, Any]:
+        return {
+            "naive": self.naive,
+            "inputs": asdict(self.inputs),
+            "explanation": asdict(self.explanation)
+            | {"share_explained": self.explanation.share_explained},
+            "hours": {
+                "agents_by_basis": self.hours.agents_by_basis,
+                "invalid_patterns": len(self.hours.invalid_patterns),
+            },
+            "identity": {"resolver": self.identity_resolver, "matches": self.identity_matches},
+            "public_holidays": self.public_holidays,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def period_bounds_utc(start: date, end: date) -> tuple[datetime, datetime]:
+    """[local midnight of start, local midnight after end) in UTC: the period is in Paris days."""
+    tz = ZoneInfo(LOCAL_TZ)
+    lo = datetime.combine(start, dtime(0), tzinfo=tz).astimezone(UTC)
+    hi = datetime.combine(end + timedelta(days=1), dtime(0), tzinfo=tz).astimezone(UTC)
+    return lo, hi
+
+
+def _iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M:%S+00")
+
+
+def check_period(start: date, end: date) -> None:
+    if end < start:
+        raise InvalidInput(
+            [Issue("--start/--end", None, None, f"période vide : fin {end} avant début {start}")]
+        )
+    if (end - start).days > 366 * 3:
+        raise InvalidInput(
+            [
+                Issue(
+                    "--start/--end",
+                    None,
+                    None,
+                    "période de plus de 3 ans : au-delà de la conservation des journaux",
+                )
+            ]
+        )
+
+
+def _naive_hours(h: HoursSettings) -> HoursSettings:
+    """The plain campaign queries used fixed office hours for everyone: no pattern, no learning."""
+    learned = h.learned.model_copy(update={"min_active_days": 10**9})
+    return h.model_copy(update={"learned": learned})
+
+
+def run_pipeline(
+    engine: AnalyticsEngine,
+    source: InputSource,
+    *,
+    start: date,
+    end: date,
+    naive: bool = False,
+    config: DetectionConfig | None = None,
+    on_step: Step | None = None,
+) -> PipelineResult:
+    check_period(start, end)
+    cfg = config or DetectionConfig.load()
+    timings: dict[str, float] = {}
+    step_start = time.perf_counter()
+
+    def done(name: str) -> None:
+        nonlocal step_start
+        now = time.perf_counter()
+        timings[name] = now - step_start
+        step_start = now
+        if on_step:
+            on_step(name)
+
+    lo, hi = period_bounds_utc(start, end)
+    engine.functions.for_period(start, end)
+    source.register(engine)
+    plausible_to = datetime.now(UTC) + timedelta(days=1)
+    bounds = {
+        "start_utc": _iso(lo),
+        "end_utc": _iso(hi),
+        "plausible_from_utc": _iso(PLAUSIBLE_FROM),
+        "plausible_to_utc": _iso(plausible_to),
+    }
+    inputs = InputReport(**engine.fetch_dicts(engine.render(sql_file("input_report"), bounds))[0])
+    for k, v in asdict(inputs).items():
+        setattr(inputs, k, int(v or 0))
+    done("inputs")
+
+    if isinstance(source, TableSource) and "identity_matches" in source.tables:
+        engine.register_arrow("identity_matches", source.tables["identity_matches"])
+        resolver = "given"
+    else:
+        _, resolver = resolve_identities(engine, threshold=cfg.min_match_probability)
+    n_matches = int(engine.scalar("SELECT count(*) FROM identity_matches") or 0)
+    done("identity")
+
+    build_name_keys(engine)
+    build_located(engine, start_utc=bounds["start_utc"], end_utc=bounds["end_utc"])
+    located = engine.fetch_dicts(sql_file("located_report"))[0]
+    for k, v in located.items():
+        setattr(inputs, k, int(v or 0))
+    done("located")
+
+    n_holidays = register_public_holidays(engine, start=start, end=end)
+    hours_report = build_usual_hours(
+        engine,
+        start=start,
+        end=end,
+        settings=_naive_hours(cfg.hours) if naive else cfg.hours,
+        use_declared_patterns=not naive,
+    )
+    done("hours")
+
+    explanation = build_facts(engine, cfg.explanations, naive=naive)
+    done("explanations")
+
+    engine.create_table(
+        "fact_targets",
+        engine.render(
+            sql_file("fact_targets"), {"min_match_probability": cfg.min_match_probability}
+        ),
+    )
+    scenarios = [s for s in cfg.scenarios if s.spec.in_naive_baseline] if naive else cfg.scenarios
+    hits = " UNION ALL ".join(
+        f"SELECT '{s.id}' AS scenario_id, agent_id, de_id FROM ({engine.render(s.sql, s.spec.parameters)}) s{i}"
+        for i, s in enumerate(scenarios)
+    )
+    engine.create_table("scenario_hits", f"SELECT DISTINCT * FROM ({hits}) h")
+    done("scenarios")
+
+    rows = engine.fetch_dicts(engine.render(sql_file("situations"), {}))
+    done("situations")
+    situations = naive_levels(rows, scenarios) if naive else score_all(rows, cfg.weights, scenarios)
+    done("scoring")
+    return PipelineResult(
+        naive=naive,
+        situations=situations,
+        explanation=explanation,
+        inputs=inputs,
+        hours=hours_report,
+        identity_resolver=resolver,
+        identity_matches=n_matches,
+        public_holidays=n_holidays,
+        timings=timings,
+    )
+
+
+def naive_levels(
+    rows: Sequence[dict[str, Any]], scenarios: Sequence[Scenario]
+) -> list[ScoredSituation]:
+    """The plain campaign lists: every hit is examined; repetition (several days) is mandatory."""
+    order = {s.id: i for i, s in enumerate(scenarios)}
+    out = []
+    for r in rows:
+        fired = sorted(str(r["scenarios"]).split(","), key=lambda x: order.get(x, 999))
+        days = int(r["days"] or 0)
+        out.append(
+            ScoredSituation(
+                agent_id=str(r["agent_id"]),
+                de_id=str(r["de_id"]),
+                scenarios=fired,
+                main_scenario=fired[0],
+                level="mandatory" if days >= 2 else "optional",
+                score=float(r["consultations"] or 0),
+                reasons=["Requête de campagne sans explication (référence naïve)"],
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                consultations=int(r["consultations"] or 0),
+                days=days,
+                target_kind=r.get("target_kind"),
+                match_probability=r.get("match_probability"),
+                explanation="none",
+                explanation_summary="non évaluée (référence naïve)",
+                establishment_id=r.get("establishment_id"),
+            )
+        )
+    return out
+
+
+def compile_check(scenario: Scenario) -> str | None:
+    """Run one scenario's SQL on an empty pipeline; the engine's message if it fails."""
+    from parcours.audit.engines.base import EngineError
+    from parcours.audit.engines.duckdb import DuckDBEngine
+
+    cfg = DetectionConfig.load()
+    cfg.scenarios = [scenario]
+    engine = DuckDBEngine(threads=1)
+    try:
+        run_pipeline(
+            engine, TableSource({}), start=date(2024, 4, 1), end=date(2024, 4, 2), config=cfg
+        )
+    except EngineError as exc:
+        return str(exc)
+    except Exception as exc:  # a template error (unknown parameter) is reported the same way
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        engine.close()
+    return None

@@ -1,0 +1,3 @@
+SELECT DISTINCT agent_id, de_id
+FROM fact_targets
+WHERE target_kind = 'ex_colleague'

@@ -1,0 +1,1 @@
+"""Risk and levels: each situation scored once from its features; weights in `weights.yaml`."""

@@ -1,0 +1,219 @@
+"""Score situations, turn scores into levels per scenario, accumulate risk per agent, say why.
+
+Reasons are plain French sentences shown to managers and agents; they name facts, never guesses.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from parcours.audit.scenario import Scenario
+from parcours.audit.scoring.weights import Weights
+
+LEVEL_RANK = {"none": 0, "optional": 1, "mandatory": 2}
+STRENGTH_NAME: dict[int, Literal["none", "weak", "strong"]] = {0: "none", 1: "weak", 2: "strong"}
+
+TARGET_LABEL = {
+    "protected": "dossier d'une personne protégée (élu ou candidat)",
+    "colleague": "dossier de demandeur d'emploi d'un collègue en poste",
+    "ex_colleague": "dossier de demandeur d'emploi d'un ancien agent",
+    "own_file": "propre dossier de demandeur d'emploi de l'agent",
+}
+EXPLANATION_LABEL = {
+    "referent": "référent",
+    "appointment": "rendez-vous",
+    "call": "appel 3949",
+    "call_homonym": "appel 3949 (homonyme présenté par la téléphonie)",
+    "task": "tâche de back-office",
+    "purpose": "motif déclaré",
+    "agency": "même agence",
+    "manager": "encadrement de l'agence",
+}
+
+
+@dataclass
+class ScoredSituation:
+    agent_id: str
+    de_id: str
+    scenarios: list[str]
+    main_scenario: str
+    level: str
+    score: float
+    reasons: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    consultations: int
+    days: int
+    target_kind: str | None
+    match_probability: float | None
+    explanation: str  # none|weak|strong: the best context of the least explained consultation
+    explanation_summary: str
+    establishment_id: str | None
+    components: dict[str, float] = field(default_factory=dict)
+
+
+def _n(row: Mapping[str, Any], key: str) -> int:
+    return int(row.get(key) or 0)
+
+
+def _fr(x: float) -> str:
+    return f"{x:.2f}".replace(".", ",")
+
+
+def explanation_summary(row: Mapping[str, Any]) -> str:
+    present = [label for k, label in EXPLANATION_LABEL.items() if _n(row, f"x_{k}")]
+    counts = (
+        f"{_n(row, 'strong')} avec contexte fort, {_n(row, 'weak_only')} avec contexte faible, "
+        f"{_n(row, 'unexplained')} sans contexte"
+    )
+    return counts + (f" ; contextes trouvés : {', '.join(present)}" if present else "")
+
+
+def score_situation(
+    row: Mapping[str, Any], weights: Weights, scenarios: Mapping[str, Scenario]
+) -> ScoredSituation:
+    fired = [s for s in str(row["scenarios"]).split(",") if s in scenarios]
+    strength = STRENGTH_NAME[_n(row, "min_strength")]
+    kind = row.get("target_kind")
+    mp = float(row["match_probability"]) if row.get("match_probability") is not None else None
+    reasons: list[str] = []
+    comp: dict[str, float] = {}
+
+    if kind:
+        comp["sensitivity"] = (
+            weights.sensitivity[kind]
+            * (mp if mp is not None else 1.0)
+            * weights.explanation_factor[strength]
+        )
+        reasons.append(
+            f"{TARGET_LABEL[kind].capitalize()} (probabilité d'identité {_fr(mp or 1.0)})"
+        )
+    if strength == "none":
+        comp["unexplained"] = weights.unexplained_points
+        reasons.append(
+            f"{_n(row, 'unexplained')} consultation(s) sans aucun contexte professionnel "
+            "(ni référent, rendez-vous, appel 3949, tâche, motif déclaré ni agence commune)"
+        )
+        if _n(row, "outside_territory"):
+            comp["territory"] = weights.outside_territory_points
+            reasons.append(
+                "Dossier hors du territoire de l'agent (autre département que son agence)"
+            )
+    elif strength == "weak":
+        reasons.append(
+            f"{_n(row, 'weak_only')} consultation(s) seulement expliquée(s) par un contexte faible "
+            "(même agence ou encadrement)"
+        )
+    # Repetition and prints weigh less when the agent works in the file's agency (see weights.yaml).
+    aggravation = weights.weak_context_aggravation_factor if strength == "weak" else 1.0
+    rep = weights.repetition
+    extra_days = max(0, _n(row, "days_not_strong") - 1)
+    extra_cons = max(0, _n(row, "not_strong") - 1)
+    comp["repetition"] = aggravation * min(
+        rep.cap, rep.per_extra_day * extra_days + rep.per_extra_consultation * extra_cons
+    )
+    if extra_days or extra_cons:
+        reasons.append(
+            f"Consultations répétées : {_n(row, 'not_strong')} sans contexte fort, "
+            f"sur {_n(row, 'days_not_strong')} jour(s) distinct(s)"
+        )
+    off = _n(row, "off_hours_not_strong")
+    comp["off_hours"] = min(weights.off_hours.cap, weights.off_hours.per_consultation * off)
+    if off:
+        reasons.append(
+            f"{off} consultation(s) en dehors des jours et horaires habituels de l'agent "
+            "(signal de confidentialité, pas une mesure du temps de travail)"
+        )
+    pe = _n(row, "print_export_not_strong")
+    pe_days = _n(row, "print_export_days_not_strong")
+    comp["actions"] = aggravation * min(
+        weights.actions.cap, weights.actions.per_print_export_day * pe_days
+    )
+    if pe:
+        reasons.append(f"{pe} impression(s) ou export(s) du dossier")
+    if strength == "strong":
+        comp = {k: 0.0 for k in comp}
+    score = round(sum(comp.values()), 2)
+
+    best_level, main = "none", fired[0] if fired else ""
+    for (
+        sid
+    ) in fired:  # `scenarios` is sorted by priority: the first one reaching the best level wins
+        lvl = scenarios[sid].spec.level.level(score)
+        if LEVEL_RANK[lvl] > LEVEL_RANK[best_level]:
+            best_level, main = lvl, sid
+    floor = weights.sensitive_floor
+    floor_applies = strength == "none" or (strength == "weak" and floor.up_to == "weak")
+    if kind and floor_applies and LEVEL_RANK[best_level] < LEVEL_RANK[floor.level]:
+        best_level = floor.level
+        reasons.append(
+            "Dossier sensible consulté sans explication professionnelle forte : "
+            "examen au moins facultatif"
+        )
+
+    return ScoredSituation(
+        agent_id=str(row["agent_id"]),
+        de_id=str(row["de_id"]),
+        scenarios=fired,
+        main_scenario=main,
+        level=best_level,
+        score=score,
+        reasons=reasons,
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        consultations=_n(row, "consultations"),
+        days=_n(row, "days"),
+        target_kind=str(kind) if kind else None,
+        match_probability=mp,
+        explanation=strength,
+        explanation_summary=explanation_summary(row),
+        establishment_id=row.get("establishment_id"),
+        components=comp,
+    )
+
+
+def accumulate_per_agent(situations: Sequence[ScoredSituation], weights: Weights) -> int:
+    """Raise to optional the below-threshold situations of agents whose capped risk adds up.
+
+    Returns how many situations were raised.
+    """
+    acc = weights.agent_accumulation
+    per_agent: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for s in situations:
+        if s.score >= acc.min_situation_score:
+            per_agent[s.agent_id][s.main_scenario] += s.score
+    raised = 0
+    for s in situations:
+        sources = per_agent.get(s.agent_id)
+        if not sources or s.level != "none" or s.score < acc.min_situation_score:
+            continue
+        total = sum(min(acc.cap_per_scenario, v) for v in sources.values())
+        if total >= acc.review_threshold:
+            s.level = "optional"
+            s.reasons.append(
+                f"Risque cumulé de l'agent sur plusieurs situations : {round(total)} points "
+                f"(seuil {round(acc.review_threshold)}, plafond {round(acc.cap_per_scenario)} par scénario)"
+            )
+            raised += 1
+    return raised
+
+
+def score_all(
+    rows: Iterable[Mapping[str, Any]], weights: Weights, scenarios: Sequence[Scenario]
+) -> list[ScoredSituation]:
+    by_id = {s.id: s for s in scenarios}
+    # Keep the scenario priority order inside each situation's list.
+    order = {s.id: i for i, s in enumerate(scenarios)}
+    out = []
+    for row in rows:
+        r = dict(row)
+        r["scenarios"] = ",".join(
+            sorted(str(r["scenarios"]).split(","), key=lambda x: order.get(x, 999))
+        )
+        out.append(score_situation(r, weights, by_id))
+    accumulate_per_agent(out, weights)
+    return out

@@ -1,0 +1,63 @@
+"""Typed loader of `weights.yaml`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from parcours.audit.datafile import load_model
+
+WEIGHTS_FILE = Path(__file__).with_name("weights.yaml")
+
+TargetKind = Literal["protected", "colleague", "ex_colleague", "own_file"]
+
+
+class Capped(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cap: float = Field(ge=0)
+
+
+class Repetition(Capped):
+    per_extra_day: float = Field(ge=0)
+    per_extra_consultation: float = Field(ge=0)
+
+
+class OffHours(Capped):
+    per_consultation: float = Field(ge=0)
+
+
+class Actions(Capped):
+    per_print_export_day: float = Field(ge=0)
+
+
+class Accumulation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_situation_score: float = Field(ge=0)
+    cap_per_scenario: float = Field(gt=0)
+    review_threshold: float = Field(gt=0)
+
+
+class SensitiveFloor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    level: Literal["optional", "mandatory"]
+    up_to: Literal["none", "weak"]
+
+
+class Weights(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sensitivity: dict[TargetKind, float]
+    explanation_factor: dict[Literal["none", "weak", "strong"], float]
+    weak_context_aggravation_factor: float = Field(ge=0, le=1)
+    unexplained_points: float = Field(ge=0)
+    outside_territory_points: float = Field(ge=0)
+    repetition: Repetition
+    off_hours: OffHours
+    actions: Actions
+    sensitive_floor: SensitiveFloor
+    agent_accumulation: Accumulation
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> Weights:
+    return load_model(Weights, path)

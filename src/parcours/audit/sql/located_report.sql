@@ -1,0 +1,12 @@
+-- Quality of the consultations the campaign uses: references the reference files do not know
+-- (other regions, national platforms) are kept and counted, like unknown actions and duplicates.
+SELECT
+  count(*) AS in_period,
+  sum(CASE WHEN NOT known_agent THEN 1 ELSE 0 END) AS unknown_agent_rows,
+  count(DISTINCT CASE WHEN NOT known_agent THEN agent_id END) AS unknown_agents,
+  sum(CASE WHEN NOT known_file THEN 1 ELSE 0 END) AS unknown_file_rows,
+  count(DISTINCT CASE WHEN NOT known_file THEN de_id END) AS unknown_files,
+  sum(CASE WHEN action IS NULL OR action NOT IN ('view', 'edit', 'print', 'export') THEN 1 ELSE 0 END)
+    AS unknown_action_rows,
+  count(*) - count(DISTINCT event_id) AS duplicate_event_ids
+FROM located

@@ -1,0 +1,295 @@
+"""`parcours barometer import`: validate a survey file, write the rejected rows aside, load the rest.
+
+One row per respondent and wave. Every problem is reported with file, line, column and reason; a row
+with any problem is rejected as a whole (and copied to the rejects file with its reasons); valid rows
+are upserted by (wave, respondent), so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, select, tuple_, update
+
+from parcours.barometer.definitions import Definitions, default_definitions
+from parcours.barometer.models import BarometerResponse, BarometerWave
+from parcours.barometer.synth import WAVE_PATTERN
+from parcours.config import get_settings
+from parcours.db import get_engine, session_scope
+from parcours.errors import InvalidInput, Issue
+from parcours.registry.models import ImportBatch
+
+RESPONDENT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def wave_label(wave_id: str) -> str:
+    year, month = wave_id.split("-")
+    return f"{MONTHS[int(month) - 1].capitalize()} {year}"
+
+
+@dataclass(frozen=True)
+class ValidRow:
+    line: int
+    wave_id: str
+    respondent_id: str
+    attributes: dict[str, str]
+    answers: dict[str, int]
+
+
+@dataclass
+class ImportReport:
+    file: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    rejects_path: Path | None = None
+
+    @property
+    def loaded(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+
+def _check_header(header: list[str], file: str, definitions: Definitions) -> None:
+    expected = [
+        "wave",
+        "respondent_id",
+        *definitions.population.attributes,
+        *definitions.questionnaire.items,
+    ]
+    issues = [Issue(file, 1, col, "colonne manquante") for col in expected if col not in header]
+    issues += [
+        Issue(file, 1, col, "colonne inconnue (ni attribut ni item du questionnaire)")
+        for col in header
+        if col not in expected
+    ]
+    issues += [
+        Issue(file, 1, col, "colonne en double")
+        for col in sorted(set(header))
+        if header.count(col) > 1
+    ]
+    if issues:
+        raise InvalidInput(issues)
+
+
+def validate_rows(
+    rows: Iterable[tuple[int, dict[str, str]]], file: str, definitions: Definitions
+) -> tuple[list[ValidRow], list[tuple[int, dict[str, str], list[Issue]]]]:
+    """Split rows into valid ones and rejected ones (with every issue of each rejected row)."""
+    q, pop = definitions.questionnaire, definitions.population
+    seen: dict[tuple[str, str], int] = {}
+    valid: list[ValidRow] = []
+    rejected: list[tuple[int, dict[str, str], list[Issue]]] = []
+    for line, raw in rows:
+        row = {k: (v or "").strip() for k, v in raw.items()}
+        issues: list[Issue] = []
+        wave, respondent = row["wave"], row["respondent_id"]
+        if not WAVE_PATTERN.match(wave):
+            issues.append(
+                Issue(file, line, "wave", f"vague {wave!r} invalide : format AAAA-MM attendu")
+            )
+        if not RESPONDENT_PATTERN.match(respondent):
+            issues.append(
+                Issue(
+                    file,
+                    line,
+                    "respondent_id",
+                    "jeton de répondant vide ou invalide (A-Z, 0-9, _ -, 40 max.)",
+                )
+            )
+        elif (wave, respondent) in seen:
+            issues.append(
+                Issue(
+                    file,
+                    line,
+                    "respondent_id",
+                    f"répondant déjà présent pour la vague {wave} (ligne {seen[(wave, respondent)]})",
+                )
+            )
+        for name, attribute in pop.attributes.items():
+            if row[name] not in attribute.values:
+                allowed = ", ".join(attribute.values)
+                issues.append(
+                    Issue(file, line, name, f"valeur {row[name]!r} hors liste ({allowed})")
+                )
+        if not any(i.column in pop.attributes for i in issues):
+            for rule in pop.consistency:
+                if not rule.allows(row):
+                    issues.append(
+                        Issue(
+                            file,
+                            line,
+                            rule.then_attribute,
+                            f"{row[rule.then_attribute]!r} : {rule.reason}",
+                        )
+                    )
+        answers: dict[str, int] = {}
+        for code in q.items:
+            cell = row[code]
+            if cell == "":
+                continue
+            if not re.fullmatch(r"-?\d+", cell):
+                issues.append(Issue(file, line, code, f"réponse {cell!r} : un entier attendu"))
+            elif not q.scale_min <= int(cell) <= q.scale_max:
+                issues.append(
+                    Issue(
+                        file, line, code, f"réponse {cell} hors échelle {q.scale_min}-{q.scale_max}"
+                    )
+                )
+            else:
+                answers[code] = int(cell)
+        if not answers and not any(i.column in q.items for i in issues):
+            issues.append(Issue(file, line, None, "aucune réponse au questionnaire"))
+        if issues:
+            rejected.append((line, raw, issues))
+            continue
+        seen[(wave, respondent)] = line
+        valid.append(ValidRow(line, wave, respondent, {n: row[n] for n in pop.attributes}, answers))
+    return valid, rejected
+
+
+def _write_rejects(
+    path: Path, header: list[str], rejected: list[tuple[int, dict[str, str], list[Issue]]]
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["_line", "_column", "_reason", *header])
+        for line, raw, issues in rejected:
+            writer.writerow(
+                [
+                    line,
+                    "; ".join(i.column or "" for i in issues),
+                    "; ".join(i.reason for i in issues),
+                    *(raw.get(c, "") for c in header),
+                ]
+            )
+
+
+def _upsert(engine: Engine, rows: list[ValidRow], batch_id: str, report: ImportReport) -> None:
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        known = set(session.scalars(select(BarometerWave.wave_id)))
+        for wave_id in sorted({r.wave_id for r in rows} - known):
+            session.add(
+                BarometerWave(wave_id=wave_id, label=wave_label(wave_id), first_imported_at=now)
+            )
+        session.flush()
+        existing: dict[tuple[str, str], tuple[int, dict[str, Any], dict[str, Any]]] = {}
+        keys = [(r.wave_id, r.respondent_id) for r in rows]
+        table = BarometerResponse.__table__
+        assert isinstance(table, Table)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            found = session.execute(
+                select(
+                    table.c.wave_id,
+                    table.c.respondent_id,
+                    table.c.response_id,
+                    table.c.attributes,
+                    table.c.answers,
+                ).where(tuple_(table.c.wave_id, table.c.respondent_id).in_(chunk))
+            )
+            for wave_id, respondent_id, response_id, attributes, answers in found:
+                existing[(wave_id, respondent_id)] = (response_id, attributes, answers)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for r in rows:
+            values = {
+                "wave_id": r.wave_id,
+                "respondent_id": r.respondent_id,
+                "region": r.attributes["region"],
+                "attributes": r.attributes,
+                "answers": r.answers,
+                "batch_id": batch_id,
+            }
+            old = existing.get((r.wave_id, r.respondent_id))
+            if old is None:
+                inserts.append(values)
+            elif old[1] == r.attributes and old[2] == r.answers:
+                report.unchanged += 1
+            else:
+                updates.append({"response_id": old[0], **values})
+        if inserts:
+            session.execute(table.insert(), inserts)
+        if updates:
+            session.execute(update(BarometerResponse), updates)
+        report.inserted += len(inserts)
+        report.updated += len(updates)
+
+
+def import_file(
+    path: Path, *, engine: Engine | None = None, definitions: Definitions | None = None
+) -> ImportReport:
+    """Validate and load one survey CSV. Raises `InvalidInput` only when the header is unusable."""
+    definitions = definitions or default_definitions()
+    engine = engine or get_engine()
+    file = str(path)
+    report = ImportReport(file=file)
+    started = datetime.now(UTC)
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader, [])]
+        _check_header(header, file, definitions)
+        rows: list[tuple[int, dict[str, str]]] = []
+        misshapen: list[tuple[int, dict[str, str], list[Issue]]] = []
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            row = dict(zip(header, cells, strict=False))
+            if len(cells) != len(header):
+                reason = f"{len(cells)} colonnes au lieu de {len(header)}"
+                misshapen.append(
+                    (reader.line_num, row, [Issue(file, reader.line_num, None, reason)])
+                )
+            else:
+                rows.append((reader.line_num, row))
+    report.rows_read = len(rows) + len(misshapen)
+    valid, rejected = validate_rows(rows, file, definitions)
+    rejected = sorted(misshapen + rejected, key=lambda r: r[0])
+    report.rejected = len(rejected)
+    report.issues = [issue for _, _, issues in rejected for issue in issues]
+    if rejected:
+        report.rejects_path = get_settings().rejects_dir / f"barometer_{path.stem}_rejects.csv"
+        _write_rejects(report.rejects_path, header, rejected)
+    batch_id = uuid.uuid4().hex
+    _upsert(engine, valid, batch_id, report)
+    with session_scope(engine) as session:
+        session.add(
+            ImportBatch(
+                batch_id=batch_id,
+                file_name=path.name,
+                file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                table_name="barometer_responses",
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                rows_read=report.rows_read,
+                rows_loaded=report.loaded,
+                rows_rejected=report.rejected,
+            )
+        )
+    return report

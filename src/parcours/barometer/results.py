@@ -1,0 +1,381 @@
+"""The barometer's reading: every index, theme and item per wave and group with a confidence interval,
+wave-over-wave changes, region against nation and the populations to watch, all after disclosure
+control (`suppression.py`). Nothing here returns a respondent row or a suppressed figure.
+
+Groups: the nation ("FR") and each region are scopes; in each scope, the whole scope and each value
+of each population attribute. Partitions tie them together for the suppression: a scope and its
+values of one attribute; the nation and its regions; an attribute value nationally and per region.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from parcours.barometer.definitions import Definitions
+from parcours.barometer.scoring import ITEM_PREFIX, score_frame
+from parcours.barometer.stats import (
+    Aggregate,
+    TestResult,
+    mean_interval,
+    two_proportion_z_test,
+    welch_t_test,
+    wilson_interval,
+)
+from parcours.barometer.suppression import THRESHOLD, Partition, suppress
+
+NATION = "FR"
+TOTAL = "total"
+ALL = "*"
+ALPHA = 0.05
+WATCH_MEASURES = ("iqvt", "idc")  # the two headline indices decide which populations to watch
+# With thousands of respondents a gap of half a point is "significant" yet meaningless: a population is
+# watched only when it is also at least this many points below its reference.
+WATCH_MIN_GAP = 2.0
+
+
+class Group(NamedTuple):
+    """A tuple, not a dataclass: the suppression hashes groups millions of times."""
+
+    scope: str  # NATION or a region code
+    dim: str  # TOTAL or an attribute name
+    value: str  # ALL or an attribute value
+
+
+@dataclass(frozen=True)
+class Figure:
+    wave: str
+    measure: str
+    group: Group
+    n: int | None  # None when suppressed
+    value: float | None  # 0-100; None when suppressed
+    low: float | None
+    high: float | None
+    note: str = ""
+
+    @property
+    def published(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class Change:
+    measure: str
+    group: Group
+    from_wave: str
+    to_wave: str
+    before: float
+    after: float
+    test: TestResult
+
+    @property
+    def delta(self) -> float:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class RegionGap:
+    wave: str
+    measure: str
+    region: str
+    region_value: float
+    nation_value: float
+    test: TestResult  # the region against the rest of the nation (independent samples)
+
+    @property
+    def gap(self) -> float:
+        return self.region_value - self.nation_value
+
+
+@dataclass(frozen=True)
+class Watch:
+    wave: str
+    measure: str
+    group: Group
+    kind: str  # "niveau" (significantly below its scope) or "baisse" (significant drop)
+    value: float
+    reference: float  # the scope's figure, or the previous wave's
+    p_value: float
+    q_value: float = math.nan  # Benjamini-Hochberg adjusted over every test of the watch list
+
+    @property
+    def difference(self) -> float:
+        return self.value - self.reference
+
+
+@dataclass
+class Results:
+    definitions: Definitions
+    waves: list[str]
+    threshold: int
+    figures: dict[tuple[str, str, Group], Figure] = field(default_factory=dict)
+    changes: list[Change] = field(default_factory=list)
+    gaps: list[RegionGap] = field(default_factory=list)
+    watch: list[Watch] = field(default_factory=list)
+
+    def figure(self, wave: str, measure: str, group: Group) -> Figure:
+        return self.figures[(wave, measure, group)]
+
+    @property
+    def measures(self) -> list[str]:
+        return [
+            *self.definitions.indices,
+            *(f"{ITEM_PREFIX}{c}" for c in self.definitions.questionnaire.items),
+        ]
+
+    def measure_label(self, measure: str) -> str:
+        if measure.startswith(ITEM_PREFIX):
+            code = measure.removeprefix(ITEM_PREFIX)
+            return f"{code} — {self.definitions.questionnaire.items[code].text}"
+        return self.definitions.indices[measure].label
+
+    def group_label_short(self, scope: str) -> str:
+        return self.group_label(Group(scope, TOTAL, ALL))
+
+    def group_label(self, group: Group) -> str:
+        attrs = self.definitions.population.attributes
+        scope = (
+            "France"
+            if group.scope == NATION
+            else attrs["region"].values.get(group.scope, group.scope)
+        )
+        if group.dim == TOTAL:
+            return scope
+        return f"{scope} · {attrs[group.dim].values.get(group.value, group.value)}"
+
+
+def is_item(measure: str) -> bool:
+    return measure.startswith(ITEM_PREFIX)
+
+
+def compare(measure: str, a: Aggregate, b: Aggregate) -> TestResult:
+    """The test used for a change or a gap: z-test on % favourable for items, Welch otherwise."""
+    if is_item(measure):
+        return two_proportion_z_test(a.total / 100, a.n, b.total / 100, b.n)
+    return welch_t_test(a, b)
+
+
+def interval(measure: str, agg: Aggregate) -> tuple[float, float]:
+    if is_item(measure):
+        lo, hi = wilson_interval(agg.total / 100, agg.n)
+        return (lo * 100, hi * 100)
+    return mean_interval(agg)
+
+
+@dataclass
+class _WaveFrame:
+    """The groups of one wave with their membership masks and the partitions between them."""
+
+    groups: list[Group]
+    masks: np.ndarray  # groups x respondents, bool
+    partitions: list[Partition]
+    regions: np.ndarray  # per respondent
+
+    def symmetric_difference(self, answered: np.ndarray) -> Callable[[Hashable, Hashable], int]:
+        """Respondents (who answered the measure) in exactly one of two groups."""
+        row: dict[Hashable, int] = {g: i for i, g in enumerate(self.groups)}
+
+        def count(a: Hashable, b: Hashable) -> int:
+            return int(((self.masks[row[a]] ^ self.masks[row[b]]) & answered).sum())
+
+        return count
+
+
+def _wave_frame(responses: pd.DataFrame, definitions: Definitions) -> _WaveFrame:
+    pop = definitions.population
+    regions = list(pop.attributes["region"].values)
+    dims = [a for a in pop.breakdowns if a.name != "region"]
+    region_col = responses["region"].to_numpy()
+    groups: list[Group] = [Group(NATION, TOTAL, ALL)]
+    masks: list[np.ndarray] = [np.ones(len(responses), dtype=bool)]
+    partitions: list[Partition] = []
+    scope_masks = {NATION: masks[0]}
+    for r in regions:
+        groups.append(Group(r, TOTAL, ALL))
+        scope_masks[r] = region_col == r
+        masks.append(scope_masks[r])
+    partitions.append(
+        Partition(Group(NATION, TOTAL, ALL), tuple(Group(r, TOTAL, ALL) for r in regions))
+    )
+    for attr in dims:
+        column = responses[attr.name].to_numpy()
+        value_masks = {v: column == v for v in attr.values}
+        for scope, scope_mask in scope_masks.items():
+            children = tuple(Group(scope, attr.name, v) for v in attr.values)
+            for child in children:
+                groups.append(child)
+                masks.append(scope_mask & value_masks[child.value])
+            partitions.append(Partition(Group(scope, TOTAL, ALL), children))
+        for v in attr.values:
+            partitions.append(
+                Partition(
+                    Group(NATION, attr.name, v), tuple(Group(r, attr.name, v) for r in regions)
+                )
+            )
+    return _WaveFrame(groups, np.array(masks), partitions, region_col)
+
+
+def _disjoint(a: Hashable, b: Hashable) -> bool:
+    assert isinstance(a, Group) and isinstance(b, Group)
+    if a.scope != NATION and b.scope != NATION and a.scope != b.scope:
+        return True
+    return a.scope == b.scope and a.dim == b.dim and a.dim != TOTAL and a.value != b.value
+
+
+def compute_results(
+    responses: pd.DataFrame,
+    definitions: Definitions,
+    *,
+    threshold: int = THRESHOLD,
+    watch_measures: tuple[str, ...] = WATCH_MEASURES,
+    alpha: float = ALPHA,
+    watch_min_gap: float = WATCH_MIN_GAP,
+) -> Results:
+    """`responses`: one row per respondent and wave, columns wave, the attributes and the item codes."""
+    waves = sorted(responses["wave"].unique())
+    results = Results(definitions=definitions, waves=waves, threshold=threshold)
+    items = list(definitions.questionnaire.items)
+    aggregates: dict[tuple[str, str, Group], Aggregate] = {}
+    for wave in waves:
+        sub = responses[responses["wave"] == wave].reset_index(drop=True)
+        scores = score_frame(sub[items], definitions)
+        frame = _wave_frame(sub, definitions)
+        valid = scores.notna().to_numpy()
+        filled = np.nan_to_num(scores.to_numpy())
+        m = frame.masks.astype(np.float64)
+        n = m @ valid
+        total = m @ filled
+        total_sq = m @ (filled * filled)
+        for j, measure in enumerate(scores.columns):
+            counts = {g: round(n[i, j]) for i, g in enumerate(frame.groups)}
+            hidden = suppress(
+                counts,
+                frame.partitions,
+                threshold=threshold,
+                symmetric_difference=frame.symmetric_difference(valid[:, j]),
+                disjoint=_disjoint,
+            )
+            for i, g in enumerate(frame.groups):
+                agg = Aggregate(counts[g], float(total[i, j]), float(total_sq[i, j]))
+                key = (wave, str(measure), g)
+                if g in hidden:
+                    results.figures[key] = Figure(
+                        wave, str(measure), g, None, None, None, None, hidden[g]
+                    )
+                    continue
+                aggregates[key] = agg
+                lo, hi = interval(str(measure), agg)
+                results.figures[key] = Figure(wave, str(measure), g, agg.n, agg.mean, lo, hi)
+    _changes(results, aggregates)
+    _gaps(results, aggregates)
+    _watch(results, aggregates, watch_measures, alpha, watch_min_gap)
+    return results
+
+
+def _changes(results: Results, aggregates: dict[tuple[str, str, Group], Aggregate]) -> None:
+    """Only between two published figures: a change never reveals a suppressed one."""
+    for before, after in zip(results.waves, results.waves[1:], strict=False):
+        for (wave, measure, group), agg in aggregates.items():
+            if wave != before or (after, measure, group) not in aggregates:
+                continue
+            later = aggregates[(after, measure, group)]
+            results.changes.append(
+                Change(
+                    measure,
+                    group,
+                    before,
+                    after,
+                    agg.mean,
+                    later.mean,
+                    compare(measure, agg, later),
+                )
+            )
+
+
+def _gaps(results: Results, aggregates: dict[tuple[str, str, Group], Aggregate]) -> None:
+    nation = Group(NATION, TOTAL, ALL)
+    for (wave, measure, group), agg in aggregates.items():
+        if group.dim != TOTAL or group.scope == NATION or (wave, measure, nation) not in aggregates:
+            continue
+        whole = aggregates[(wave, measure, nation)]
+        rest = whole - agg  # the rest of the nation: the region and it are independent samples
+        results.gaps.append(
+            RegionGap(wave, measure, group.scope, agg.mean, whole.mean, compare(measure, rest, agg))
+        )
+
+
+def benjamini_hochberg(p_values: list[float]) -> list[float]:
+    """Adjusted p-values (q-values) controlling the false discovery rate over a family of tests."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, p_values[i] * m / rank)
+        adjusted[i] = running
+    return adjusted
+
+
+def _watch(
+    results: Results,
+    aggregates: dict[tuple[str, str, Group], Aggregate],
+    measures: tuple[str, ...],
+    alpha: float,
+    min_gap: float,
+) -> None:
+    """Populations below the rest of their scope in the last wave ("niveau") and drops since the
+    previous wave ("baisse"), for the headline indices. Hundreds of groups are tested at once, so
+    a population is kept when its Benjamini-Hochberg adjusted p-value is under `alpha` (false
+    discovery rate), not its raw p-value, and when it is at least `min_gap` points below; the list is
+    sorted by how far below it is."""
+    if not results.waves:
+        return
+    last = results.waves[-1]
+    candidates: list[Watch] = []
+    for (wave, measure, group), agg in aggregates.items():
+        if wave != last or measure not in measures or group.dim == TOTAL:
+            continue
+        scope = aggregates.get((wave, measure, Group(group.scope, TOTAL, ALL)))
+        if scope is not None:
+            rest = scope - agg
+            test = compare(measure, rest, agg)
+            if not math.isnan(test.p_value) and agg.mean < rest.mean:
+                candidates.append(
+                    Watch(wave, measure, group, "niveau", agg.mean, scope.mean, test.p_value)
+                )
+    for change in results.changes:
+        if (
+            change.to_wave == last
+            and change.measure in measures
+            and change.delta < 0
+            and not math.isnan(change.test.p_value)
+        ):
+            candidates.append(
+                Watch(
+                    last,
+                    change.measure,
+                    change.group,
+                    "baisse",
+                    change.after,
+                    change.before,
+                    change.test.p_value,
+                )
+            )
+    adjusted = benjamini_hochberg([w.p_value for w in candidates])
+    kept = [
+        Watch(w.wave, w.measure, w.group, w.kind, w.value, w.reference, w.p_value, q)
+        for w, q in zip(candidates, adjusted, strict=True)
+        if q < alpha and w.difference <= -min_gap
+    ]
+    kept.sort(key=lambda w: (w.kind != "niveau", w.difference, w.group))
+    results.watch = kept
+
+
+def nan_to_none(x: float) -> float | None:
+    return None if math.isnan(x) else x

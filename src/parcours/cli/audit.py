@@ -1,0 +1,221 @@
+"""`parcours scenarios`, `parcours detect`, `parcours alerts export`, `parcours evaluate`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from parcours.errors import InvalidInput, ParcoursError
+
+console = Console()
+
+HOURS_NOTICE = (
+    "Les jours et horaires habituels servent uniquement au risque de confidentialité ; "
+    "ils ne mesurent jamais le temps de travail (ce serait un détournement de finalité)."
+)
+
+
+def _fail(exc: ParcoursError) -> None:
+    console.print(f"[red]Erreur :[/red] {exc}")
+    raise typer.Exit(code=2)
+
+
+def _parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"date attendue au format AAAA-MM-JJ, reçu {value!r}", param_hint=option
+        ) from None
+
+
+scenarios_app = typer.Typer(
+    help="Scénarios de détection (fichiers déclaratifs).", no_args_is_help=True
+)
+alerts_app = typer.Typer(
+    help="Alertes produites par les campagnes de détection.", no_args_is_help=True
+)
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """Lister les scénarios."""
+    from parcours.audit.scenario import load_scenarios
+
+    try:
+        scenarios = load_scenarios()
+    except InvalidInput as exc:
+        _fail(exc)
+        return
+    t = Table("id", "vague", "titre", "guide", "campagne naïve")
+    for s in scenarios:
+        t.add_row(
+            s.id,
+            str(s.spec.wave),
+            s.spec.title,
+            s.spec.guide,
+            "oui" if s.spec.in_naive_baseline else "non",
+        )
+    console.print(t)
+
+
+@scenarios_app.command("show")
+def scenarios_show(scenario_id: str) -> None:
+    """Afficher un scénario : description, paramètres, règle de niveau, requête."""
+    from parcours.audit.scenario import SCENARIOS_DIR, describe, load_scenario
+
+    path = SCENARIOS_DIR / f"{scenario_id}.yaml"
+    if not path.is_file():
+        console.print(f"[red]Scénario inconnu :[/red] {scenario_id}")
+        raise typer.Exit(code=2)
+    try:
+        s = load_scenario(path)
+    except InvalidInput as exc:
+        _fail(exc)
+        return
+    d = describe(s)
+    console.print(
+        f"[bold]{d['id']}[/bold] — {d['title']} (vague {d['wave']}, guide « {d['guide']} »)"
+    )
+    console.print(d["description"])
+    console.print(f"paramètres : {d['parameters']}")
+    console.print(f"niveaux : {d['level']}")
+    console.print(s.sql)
+
+
+@scenarios_app.command("validate")
+def scenarios_validate() -> None:
+    """Valider tous les scénarios (YAML et SQL) ; chaque erreur cite le fichier et la ligne."""
+    from parcours.audit.scenario import validate_scenarios
+
+    issues = validate_scenarios()
+    for i in issues:
+        console.print(f"[red]{i}[/red]")
+    if issues:
+        raise typer.Exit(code=1)
+    console.print("Tous les scénarios sont valides.")
+
+
+def detect(
+    start: Annotated[
+        str, typer.Option("--start", help="Premier jour (AAAA-MM-JJ, heure de Paris).")
+    ],
+    end: Annotated[str, typer.Option("--end", help="Dernier jour inclus (AAAA-MM-JJ).")],
+    naive: Annotated[
+        bool, typer.Option("--naive", help="Requêtes de campagne simples (référence).")
+    ] = False,
+    input_dir: Annotated[
+        Path | None,
+        typer.Option("--input", help="Dossier d'échange (CSV/Parquet) au lieu de l'entrepôt."),
+    ] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Lancer une campagne de détection sur la période."""
+    from parcours.audit.campaign import run_campaign
+
+    d0, d1 = _parse_date(start, "--start"), _parse_date(end, "--end")
+    try:
+        result = run_campaign(start=d0, end=d1, naive=naive, progress=progress, input_dir=input_dir)
+    except ParcoursError as exc:
+        _fail(exc)
+        return
+    p = result.pipeline
+    console.print(
+        f"Campagne {result.run_id} ({'référence naïve' if naive else 'détection'}) du {d0} au {d1}"
+    )
+    for w in p.inputs.warnings():
+        console.print(f"[yellow]• {w}[/yellow]")
+    if p.explanation.consultations == 0:
+        console.print("[yellow]Aucune consultation sur la période : aucune alerte.[/yellow]")
+    ex = p.explanation
+    if not naive and ex.consultations:
+        console.print(
+            f"{ex.consultations} consultations, {100 * ex.share_explained:.1f} % expliquées "
+            f"({100 * ex.strong / ex.consultations:.1f} % par un contexte fort)"
+        )
+        t = Table("explication", "consultations", "part")
+        for k, n in ex.per_explanation.items():
+            t.add_row(k, str(n), f"{100 * n / ex.consultations:.1f} %")
+        console.print(t)
+    t = Table("niveau", "situations", "agents")
+    for level in ("mandatory", "optional"):
+        sel = [a for a in result.alerts if a.level == level]
+        t.add_row(level, str(len(sel)), str(len({a.agent_id for a in sel})))
+    console.print(t)
+    console.print(f"Identités : {p.identity_resolver} ({p.identity_matches} correspondances)")
+    console.print(HOURS_NOTICE)
+
+
+@alerts_app.command("export")
+def alerts_export(
+    file: Path,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Campagne (défaut : la dernière).")
+    ] = None,
+) -> None:
+    """Exporter les alertes (obligatoires et facultatives) d'une campagne en CSV."""
+    from parcours.audit.alerts_store import export_csv, latest_run
+    from parcours.db import get_engine
+    from parcours.migrate import upgrade
+
+    db = get_engine()
+    try:
+        upgrade(db)
+        run_id = run or latest_run(db).run_id
+        n = export_csv(db, run_id, file)
+    except ParcoursError as exc:
+        _fail(exc)
+        return
+    console.print(f"{n} alertes de la campagne {run_id} écrites dans {file}")
+
+
+def evaluate_cmd(
+    truth: Annotated[Path, typer.Option("--truth", help="truth.csv : agent_id,de_id,kind")],
+    run: Annotated[
+        str | None, typer.Option("--run", help="Campagne évaluée (défaut : la dernière).")
+    ] = None,
+    naive_run: Annotated[
+        str | None,
+        typer.Option("--naive-run", help="Référence naïve (défaut : la dernière de même période)."),
+    ] = None,
+) -> None:
+    """Précision, rappel et F1 par niveau et par type ; charge d'examen contre la référence naïve."""
+    from parcours.audit.alerts_store import latest_run, run_alerts
+    from parcours.audit.evaluation import evaluate, read_truth
+    from parcours.db import get_engine
+    from parcours.errors import NotFound
+    from parcours.migrate import upgrade
+
+    db = get_engine()
+    try:
+        upgrade(db)
+        truth_pairs = read_truth(truth)
+        run_id = run or latest_run(db).run_id
+        alerts = [(a.agent_id, a.de_id, a.level) for a in run_alerts(db, run_id)]
+        naive = None
+        try:
+            nid = naive_run or latest_run(db, naive=True, period_of=run_id).run_id
+            naive = [(a.agent_id, a.de_id, a.level) for a in run_alerts(db, nid)]
+        except NotFound:
+            console.print(
+                "[yellow]Pas de référence naïve : lancer `parcours detect --naive`.[/yellow]"
+            )
+    except ParcoursError as exc:
+        _fail(exc)
+        return
+    ev = evaluate(alerts, truth_pairs, naive=naive)
+    console.print(f"Campagne {run_id}")
+    for line in ev.lines():
+        console.print(line)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(scenarios_app, name="scenarios")
+    app.add_typer(alerts_app, name="alerts")
+    app.command("detect")(detect)
+    app.command("evaluate")(evaluate_cmd)

@@ -1,0 +1,138 @@
+"""`parcours barometer ...`: synthetic waves, import, validation of the definitions, results, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+barometer_app = typer.Typer(
+    help="Baromètre interne : vagues, indices, résultats protégés, rapport CSE."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(barometer_app, name="barometer")
+
+
+@barometer_app.command("synth")
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Fichier CSV à écrire.")],
+    waves: Annotated[
+        str, typer.Option(help="Vagues AAAA-MM séparées par des virgules.")
+    ] = "2024-03,2024-10",
+    respondents: Annotated[int, typer.Option(help="Répondants par vague.")] = 10000,
+    seed: Annotated[int, typer.Option(help="Graine du générateur.")] = 2024,
+) -> None:
+    """Générer des vagues d'enquête synthétiques (démo et tests)."""
+    from parcours.barometer.synth import SynthOptions, parse_waves, write_survey
+
+    try:
+        rows = write_survey(out, SynthOptions(parse_waves(waves), respondents, seed))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"{rows} réponses écrites dans {out}")
+
+
+@barometer_app.command("import")
+def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Importer un fichier de réponses (une ligne par répondant et vague)."""
+    from parcours.barometer.importer import import_file
+    from parcours.db import get_engine
+    from parcours.errors import InvalidInput
+    from parcours.migrate import upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    try:
+        report = import_file(file, engine=engine)
+    except InvalidInput as exc:
+        for issue in exc.issues:
+            console.print(f"[red]{issue}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"{report.rows_read} lignes lues : {report.inserted} ajoutées, {report.updated} mises à jour, "
+        f"{report.unchanged} inchangées, {report.rejected} rejetées."
+    )
+    for issue in report.issues[:20]:
+        console.print(f"[yellow]{issue}[/yellow]")
+    if len(report.issues) > 20:
+        console.print(f"... et {len(report.issues) - 20} autres anomalies.")
+    if report.rejects_path:
+        console.print(f"Lignes rejetées et motifs : {report.rejects_path}")
+
+
+@barometer_app.command("validate")
+def validate() -> None:
+    """Vérifier le questionnaire, les attributs et les définitions d'indices (toutes les erreurs)."""
+    from parcours.barometer.definitions import load_definitions
+    from parcours.errors import InvalidInput
+
+    try:
+        d = load_definitions()
+    except InvalidInput as exc:
+        for issue in exc.issues:
+            console.print(f"[red]{issue}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"{len(d.questionnaire.items)} items, {len(d.population.attributes)} attributs, "
+        f"{len(d.indices)} indices et thèmes : définitions valides."
+    )
+
+
+@barometer_app.command("indices")
+def indices() -> None:
+    """Lister les indices et thèmes, leurs items et leur règle de calcul."""
+    from parcours.barometer.definitions import default_definitions
+
+    d = default_definitions()
+    table = Table("id", "libellé", "type", "calcul", "items")
+    for index in d.indices.values():
+        table.add_row(index.id, index.label, index.kind, index.scoring, " ".join(index.items))
+    console.print(table)
+
+
+@barometer_app.command("results")
+def results(
+    scope: Annotated[str, typer.Option(help="FR (national) ou un code région, ex. OCC.")] = "FR",
+) -> None:
+    """Afficher les indices par vague pour un périmètre, avec l'écart au national et les populations à suivre."""
+    from parcours.barometer.report import headline_rows
+    from parcours.barometer.service import barometer_results
+
+    res = barometer_results()
+    if not res.waves:
+        console.print("Aucune vague importée.")
+        raise typer.Exit(1)
+    table = Table("indicateur", *res.waves, "évolution", "p")
+    for row in headline_rows(res, scope):
+        table.add_row(*row)
+    console.print(table)
+    for w in res.watch[:15]:
+        console.print(
+            f"• {res.group_label(w.group)} — {res.measure_label(w.measure)} : {w.value:.1f} "
+            f"({w.difference:+.1f}, {w.kind}, q={w.q_value:.2g})"
+        )
+
+
+@barometer_app.command("report")
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path(
+        "rapport-barometre"
+    ),
+    region: Annotated[str, typer.Option(help="Région du rapport (code).")] = "OCC",
+) -> None:
+    """Écrire le rapport CSE (HTML et PDF) pour une région face au national."""
+    from parcours.barometer.report import write_report
+    from parcours.barometer.service import barometer_results
+
+    res = barometer_results()
+    if not res.waves:
+        console.print("Aucune vague importée.")
+        raise typer.Exit(1)
+    html, pdf = write_report(res, out, region=region)
+    console.print(f"Rapport écrit : {html} et {pdf}")

@@ -1,0 +1,80 @@
+"""`parcours contract ...`: contract PDF, deadline and financing warnings, data file checks."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parcours.config import get_settings
+from parcours.consultlog.store import ConsultLog
+from parcours.db import get_engine, session_scope
+from parcours.engagement.pdf import print_contract
+from parcours.engagement.reference_data import (
+    CATALOGUE_FILE,
+    PARAMETERS_FILE,
+    parse_catalogue,
+    parse_parameters,
+)
+from parcours.engagement.service import contracts_needing_attention
+from parcours.errors import InvalidInput
+
+contract_app = typer.Typer(help="Contrat d'engagement : PDF, échéances, financements.")
+
+
+@contract_app.command("pdf")
+def pdf(
+    contract_id: str,
+    holder: str = typer.Option(..., help="Holder's name as shown in the file view."),
+    agent: str = typer.Option(..., help="Agent who prints (logged as a consultation)."),
+    output: Annotated[Path, typer.Option("-o", help="Output file.")] = Path("contrat.pdf"),
+) -> None:
+    """Write the contract PDF; the print is logged in the consultation log."""
+    with session_scope(get_engine()) as s:
+        data = print_contract(
+            s,
+            contract_id=contract_id,
+            holder_name=holder,
+            agent_id=agent,
+            log=ConsultLog(get_settings().log_dir),
+        )
+    output.write_bytes(data)
+    typer.echo(f"{output} ({len(data)} octets)")
+
+
+@contract_app.command("warnings")
+def warnings(
+    agency: str = typer.Option(..., help="Agency id."),
+    on: str = typer.Option(date.today().isoformat(), help="Day of reference, YYYY-MM-DD."),
+) -> None:
+    """Contracts of the agency with a signature deadline or a financing period ending soon."""
+    with session_scope(get_engine()) as s:
+        found = contracts_needing_attention(s, agency_id=agency, today=date.fromisoformat(on))
+        for contract, items in found:
+            for w in items:
+                typer.echo(
+                    f"{contract.contract_id}\t{contract.de_id}\t{w.code}\t{w.due}\t{w.message}"
+                )
+    typer.echo(f"{len(found)} contrat(s) à traiter")
+
+
+@contract_app.command("validate")
+def validate() -> None:
+    """Check the activity catalogue and the dated parameters (file and line for each problem)."""
+    failed = False
+    for parse, path in ((parse_catalogue, CATALOGUE_FILE), (parse_parameters, PARAMETERS_FILE)):
+        try:
+            parse(path)
+            typer.echo(f"ok\t{path.name}")
+        except InvalidInput as exc:
+            failed = True
+            for issue in exc.issues:
+                typer.echo(str(issue), err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(contract_app, name="contract")

@@ -1,0 +1,425 @@
+"""`parcours rules ...` (the orientation rules) and `parcours orientation ...` (interviews,
+reports, exports, what-if)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from parcours.errors import InvalidInput
+
+console = Console()
+rules_app = typer.Typer(
+    help="Règles d'orientation : tester, expliquer, comparer.", no_args_is_help=True
+)
+orientation_app = typer.Typer(
+    help="Entretiens d'orientation : démo, tableaux de bord, rapport d'écarts, simulation.",
+    no_args_is_help=True,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(rules_app, name="rules")
+    app.add_typer(orientation_app, name="orientation")
+
+
+def _reports_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Print every located issue (file:line) and exit 1 instead of a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except InvalidInput as exc:
+            for issue in exc.issues:
+                console.print(f"[red]error[/red] {escape(str(issue))}", soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+DateOpt = Annotated[str, typer.Option(help="Date (YYYY-MM-DD).")]
+
+
+# --- parcours rules ---------------------------------------------------------------------------
+
+
+@rules_app.command("validate")
+@_reports_errors
+def rules_validate() -> None:
+    """Check every rule file (charts, drafts, parameters, partners, form) and list all problems."""
+    from parcours.orientation.library import RULES_DIR, load_library
+
+    library = load_library(RULES_DIR)
+    console.print(
+        f"ok: {len(library.charts)} adopted charts, {len(library.parameters.parameters)} parameters, "
+        f"{len(library.capacities)} capacities, form {library.form.version}"
+    )
+
+
+@rules_app.command("test")
+@_reports_errors
+def rules_test(
+    at: Annotated[
+        str | None, typer.Option(help="Only the cases judged by the rules in force on this date.")
+    ] = None,
+) -> None:
+    """Run the YAML cases of rules/tests/ (one per branch of the chart, before and after changes)."""
+    from parcours.orientation.library import default_library
+    from parcours.orientation.rule_cases import check_case, load_cases
+
+    library = default_library()
+    cases = load_cases()
+    if at is not None:
+        version = library.chart_at(_day(at)).version
+        cases = [c for c in cases if c.at >= library.charts[0].effective_from]
+        cases = [c for c in cases if library.chart_at(c.at).version == version]
+    failed = 0
+    for case in cases:
+        _proposal, problems = check_case(case, library)
+        if problems:
+            failed += 1
+            console.print(f"[red]FAIL[/red] {case.file}:{case.line} {case.name}")
+            for problem in problems:
+                console.print(f"     {problem}")
+    console.print(f"{len(cases) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _load_answers(path: Path | None, settings: list[str]) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    if path is not None:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(loaded, dict):
+            raise InvalidInput(f"{path}: expected a mapping of answers")
+        answers.update(loaded)
+    for item in settings:
+        key, _, value = item.partition("=")
+        answers[key.strip()] = yaml.safe_load(value)
+    return answers
+
+
+@rules_app.command("explain")
+@_reports_errors
+def rules_explain(
+    at: DateOpt,
+    department: Annotated[str, typer.Option(help="Département code, e.g. 31.")],
+    answers_file: Annotated[
+        Path | None, typer.Option("--answers", help="YAML or JSON file of answers.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="One answer, e.g. --set age=22 (repeatable).")
+    ] = None,
+    draft: Annotated[Path | None, typer.Option(help="Evaluate with a draft chart.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the proposal as JSON.")] = False,
+) -> None:
+    """Evaluate one interview's answers and show the proposal with its trace in French."""
+    from parcours.orientation.evaluator import evaluate
+    from parcours.orientation.library import default_library
+
+    library = default_library()
+    chart = library.load_draft(draft) if draft else None
+    answers = _load_answers(answers_file, set_ or [])
+    proposal = evaluate(answers, at=_day(at), department=department, library=library, chart=chart)
+    if as_json:
+        typer.echo(json.dumps(proposal.to_json(), ensure_ascii=False, indent=2))
+        return
+    vocab = library.vocabulary
+    console.print(
+        f"[bold]Proposition[/bold] (règles {proposal.rule_version}"
+        f"{', algorithme' if proposal.algorithm else ', critères sans algorithme'}) :"
+    )
+    console.print(f"  organisme : {vocab.label('organisation', proposal.organisation)}")
+    if proposal.delegate:
+        console.print(f"  délégataire : {proposal.delegate}")
+    console.print(f"  parcours  : {vocab.label('path', proposal.path)}")
+    console.print(f"  modalité  : {vocab.label('modality', proposal.modality)}")
+    console.print("[bold]Pourquoi[/bold] :")
+    for step in proposal.trace:
+        console.print(f"  - {escape(step.text)}", soft_wrap=True)
+        for ref in step.references:
+            console.print(f"      [dim]{escape(ref)}[/dim]", soft_wrap=True)
+
+
+@rules_app.command("diff")
+@_reports_errors
+def rules_diff(
+    at: DateOpt,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Compare with this date (default: the day before the last change)."),
+    ] = None,
+    draft: Annotated[
+        Path | None, typer.Option(help="Compare the rules in force on --at with a draft.")
+    ] = None,
+    department: Annotated[
+        list[str] | None, typer.Option(help="Only these départements' overrides.")
+    ] = None,
+) -> None:
+    """What changes in the rules on a date (or in a draft): rules, parameters, capacities."""
+    from parcours.orientation.diff import default_since, diff_rules
+    from parcours.orientation.library import default_library
+
+    library = default_library()
+    when = _day(at)
+    if draft is not None:
+        before, after, chart = when, when, library.load_draft(draft)
+    else:
+        before = _day(since) if since else default_since(library, when)
+        after, chart = when, None
+    changes = diff_rules(
+        library, before=before, after=after, departments=tuple(department or ()), draft=chart
+    )
+    title = f"{before.isoformat()} -> {chart.version if chart else after.isoformat()}"
+    if not changes:
+        console.print(f"{title}: aucun changement")
+        return
+    table = Table(title=title)
+    for column in ("kind", "name", "before", "after"):
+        table.add_column(column, overflow="fold")
+    for change in changes:
+        table.add_row(*(escape(v) for v in (change.kind, change.name, change.before, change.after)))
+    console.print(table)
+
+
+# --- parcours orientation -----------------------------------------------------------------------
+
+
+def _session_engine() -> Any:
+    from parcours.db import get_engine
+    from parcours.migrate import upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    return engine
+
+
+@orientation_app.command("synth")
+@_reports_errors
+def orientation_synth(
+    start: DateOpt,
+    end: DateOpt,
+    per_day: Annotated[int, typer.Option(help="Interviews per working day.")] = 400,
+    seed: Annotated[int, typer.Option()] = 2025,
+) -> None:
+    """Generate realistic interviews, proposals and decisions (from the registry, or standalone)."""
+    from parcours.db import session_scope
+    from parcours.orientation.synth import synthesize_interviews
+
+    with (
+        console.status("Génération des entretiens..."),
+        session_scope(_session_engine()) as session,
+    ):
+        summary = synthesize_interviews(
+            session, start=_day(start), end=_day(end), per_day=per_day, seed=seed
+        )
+    total = max(summary.decisions, 1)
+    spread = ", ".join(f"{k} {v / total:.1%}" for k, v in sorted(summary.by_organisation.items()))
+    console.print(
+        f"{summary.interviews} entretiens ({summary.drafts} brouillons), {summary.decisions} décisions "
+        f"dont {summary.changed} modifiées, {summary.claims_requested} demandes d'allocation, "
+        f"{summary.eda} EDA. Répartition : {spread}"
+    )
+
+
+def _by(text: str) -> list[Any]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    for p in parts:
+        if p not in ("department", "agency", "week"):
+            raise typer.BadParameter("group by department, agency and/or week")
+    return parts
+
+
+@orientation_app.command("report")
+@_reports_errors
+def orientation_report(
+    start: DateOpt,
+    end: DateOpt,
+    by: Annotated[
+        str, typer.Option(help="department, agency, week (comma-separated).")
+    ] = "department",
+    dimension: Annotated[str, typer.Option(help="organisation or modality.")] = "organisation",
+) -> None:
+    """Orientations by organisation (or modality) per group, with shares."""
+    from parcours.db import session_scope
+    from parcours.orientation.reports import orientation_table
+
+    if dimension not in ("organisation", "modality"):
+        raise typer.BadParameter("organisation or modality")
+    with session_scope(_session_engine()) as session:
+        result = orientation_table(
+            session,
+            start=_day(start),
+            end=_day(end),
+            by=_by(by),
+            dimension=dimension,  # type: ignore[arg-type]
+        )
+    used = [c for c in result.columns if any(c in row for row in result.rows.values())]
+    table = Table(title=f"Orientations par {dimension}, {start} → {end}")
+    for name in result.by:
+        table.add_column(name)
+    table.add_column("total", justify="right")
+    for column in used:
+        table.add_column(column, justify="right")
+    for key, counts in result.rows.items():
+        total = result.total(key)
+        table.add_row(
+            *key,
+            str(total),
+            *(f"{counts.get(c, 0)} ({counts.get(c, 0) / total:.0%})" for c in used),
+        )
+    console.print(table)
+
+
+@orientation_app.command("activity")
+@_reports_errors
+def orientation_activity(
+    start: DateOpt,
+    end: DateOpt,
+    by: Annotated[
+        str, typer.Option(help="department, agency, week (comma-separated).")
+    ] = "department",
+) -> None:
+    """EDO and EDA counts, durations against the targets, share of changed proposals."""
+    from parcours.db import session_scope
+    from parcours.orientation.reports import activity
+
+    groups = _by(by)
+    with session_scope(_session_engine()) as session:
+        rows = activity(session, start=_day(start), end=_day(end), by=groups)
+    table = Table(title=f"Activité, {start} → {end}")
+    for name in [
+        *groups,
+        "EDO",
+        "brouillons",
+        "DPA orient.",
+        "EDA",
+        "médiane min",
+        "p90 min",
+        "> cible",
+        "modifiées",
+        "réorient.",
+    ]:
+        table.add_column(name, justify="right")
+    for r in rows:
+        table.add_row(
+            *r.key,
+            str(r.edo_completed),
+            str(r.edo_drafts),
+            str(r.dpa_orientation),
+            str(r.eda_done),
+            str(r.median_minutes or "-"),
+            str(r.p90_minutes or "-"),
+            str(r.over_target),
+            f"{r.changed} ({r.changed_share:.0%})",
+            str(r.reorientations),
+        )
+    console.print(table)
+
+
+@orientation_app.command("capacities")
+@_reports_errors
+def orientation_capacities(at: DateOpt) -> None:
+    """Partner capacities (APEC, each Conseil départemental) with warnings."""
+    from parcours.db import session_scope
+    from parcours.orientation.reports import capacity_status
+
+    with session_scope(_session_engine()) as session:
+        statuses = capacity_status(session, at=_day(at))
+    colour = {"ok": "green", "warning": "yellow", "exceeded": "red"}
+    for s in statuses:
+        console.print(f"[{colour[s.level]}]{s.level:>8}[/] {s.capacity_id}: {s.message}")
+
+
+@orientation_app.command("deviation")
+@_reports_errors
+def orientation_deviation(
+    start: DateOpt,
+    end: DateOpt,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for deviation_matrix.csv, deviation_reasons.csv, deviation.json."
+        ),
+    ],
+) -> None:
+    """Export the national proposal-versus-decision report (schema in docs/orientation.md)."""
+    from parcours.db import session_scope
+    from parcours.orientation.deviation import (
+        MATRIX_COLUMNS,
+        REASON_COLUMNS,
+        deviation_report,
+        to_csv,
+    )
+
+    with session_scope(_session_engine()) as session:
+        report = deviation_report(session, start=_day(start), end=_day(end))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "deviation_matrix.csv").write_text(
+        to_csv(report.matrix_rows(), MATRIX_COLUMNS), encoding="utf-8"
+    )
+    (out / "deviation_reasons.csv").write_text(
+        to_csv(report.reason_rows(), REASON_COLUMNS), encoding="utf-8"
+    )
+    (out / "deviation.json").write_text(
+        json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    console.print(
+        f"{report.decisions} décisions, {report.changed} modifiées ({report.changed_share:.1%}); "
+        f"fichiers écrits dans {out}"
+    )
+    for reason in report.top_reasons():
+        console.print(f"  {reason.label} : {reason.changes} ({reason.share:.0%})")
+
+
+@orientation_app.command("whatif")
+@_reports_errors
+def orientation_whatif(
+    draft: Annotated[Path, typer.Option(help="Draft chart (YAML), e.g. rules/drafts/*.yaml.")],
+    start: Annotated[str | None, typer.Option(help="Default: first day of last month.")] = None,
+    end: Annotated[str | None, typer.Option(help="Default: last day of last month.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Re-run last month's interviews under a draft rule set: how would orientations move?"""
+    from parcours.db import session_scope
+    from parcours.orientation.library import default_library
+    from parcours.orientation.whatif import previous_month, whatif_interviews
+
+    library = default_library()
+    chart = library.load_draft(draft)
+    first, last = previous_month(date.today())
+    lo, hi = (_day(start) if start else first), (_day(end) if end else last)
+    with session_scope(_session_engine()) as session:
+        result = whatif_interviews(session, start=lo, end=hi, draft=chart, library=library)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    console.print(
+        f"{result.interviews} entretiens du {lo} au {hi} : propositions enregistrées -> {result.draft_version}"
+    )
+    for stage in result.stages.values():
+        share = stage.moved / result.interviews if result.interviews else 0.0
+        console.print(f"[bold]{stage.stage}[/bold] : {stage.moved} changent ({share:.1%})")
+        for (a, b), n in sorted(stage.moves.items(), key=lambda item: -item[1])[:8]:
+            console.print(f"   {a} -> {b} : {n}")

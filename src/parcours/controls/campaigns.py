@@ -1,0 +1,111 @@
+"""Launching a campaign: run detection over a period, dispatch its alerts to the establishments of the
+agents concerned, and notify each establishment's correspondents through the outbox (same transaction).
+
+Mails carry counts and a link only — never a name or a file number: the application is where personal data
+is read, and that reading is logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parcours.accounts.models import User
+from parcours.accounts.roles import Role
+from parcours.audit.scoring.score import ScoredSituation
+from parcours.controls.dispatch import AlertInput, DispatchSummary
+from parcours.controls.models import Campaign
+from parcours.controls.service import launch_campaign
+from parcours.notify.outbox import enqueue_email
+
+
+def alerts_from_detection(run_id: str, situations: Sequence[ScoredSituation]) -> list[AlertInput]:
+    from parcours.audit.campaign import alert_id
+
+    return [
+        AlertInput(
+            alert_id=alert_id(run_id, s.agent_id, s.de_id),
+            agent_id=s.agent_id,
+            de_id=s.de_id,
+            scenarios=(s.main_scenario, *[x for x in s.scenarios if x != s.main_scenario]),
+            level=s.level,
+            score=s.score,
+            first_seen=s.first_seen,
+            last_seen=s.last_seen,
+            consultations=s.consultations,
+            reasons=tuple(s.reasons),
+            match_probability=s.match_probability,
+        )
+        for s in situations
+        if s.level in ("mandatory", "optional")
+    ]
+
+
+def notify_establishments(
+    session: Session, *, campaign: Campaign, summary: DispatchSummary, base_url: str, now: datetime
+) -> int:
+    """One mail per correspondent of each establishment that received or saw updated controls."""
+    sent = 0
+    for establishment_id, control_ids in sorted(summary.by_establishment.items()):
+        recipients = session.scalars(
+            select(User).where(
+                User.role == Role.CORRESPONDANT.value,
+                User.establishment_id == establishment_id,
+                User.disabled.is_(False),
+                User.email.is_not(None),
+            )
+        ).all()
+        for user in recipients:
+            assert user.email is not None
+            enqueue_email(
+                session,
+                to=user.email,
+                subject=f"Parcours : {len(control_ids)} contrôle(s) à examiner — {campaign.name}",
+                body=(
+                    f"Bonjour,\n\nLa campagne « {campaign.name} » (période du {campaign.period_start:%d/%m/%Y} "
+                    f"au {campaign.period_end:%d/%m/%Y}) a transmis {len(control_ids)} contrôle(s) à votre "
+                    f"établissement ({establishment_id}).\n\nConsultez-les dans l'application : {base_url}/alertes\n\n"
+                    "Commencez par le pré-examen : un faux positif se clôt sans convoquer l'agent.\n"
+                ),
+                kind="controls_dispatched",
+                ref=f"campaign:{campaign.campaign_id}:{establishment_id}",
+                now=now,
+            )
+            sent += 1
+    return sent
+
+
+def launch_detection_campaign(
+    session: Session,
+    *,
+    name: str,
+    start: date,
+    end: date,
+    scenarios: Sequence[str],
+    levels: Sequence[str],
+    launched_by: str,
+    base_url: str = "http://127.0.0.1:8000",
+    progress: bool = False,
+) -> tuple[Campaign, DispatchSummary, str]:
+    """Detection over [start, end], then dispatch and notification. Returns the campaign, the dispatch
+    summary and the detection run id."""
+    from parcours.audit.campaign import run_campaign
+
+    result = run_campaign(start=start, end=end, progress=progress)
+    now = datetime.now(UTC)
+    campaign, summary = launch_campaign(
+        session,
+        name=name,
+        period_start=start,
+        period_end=end,
+        scenarios=scenarios,
+        levels=levels,
+        launched_by=launched_by,
+        alerts=alerts_from_detection(result.run_id, result.alerts),
+        now=now,
+    )
+    notify_establishments(session, campaign=campaign, summary=summary, base_url=base_url, now=now)
+    return campaign, summary, result.run_id

@@ -1,0 +1,260 @@
+"""Detection in flow: consultation files dropped into the inbox (by an export job, or by the ingestion
+endpoint) are imported into the log, detection re-reads a sliding window, and the alerts about the
+situations those files touched are dispatched within minutes — agents are no longer asked to justify an
+access made months earlier.
+
+Crash safety (kill -9 at any point loses nothing and counts nothing twice):
+1. a file is claimed by an atomic rename into `inbox/.flow/consultations/`;
+2. the import is idempotent (deterministic batch ids, events deduplicated by event_id);
+3. the situations to dispatch are read back from the log by the claimed files' event ids, so a re-run
+   after a crash finds them even though the import then loads nothing new;
+4. controls are deduplicated per agent × file, and overlapping windows never add consultations twice;
+5. only then is the file moved to `inbox/done/`.
+One watcher at a time holds `inbox/.flow/lock` (several web workers may each run the loop safely).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parcours.audit.scenario import load_scenarios
+from parcours.config import Settings, get_settings
+from parcours.consultlog.store import ConsultLog
+from parcours.controls.campaigns import alerts_from_detection, notify_establishments
+from parcours.controls.dispatch import DispatchSummary, dispatch_alerts
+from parcours.controls.models import Campaign
+from parcours.db import get_engine, session_scope
+
+log = logging.getLogger("parcours.flow")
+
+FLOW_CAMPAIGN = "Détection en flux"
+READY_SUFFIXES = (".csv", ".parquet")
+
+
+@dataclass
+class FlowCycle:
+    files: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    pairs: int = 0
+    alerts: int = 0
+    created: int = 0
+    updated: int = 0
+    seconds: float = 0.0
+
+
+class FlowWatcher:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        lookback_days: int = 30,
+        levels: tuple[str, ...] = ("mandatory", "optional"),
+        base_url: str = "http://127.0.0.1:8000",
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.lookback_days = lookback_days
+        self.levels = levels
+        self.base_url = base_url
+        self.inbox = self.settings.inbox_dir
+        self.work = self.inbox / ".flow"
+        self.claimed = self.work / "consultations"
+        self.done = self.inbox / "done"
+        for d in (self.inbox, self.claimed, self.done):
+            d.mkdir(parents=True, exist_ok=True)
+
+    # -- the steps ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, *, blocking: bool) -> Iterator[bool]:
+        with (self.work / "lock").open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def claim(self) -> list[Path]:
+        """Move ready files into the work folder (atomic rename); include files a crash left there."""
+        for path in sorted(self.inbox.iterdir()):
+            if (
+                path.is_file()
+                and path.suffix.lower() in READY_SUFFIXES
+                and not path.name.startswith(".")
+            ):
+                os.replace(path, self.claimed / path.name)
+        return sorted(
+            p for p in self.claimed.iterdir() if p.is_file() and not p.name.startswith(".")
+        )
+
+    def _event_ids(self, files: list[Path]) -> list[str]:
+        con = duckdb.connect()
+        try:
+            ids: list[str] = []
+            for f in files:
+                reader = "read_parquet" if f.suffix.lower() == ".parquet" else "read_csv"
+                opts = "" if reader == "read_parquet" else ", header = true, all_varchar = true"
+                ids += [
+                    r[0]
+                    for r in con.execute(
+                        f"SELECT DISTINCT event_id FROM {reader}(?{opts})", [str(f)]
+                    ).fetchall()
+                    if r[0]
+                ]
+            return ids
+        finally:
+            con.close()
+
+    def _situations(self, event_ids: list[str]) -> tuple[set[tuple[str, str]], date | None, date | None]:
+        """The agent × file pairs and the first and last Paris days of the claimed events, read back from
+        the log (late files holding old events are covered too)."""
+        logbook = ConsultLog(self.settings.log_dir)
+        if not event_ids or logbook.is_empty():
+            return set(), None, None
+        con = duckdb.connect()
+        try:
+            con.execute("CREATE TEMP TABLE ids(event_id VARCHAR)")
+            con.executemany("INSERT INTO ids VALUES (?)", [(e,) for e in event_ids])
+            rows = con.execute(
+                f"SELECT DISTINCT agent_id, de_id, CAST(timezone('Europe/Paris', ts) AS DATE) AS day "
+                f"FROM {logbook.relation_sql()} JOIN ids USING (event_id)"
+            ).fetchall()
+        finally:
+            con.close()
+        pairs = {(a, d) for a, d, _ in rows}
+        days = [day for _, _, day in rows]
+        return pairs, min(days, default=None), max(days, default=None)
+
+    def _flow_campaign(
+        self, session: Session, *, start: date, end: date, now: datetime
+    ) -> Campaign:
+        campaign = session.scalar(
+            select(Campaign).where(Campaign.mode == "flow", Campaign.name == FLOW_CAMPAIGN)
+        )
+        if campaign is None:
+            campaign = Campaign(
+                name=FLOW_CAMPAIGN, period_start=start, period_end=end, scenarios=[s.id for s in load_scenarios()],
+                levels=list(self.levels), mode="flow", launched_by="flux", launched_at=now,
+                alerts_received=0, controls_created=0, controls_updated=0,
+            )  # fmt: skip
+            session.add(campaign)
+            session.flush()
+        campaign.period_start = min(campaign.period_start, start)
+        campaign.period_end = max(campaign.period_end, end)
+        return campaign
+
+    def process(self, files: list[Path]) -> FlowCycle:
+        from parcours.audit.campaign import run_campaign
+        from parcours.registry.importer import import_directory
+
+        started = time.monotonic()
+        cycle = FlowCycle(files=[f.name for f in files])
+        if not files:
+            return cycle
+        summary = import_directory(self.work, settings=self.settings, progress=False)
+        cycle.rows_loaded = sum(f.rows_loaded for f in summary.files)
+        cycle.rows_rejected = summary.rows_rejected
+        pairs, first_day, last_day = self._situations(self._event_ids(files))
+        cycle.pairs = len(pairs)
+        if pairs and first_day is not None and last_day is not None:
+            start = first_day - timedelta(days=self.lookback_days)
+            result = run_campaign(start=start, end=last_day, settings=self.settings, progress=False)
+            alerts = [
+                a
+                for a in alerts_from_detection(result.run_id, result.alerts)
+                if (a.agent_id, a.de_id) in pairs
+            ]
+            cycle.alerts = len(alerts)
+            now = datetime.now(UTC)
+            with session_scope(get_engine(self.settings.sqlalchemy_url)) as session:
+                campaign = self._flow_campaign(session, start=start, end=last_day, now=now)
+                dispatched: DispatchSummary = dispatch_alerts(
+                    session, campaign=campaign, alerts=alerts, now=now
+                )
+                if dispatched.created:
+                    notify_establishments(
+                        session,
+                        campaign=campaign,
+                        summary=dispatched,
+                        base_url=self.base_url,
+                        now=now,
+                    )
+            cycle.created, cycle.updated = dispatched.created, dispatched.updated
+        for f in files:
+            shutil.move(str(f), self.done / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{f.name}")
+        cycle.seconds = time.monotonic() - started
+        self._checkpoint(cycle)
+        return cycle
+
+    def _checkpoint(self, cycle: FlowCycle) -> None:
+        path = self.work / "checkpoint.json"
+        state = (
+            json.loads(path.read_text()) if path.exists() else {"cycles": 0, "files": 0, "rows": 0}
+        )
+        state = {
+            "cycles": state["cycles"] + 1,
+            "files": state["files"] + len(cycle.files),
+            "rows": state["rows"] + cycle.rows_loaded,
+            "last_cycle_at": datetime.now(UTC).isoformat(),
+            "last_cycle": cycle.__dict__,
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2, default=str))
+        os.replace(tmp, path)
+
+    # -- loops --------------------------------------------------------------------------------------
+
+    def run_once(self) -> FlowCycle | None:
+        """One cycle if this process holds the lock (None when another watcher does)."""
+        with self.lock(blocking=False) as held:
+            if not held:
+                return None
+            return self.process(self.claim())
+
+    def run_forever(self, *, interval: float = 5.0, stop: threading.Event | None = None) -> None:
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            try:
+                cycle = self.run_once()
+                if cycle and cycle.files:
+                    log.info(
+                        "flow cycle",
+                        extra={k: v for k, v in cycle.__dict__.items() if k != "files"}
+                        | {"n_files": len(cycle.files)},
+                    )
+            except Exception:  # keep watching; the files stay claimed and are retried next cycle
+                log.exception("flow cycle failed")
+            stop.wait(interval)
+
+
+def start_background_watcher(settings: Settings, *, interval: float = 5.0) -> threading.Event:
+    """The same loop inside `serve`: a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    watcher = FlowWatcher(settings)
+    thread = threading.Thread(
+        target=watcher.run_forever,
+        kwargs={"interval": interval, "stop": stop},
+        daemon=True,
+        name="parcours-flow",
+    )
+    thread.start()
+    return stop

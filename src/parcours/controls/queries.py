@@ -1,0 +1,94 @@
+"""Read side of the alert application: inbox pages, an agent's own controls, campaign lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from parcours.accounts.scope import Scope
+from parcours.controls.models import Campaign, Control
+from parcours.controls.protocol import OPEN_STATES
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    state: str = "open"  # open|closed|all|<state name>
+    level: str = ""
+    scenario: str = ""
+    overdue: bool = False
+    assignee: str = ""
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[Control]
+    total: int
+    page: int
+    pages: int
+
+
+def _scoped(query: Select[Control], scope: Scope) -> Select[Control]:
+    if scope.establishment_id is not None:
+        query = query.where(Control.establishment_id == scope.establishment_id)
+        if scope.agency_id is not None:
+            query = query.where(Control.agency_id == scope.agency_id)
+    return query
+
+
+def inbox(
+    session: Session, *, scope: Scope, filters: InboxFilters, today: date, page: int = 1
+) -> InboxPage:
+    query = _scoped(select(Control), scope)
+    if filters.state == "open":
+        query = query.where(Control.state.in_(OPEN_STATES))
+    elif filters.state == "closed":
+        query = query.where(Control.state == "closed")
+    elif filters.state != "all":
+        query = query.where(Control.state == filters.state)
+    if filters.level:
+        query = query.where(Control.level == filters.level)
+    if filters.scenario:
+        query = query.where(Control.main_scenario == filters.scenario)
+    if filters.overdue:
+        query = query.where(Control.state.in_(OPEN_STATES), Control.step_due_on < today)
+    if filters.assignee:
+        query = query.where(Control.assignee == filters.assignee)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = session.scalars(
+        query.order_by(
+            Control.level.asc(), Control.step_due_on.asc(), Control.score.desc(), Control.control_id
+        )
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return InboxPage(rows=list(rows), total=total, page=page, pages=pages)
+
+
+def in_scope(control: Control, scope: Scope) -> bool:
+    return scope.covers(establishment_id=control.establishment_id, agency_id=control.agency_id)
+
+
+def controls_about_agent(session: Session, agent_id: str) -> list[Control]:
+    return list(
+        session.scalars(
+            select(Control).where(Control.agent_id == agent_id).order_by(Control.created_at.desc())
+        )
+    )
+
+
+def campaigns(session: Session, limit: int = 50) -> list[Campaign]:
+    return list(
+        session.scalars(select(Campaign).order_by(Campaign.campaign_id.desc()).limit(limit))
+    )
+
+
+def scenario_names(session: Session, scope: Scope) -> list[str]:
+    query = _scoped(select(Control), scope).with_only_columns(Control.main_scenario).distinct()
+    return sorted(str(s) for s in session.scalars(query))

@@ -1,0 +1,174 @@
+"""The orientation rule library: the form, the vocabulary, parameters, capacities and every chart.
+
+`default_library()` loads what ships in `orientation/rules/`; `load_library(directory)` loads
+another copy (a draft folder, a test fixture). Every file is checked, and every problem of every
+file is reported at once with its file and line (`parcours rules validate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from parcours.errors import InvalidInput, Issue
+from parcours.orientation.chart import Chart, ChartContext, load_chart
+from parcours.orientation.conditions import FieldType
+from parcours.orientation.form import InterviewForm, form_at
+from parcours.orientation.located_yaml import issues_from_validation, load_located
+from parcours.orientation.parameters import ParameterSet, load_parameters
+from parcours.orientation.partners import Capacity, load_capacities
+
+RULES_DIR = Path(__file__).parent / "rules"
+# Counts derived from the difficulty questions; rules read them like answers.
+DERIVED_COUNTS = ("strong_difficulties", "medium_difficulties")
+# Rules are written against the first form of the law; later forms must keep its question ids.
+RULES_FORM_DATE = date(2025, 1, 1)
+
+
+class VocabularySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisations: dict[str, str]
+    paths: dict[str, str]
+    modalities: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    organisations: dict[str, str]
+    paths: dict[str, str]
+    modalities: dict[str, str]
+
+    def label(self, stage: str, code: str) -> str:
+        table = {
+            "organisation": self.organisations,
+            "path": self.paths,
+            "modality": self.modalities,
+        }
+        return table[stage].get(code, code)
+
+
+@dataclass(frozen=True)
+class RuleLibrary:
+    directory: Path
+    form: InterviewForm
+    vocabulary: Vocabulary
+    parameters: ParameterSet
+    capacities: tuple[Capacity, ...]
+    charts: tuple[Chart, ...]  # adopted charts, oldest first
+
+    @property
+    def context(self) -> ChartContext:
+        return chart_context(self.form, self.vocabulary, self.parameters, self.capacities)
+
+    def chart_at(self, at: date) -> Chart:
+        """The adopted chart in force on a date."""
+        in_force = [c for c in self.charts if c.effective_from <= at]
+        if not in_force:
+            raise InvalidInput(
+                f"no orientation rules in force on {at.isoformat()} "
+                f"(the first version applies from {self.charts[0].effective_from.isoformat()})"
+            )
+        return in_force[-1]
+
+    def chart(self, version: str) -> Chart:
+        for c in self.charts:
+            if c.version == version:
+                return c
+        raise InvalidInput(f"unknown rule version {version!r}")
+
+    def load_draft(self, path: Path) -> Chart:
+        """A chart file outside the adopted set (a draft for the what-if), checked like the others."""
+        return load_chart(path, self.context)
+
+    def change_dates(self) -> list[date]:
+        """Every date on which the outcome of the same answers may change: charts and parameters."""
+        dates = {c.effective_from for c in self.charts}
+        for p in self.parameters.parameters.values():
+            dates |= p.change_dates()
+        for cap in self.capacities:
+            dates |= {cap.start, cap.end + timedelta(days=1)}
+        return sorted(dates)
+
+
+def chart_context(
+    form: InterviewForm,
+    vocabulary: Vocabulary,
+    parameters: ParameterSet,
+    capacities: tuple[Capacity, ...],
+) -> ChartContext:
+    schema: dict[str, FieldType] = dict(form.schema)
+    for name in DERIVED_COUNTS:
+        schema[name] = FieldType("integer")
+    return ChartContext(
+        schema=schema,
+        outcomes={
+            "path": tuple(vocabulary.paths),
+            "organisation": tuple(vocabulary.organisations),
+            "modality": tuple(vocabulary.modalities),
+        },
+        parameter_names=frozenset(parameters.parameters),
+        programmes=frozenset(c.modality for c in capacities if c.modality),
+    )
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    tree = load_located(path)
+    try:
+        spec = VocabularySpec.model_validate(tree)
+    except ValidationError as exc:
+        raise InvalidInput(issues_from_validation(path, tree, exc)) from exc
+    return Vocabulary(spec.organisations, spec.paths, spec.modalities)
+
+
+def load_library(directory: Path = RULES_DIR) -> RuleLibrary:
+    """Load and check every file; raise one InvalidInput listing the problems of all files."""
+    issues: list[Issue] = []
+
+    form = form_at(RULES_FORM_DATE)
+    vocabulary = parameters = capacities = None
+    try:
+        vocabulary = load_vocabulary(directory / "vocabulary.yaml")
+    except InvalidInput as exc:
+        issues += exc.issues
+    try:
+        parameters = load_parameters(directory / "parameters.yaml")
+    except InvalidInput as exc:
+        issues += exc.issues
+    try:
+        capacities = load_capacities(directory / "partners.yaml")
+    except InvalidInput as exc:
+        issues += exc.issues
+    if vocabulary is None or parameters is None or capacities is None:
+        raise InvalidInput(issues)
+    context = chart_context(form, vocabulary, parameters, capacities)
+    charts: list[Chart] = []
+    for path in sorted((directory / "charts").glob("*.yaml")):
+        try:
+            chart = load_chart(path, context)
+        except InvalidInput as exc:
+            issues += exc.issues
+            continue
+        if chart.status != "adopted":
+            issues.append(Issue(str(path), None, None, "charts/ holds adopted charts only"))
+        charts.append(chart)
+    for path in sorted((directory / "drafts").glob("*.yaml")):
+        try:
+            load_chart(path, context)
+        except InvalidInput as exc:
+            issues += exc.issues
+    if not charts and not issues:
+        issues.append(Issue(str(directory / "charts"), None, None, "no adopted chart"))
+    if issues:
+        raise InvalidInput(issues)
+    charts.sort(key=lambda c: c.effective_from)
+    return RuleLibrary(directory, form, vocabulary, parameters, capacities, tuple(charts))
+
+
+@cache
+def default_library() -> RuleLibrary:
+    return load_library(RULES_DIR)

@@ -1,0 +1,115 @@
+"""YAML test cases of the orientation chart (OpenFisca style): answers, a date, a département and
+the expected outcome. `parcours rules test` and one parametrised pytest run them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from parcours.errors import InvalidInput
+from parcours.orientation.evaluator import Proposal, evaluate
+from parcours.orientation.library import RuleLibrary
+from parcours.orientation.located_yaml import issues_from_validation, line_of, load_located
+
+CASES_DIR = Path(__file__).parent / "rules" / "tests"
+
+
+class ExpectSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: str | None = None
+    path: str | None = None
+    modality: str | None = None
+    delegate: str | None = None
+    programme_id: str | None = None
+    rule_version: str | None = None
+    rules: list[str] | None = None  # the rule ids that fired, in stage order
+    error: str | None = None  # a substring of the expected error, when no proposal is possible
+
+
+class CaseSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    at: date
+    department: str
+    answers: dict[str, Any] = {}
+    expect: ExpectSpec
+
+
+class CaseFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str
+    defaults: dict[str, Any]  # answers shared by every case of the file, which override them
+    cases: list[CaseSpec]
+
+
+@dataclass(frozen=True)
+class RuleCase:
+    name: str
+    file: str
+    line: int | None
+    at: date
+    department: str
+    answers: dict[str, Any]
+    expect: ExpectSpec
+
+    @property
+    def id(self) -> str:
+        return f"{Path(self.file).stem}:{self.name}"
+
+
+def load_cases(directory: Path = CASES_DIR) -> list[RuleCase]:
+    cases: list[RuleCase] = []
+    for path in sorted(directory.glob("*.yaml")):
+        tree = load_located(path)
+        try:
+            spec = CaseFile.model_validate(tree)
+        except ValidationError as exc:
+            raise InvalidInput(issues_from_validation(path, tree, exc)) from exc
+        for i, case in enumerate(spec.cases):
+            cases.append(
+                RuleCase(
+                    name=case.name,
+                    file=str(path),
+                    line=line_of(tree, ("cases", i)),
+                    at=case.at,
+                    department=case.department,
+                    answers={**spec.defaults, **case.answers},
+                    expect=case.expect,
+                )
+            )
+    return cases
+
+
+def check_case(case: RuleCase, library: RuleLibrary) -> tuple[Proposal | None, list[str]]:
+    """Evaluate one case; the list holds one French-free message per mismatch (empty: passed)."""
+    expect = case.expect
+    try:
+        proposal = evaluate(case.answers, at=case.at, department=case.department, library=library)
+    except InvalidInput as exc:
+        if expect.error and expect.error in str(exc):
+            return None, []
+        return None, [f"unexpected error: {exc}"]
+    if expect.error:
+        return proposal, [f"expected an error containing {expect.error!r}, got a proposal"]
+    problems = []
+    fired = [step.rule_id for step in proposal.trace]
+    actual: dict[str, Any] = {
+        "organisation": proposal.organisation,
+        "path": proposal.path,
+        "modality": proposal.modality,
+        "delegate": proposal.delegate,
+        "programme_id": proposal.programme_id,
+        "rule_version": proposal.rule_version,
+        "rules": fired,
+    }
+    for key, wanted in expect.model_dump(exclude_none=True).items():
+        if actual[key] != wanted:
+            problems.append(f"{key}: expected {wanted!r}, got {actual[key]!r}")
+    return proposal, problems

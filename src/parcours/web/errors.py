@@ -1,0 +1,105 @@
+"""The one place where errors become responses: an HTML page for the browser, JSON for /api/ routes.
+
+- NotAuthenticated → redirect to the login page (HTMX: an HX-Redirect header), 401 JSON for the API;
+- PurposeRequired (a page called open_file on a file outside the user's scope) → the purpose form,
+  which comes back to the page once a purpose is declared;
+- every other ParcoursError → its status_code (403, 404, 409, 422...) with a French message;
+- unknown URLs and wrong methods → the same 404 / 405 pages.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from parcours.accounts.dossier import PurposeRequired
+from parcours.errors import InvalidInput, NotAuthenticated, ParcoursError
+from parcours.web.rendering import is_htmx, render
+
+TITLES = {
+    400: "Requête invalide",
+    401: "Connexion requise",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    409: "Conflit",
+    422: "Données invalides",
+    428: "Motif requis",
+    429: "Trop de tentatives",
+    500: "Erreur du serveur",
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _redirect(request: Request, url: str) -> Response:
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def error_response(
+    request: Request, status: int, message: str, details: list[str] | None = None
+) -> Response:
+    if wants_json(request):
+        return JSONResponse({"status": status, "error": message, "details": details or []}, status)
+    return render(
+        request,
+        "errors/error.html",
+        {
+            "status": status,
+            "title": TITLES.get(status, "Erreur"),
+            "message": message,
+            "details": details or [],
+        },
+        status_code=status,
+    )
+
+
+def next_param(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return quote(target, safe="/")
+
+
+async def on_parcours_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ParcoursError)
+    if isinstance(exc, NotAuthenticated):
+        if wants_json(request):
+            return JSONResponse({"status": 401, "error": str(exc), "details": []}, 401)
+        return _redirect(request, f"/connexion?suite={next_param(request)}")
+    if isinstance(exc, PurposeRequired) and not wants_json(request):
+        return _redirect(request, f"/dossiers/{quote(exc.de_id)}/motif?suite={next_param(request)}")
+    details = [str(i) for i in exc.issues] if isinstance(exc, InvalidInput) else None
+    message = (
+        str(exc) if not isinstance(exc, InvalidInput) else "Les données saisies sont invalides."
+    )
+    return error_response(request, exc.status_code, message, details)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    message = {404: "Cette page n'existe pas.", 405: "Cette action n'est pas permise ici."}.get(
+        exc.status_code, str(exc.detail)
+    )
+    return error_response(request, exc.status_code, message)
+
+
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        f"{'.'.join(str(p) for p in e.get('loc', ()))} : {e.get('msg', '')}" for e in exc.errors()
+    ]
+    return error_response(request, 422, "La requête est incomplète ou invalide.", details)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ParcoursError, on_parcours_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)

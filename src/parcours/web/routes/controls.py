@@ -1,0 +1,302 @@
+"""The alert application: the establishment inbox, a control's three steps, reports, the agent's own
+controls and the practical guides. Every page or action on a control is written to the trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from parcours.accounts.dossier import FileView, open_file
+from parcours.accounts.models import User
+from parcours.accounts.roles import Role
+from parcours.config import get_settings
+from parcours.consultlog.store import ConsultLog
+from parcours.controls import queries, service, trail
+from parcours.controls.guides import all_guides, get_guide
+from parcours.controls.models import Campaign, Control, ControlReport
+from parcours.controls.protocol import OPEN_STATES, is_overdue, load_protocol, needs_reminder
+from parcours.controls.report import generate_report
+from parcours.errors import InvalidInput, NotFound
+from parcours.web.deps import CurrentUser, DbSession, require_roles
+from parcours.web.navigation import NavItem
+from parcours.web.rendering import render
+
+router = APIRouter()
+
+ALERT_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
+AlertUser = Annotated[User, Depends(require_roles(*ALERT_ROLES))]
+CONTROL_PURPOSE = "Contrôle d'une alerte de détournement de finalités"
+
+NAV = [
+    NavItem("Alertes", "/alertes", ALERT_ROLES, order=20),
+    NavItem(
+        "Mes contrôles", "/mes-controles", frozenset({Role.CONSEILLER, Role.MANAGER}), order=60
+    ),
+    NavItem("Fiches pratiques", "/guides", frozenset(Role), order=80),
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _scope_label(user: User) -> str:
+    scope = user.scope
+    return "/".join(p for p in (scope.establishment_id, scope.agency_id) if p) or "national"
+
+
+def _load_in_scope(db: DbSession, user: User, control_id: int) -> Control:
+    control = db.get(Control, control_id)
+    if control is None or not queries.in_scope(control, user.scope):
+        raise NotFound("Contrôle introuvable.")
+    return control
+
+
+def _guide_slug(control: Control) -> str:
+    from parcours.controls.scenario_guides import guide_for
+
+    return guide_for(control.main_scenario)
+
+
+@router.get("/alertes")
+def inbox(
+    request: Request,
+    db: DbSession,
+    user: AlertUser,
+    etat: str = "open",
+    niveau: str = "",
+    situation: str = "",
+    en_retard: bool = False,
+    page: int = 1,
+) -> Response:
+    filters = queries.InboxFilters(state=etat, level=niveau, scenario=situation, overdue=en_retard)
+    today = date.today()
+    result = queries.inbox(db, scope=user.scope, filters=filters, today=today, page=page)
+    trail.append(
+        db, actor=user.login, action="list", object_type="alert_inbox", object_id=_scope_label(user),
+        details={"etat": etat, "niveau": niveau, "situation": situation, "page": result.page},
+    )  # fmt: skip
+    return render(
+        request,
+        "controls/inbox.html",
+        {
+            "result": result,
+            "filters": filters,
+            "protocol": load_protocol(),
+            "today": today,
+            "is_overdue": is_overdue,
+            "scenarios": queries.scenario_names(db, user.scope),
+        },
+        fragment="rows",
+    )
+
+
+@router.get("/alertes/{control_id}")
+def show(request: Request, db: DbSession, user: AlertUser, control_id: int) -> Response:
+    control = _load_in_scope(db, user, control_id)
+    # The manager's look at the file is itself a consultation: logged, with the control as its purpose.
+    view: FileView = open_file(
+        db,
+        user,
+        control.de_id,
+        action="view",
+        context=f"contrôle {control.control_id}",
+        purpose=CONTROL_PURPOSE,
+    )
+    timeline = ConsultLog(get_settings().log_dir).events_for(de_id=control.de_id, limit=500)
+    trail.append(
+        db, actor=user.login, action="view", object_type="control", object_id=str(control_id),
+        details={"agent_id": control.agent_id, "de_id": control.de_id},
+    )  # fmt: skip
+    protocol = load_protocol()
+    report = db.scalar(select(ControlReport).where(ControlReport.control_id == control_id))
+    campaign = db.get(Campaign, control.campaign_id)
+    return render(
+        request,
+        "controls/control.html",
+        {
+            "c": control,
+            "f": view,
+            "campaign": campaign,
+            "timeline": timeline,
+            "agent_events": [e for e in timeline if e["agent_id"] == control.agent_id],
+            "notes": service.notes(db, control_id),
+            "protocol": protocol,
+            "transitions": protocol.available(control.state),
+            "overdue": is_overdue(control.step_due_on, date.today()),
+            "reminder": needs_reminder(protocol, control.step_due_on, date.today()),
+            "guide": get_guide(_guide_slug(control)),
+            "report": report,
+            "is_open": control.state in OPEN_STATES,
+        },
+    )
+
+
+def _fields_from_form(form: dict[str, Any]) -> dict[str, Any]:
+    fields = {
+        k: (v.strip() if isinstance(v, str) else v)
+        for k, v in form.items()
+        if k not in {"csrf_token", "version"}
+    }
+    if "rules_reminder_acknowledged" in fields:
+        fields["rules_reminder_acknowledged"] = fields["rules_reminder_acknowledged"] in {
+            "on",
+            "true",
+            "1",
+        }
+    return fields
+
+
+@router.post("/alertes/{control_id}/etape/{name}")
+async def transition(
+    request: Request, db: DbSession, user: AlertUser, control_id: int, name: str
+) -> Response:
+    control = _load_in_scope(db, user, control_id)
+    form = dict(await request.form())
+    version = int(str(form.get("version") or control.version))
+    before = control.state
+    service.transition(
+        db, control_id=control_id, name=name, fields=_fields_from_form(form), actor=user.login, now=_now(),
+        expected_version=version,
+    )  # fmt: skip
+    trail.append(
+        db, actor=user.login, action="status", object_type="control", object_id=str(control_id),
+        details={"transition": name, "from": before, "to": control.state, "outcome": control.outcome},
+    )  # fmt: skip
+    return RedirectResponse(f"/alertes/{control_id}", status_code=303)
+
+
+@router.post("/alertes/{control_id}/assigner")
+def assign(
+    request: Request,
+    db: DbSession,
+    user: AlertUser,
+    control_id: int,
+    assignee: Annotated[str, Form()],
+) -> Response:
+    _load_in_scope(db, user, control_id)
+    if not assignee.strip():
+        raise InvalidInput("choisir la personne assignée")
+    service.assign(
+        db, control_id=control_id, assignee=assignee.strip(), actor=user.login, now=_now()
+    )
+    trail.append(
+        db, actor=user.login, action="assign", object_type="control", object_id=str(control_id),
+        details={"assignee": assignee.strip()},
+    )  # fmt: skip
+    return RedirectResponse(f"/alertes/{control_id}", status_code=303)
+
+
+@router.post("/alertes/{control_id}/commentaire")
+def add_comment(
+    request: Request, db: DbSession, user: AlertUser, control_id: int, body: Annotated[str, Form()]
+) -> Response:
+    _load_in_scope(db, user, control_id)
+    service.comment(db, control_id=control_id, body=body, actor=user.login, now=_now())
+    trail.append(
+        db, actor=user.login, action="comment", object_type="control", object_id=str(control_id)
+    )
+    return RedirectResponse(f"/alertes/{control_id}", status_code=303)
+
+
+@router.post("/alertes/{control_id}/compte-rendu")
+async def create_report(
+    request: Request, db: DbSession, user: AlertUser, control_id: int
+) -> Response:
+    control = _load_in_scope(db, user, control_id)
+    fields = _fields_from_form(dict(await request.form()))
+    report = generate_report(db, control=control, fields=fields, author=user.login, now=_now())
+    trail.append(
+        db, actor=user.login, action="report", object_type="control", object_id=str(control_id),
+        details={"sha256": report.sha256, "template": report.template_version},
+    )  # fmt: skip
+    return RedirectResponse(f"/alertes/{control_id}", status_code=303)
+
+
+@router.get("/alertes/{control_id}/compte-rendu.pdf")
+def download_report(request: Request, db: DbSession, user: AlertUser, control_id: int) -> Response:
+    _load_in_scope(db, user, control_id)
+    report = db.scalar(select(ControlReport).where(ControlReport.control_id == control_id))
+    if report is None:
+        raise NotFound("Aucun compte rendu pour ce contrôle.")
+    trail.append(
+        db, actor=user.login, action="export", object_type="control_report", object_id=str(control_id),
+        details={"sha256": report.sha256},
+    )  # fmt: skip
+    return Response(
+        report.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="compte-rendu-controle-{control_id}.pdf"'
+        },
+    )
+
+
+# -- the agent concerned -------------------------------------------------------------------------
+
+
+AgentUser = Annotated[User, Depends(require_roles(Role.CONSEILLER, Role.MANAGER))]
+
+
+def _own_control(db: DbSession, user: User, control_id: int) -> Control:
+    control = db.get(Control, control_id)
+    if control is None or not user.agent_id or control.agent_id != user.agent_id:
+        raise NotFound("Contrôle introuvable.")
+    return control
+
+
+@router.get("/mes-controles")
+def my_controls(request: Request, db: DbSession, user: AgentUser) -> Response:
+    rows = queries.controls_about_agent(db, user.agent_id) if user.agent_id else []
+    return render(request, "controls/mine.html", {"rows": rows, "protocol": load_protocol()})
+
+
+@router.get("/mes-controles/{control_id}")
+def my_control(request: Request, db: DbSession, user: AgentUser, control_id: int) -> Response:
+    control = _own_control(db, user, control_id)
+    trail.append(
+        db, actor=user.login, action="view_own", object_type="control", object_id=str(control_id)
+    )
+    explanations = [n for n in service.notes(db, control_id) if n.kind == "agent_explanation"]
+    return render(
+        request,
+        "controls/mine_detail.html",
+        {
+            "c": control,
+            "guide": get_guide(_guide_slug(control)),
+            "protocol": load_protocol(),
+            "explanations": explanations,
+            "is_open": control.state in OPEN_STATES,
+        },
+    )
+
+
+@router.post("/mes-controles/{control_id}/explication")
+def my_explanation(
+    request: Request, db: DbSession, user: AgentUser, control_id: int, body: Annotated[str, Form()]
+) -> Response:
+    control = _own_control(db, user, control_id)
+    service.record_agent_explanation(
+        db, control_id=control_id, agent_id=control.agent_id, body=body, now=_now()
+    )
+    trail.append(
+        db, actor=user.login, action="explain", object_type="control", object_id=str(control_id)
+    )
+    return RedirectResponse(f"/mes-controles/{control_id}", status_code=303)
+
+
+# -- practical guides ----------------------------------------------------------------------------
+
+
+@router.get("/guides")
+def guides(request: Request, user: CurrentUser) -> Response:
+    return render(request, "controls/guides.html", {"guides": list(all_guides().values())})
+
+
+@router.get("/guides/{slug}")
+def guide(request: Request, user: CurrentUser, slug: str) -> Response:
+    return render(request, "controls/guide.html", {"g": get_guide(slug)})

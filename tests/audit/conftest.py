@@ -1,0 +1,44 @@
+"""A tiny interchange directory built from the scenario cases' region (real CSV files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from parcours.audit.cases import Case, case_tables, load_case_file
+
+# A story for the end-to-end tests: one misuse (a colleague's file at night, printed), one
+# legitimate contact (referent), one unknown agent, one unknown file, one unreadable timestamp.
+CONSULTATIONS = [
+    {"event_id": "e1", "ts": "2024-04-03 21:30:00", "agent_id": "A1", "de_id": "D_A2", "application": "AUDE", "action": "view"},
+    {"event_id": "e2", "ts": "2024-04-10 10:45:00", "agent_id": "A1", "de_id": "D_A2", "application": "AUDE", "action": "print"},
+    {"event_id": "e3", "ts": "2024-04-04T08:00:00Z", "agent_id": "A1", "de_id": "D_Y", "application": "AUDE", "action": "edit"},
+    {"event_id": "e4", "ts": "2024-04-05 10:00:00", "agent_id": "OTHER-REGION", "de_id": "D_Y", "application": "MAP", "action": "view"},
+    {"event_id": "e5", "ts": "2024-04-05 10:00:00", "agent_id": "A1", "de_id": "D_UNKNOWN", "application": "AUDE", "action": "view"},
+    {"event_id": "e6", "ts": "not a time", "agent_id": "A1", "de_id": "D_Y", "application": "AUDE", "action": "view"},
+    {"event_id": "e7", "ts": "2019-01-01 10:00:00", "agent_id": "A1", "de_id": "D_Y", "application": "AUDE", "action": "view"},
+    {"event_id": "e8", "ts": "1970-01-01T00:00:00Z", "agent_id": "A1", "de_id": "D_Y", "application": "AUDE", "action": "view"},
+]  # fmt: skip
+
+
+def write_interchange(folder: Path, consultations: list[dict[str, str]]) -> Path:
+    cf = load_case_file("w2_current_agents")
+    case = Case(name="e2e", consultations=consultations, alerts=[])
+    folder.mkdir(parents=True, exist_ok=True)
+    for table, data in case_tables(cf, case).items():
+        if table == "identity_matches":
+            continue
+        cols = {
+            n: pa.array([None if v is None else str(v) for v in data[n].to_pylist()], pa.string())
+            for n in data.column_names
+        }
+        pacsv.write_csv(pa.table(cols), folder / f"{table}.csv")
+    return folder
+
+
+@pytest.fixture
+def interchange_dir(tmp_path: Path) -> Path:
+    return write_interchange(tmp_path / "interchange", CONSULTATIONS)

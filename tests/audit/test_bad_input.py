@@ -1,0 +1,62 @@
+"""Bad input: a clear message, and every row the campaign does not use counted under its reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from parcours.audit.engines.duckdb import DuckDBEngine
+from parcours.audit.inputs import InterchangeDirSource
+from parcours.audit.pipeline import run_pipeline
+from parcours.errors import InvalidInput
+
+
+def _run(folder: Path, start: date, end: date):  # type: ignore[no-untyped-def]
+    with DuckDBEngine(threads=1) as engine:
+        return run_pipeline(engine, InterchangeDirSource(folder), start=start, end=end)
+
+
+def test_every_unused_or_unresolved_row_is_counted(interchange_dir: Path) -> None:
+    r = _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    i = r.inputs
+    assert i.rows_read == 8
+    assert i.invalid_timestamp == 1
+    assert i.before_period == 1
+    assert i.timestamp_out_of_range == 1
+    assert i.in_period == 5
+    assert i.rows_read == (
+        i.in_period
+        + i.invalid_timestamp
+        + i.before_period
+        + i.after_period
+        + i.timestamp_out_of_range
+        + i.missing_timestamp
+        + i.missing_agent_or_file
+    )
+    assert (i.unknown_agent_rows, i.unknown_agents) == (1, 1)
+    assert (i.unknown_file_rows, i.unknown_files) == (1, 1)
+    warnings = "\n".join(i.warnings())
+    assert "horodatages illisibles" in warnings and "absents du référentiel" in warnings
+    # Kept rows still count: the unknown agent's and the unknown file's consultations are facts.
+    assert r.explanation.consultations == 5
+
+
+def test_empty_period_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="période vide"):
+        _run(Path("/nonexistent"), date(2024, 6, 30), date(2024, 4, 1))
+
+
+def test_period_without_consultations_gives_no_alert(interchange_dir: Path) -> None:
+    r = _run(interchange_dir, date(2023, 1, 1), date(2023, 1, 31))
+    assert r.explanation.consultations == 0
+    assert r.situations == []
+    assert (r.inputs.before_period, r.inputs.after_period) == (1, 5)
+
+
+def test_missing_required_file_is_named(tmp_path: Path, interchange_dir: Path) -> None:
+    (interchange_dir / "agents.csv").unlink()
+    with pytest.raises(InvalidInput) as exc:
+        _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    assert exc.value.issues[0].file.endswith("agents.csv")

@@ -1,0 +1,82 @@
+"""Broken scenario files give errors that name the file and the line; validate compiles the SQL."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from parcours.audit.scenario import SCENARIOS_DIR, load_scenarios, validate_scenarios
+from parcours.errors import InvalidInput
+
+
+def _copy(tmp_path: Path, *ids: str) -> Path:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    for sid in ids:
+        for ext in (".yaml", ".sql"):
+            shutil.copy(SCENARIOS_DIR / f"{sid}{ext}", folder / f"{sid}{ext}")
+    return folder
+
+
+def test_shipped_scenarios_are_valid() -> None:
+    assert validate_scenarios() == []
+    ids = {s.id for s in load_scenarios()}
+    assert {
+        "w1_agents_former_job_seekers",
+        "w1_political_personalities",
+        "w2_elected_candidates",
+        "w2_current_agents",
+        "w2_ex_agents",
+        "w2_off_hours",
+    } <= ids
+
+
+def test_wrong_type_names_file_and_line(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "w2_ex_agents")
+    path = folder / "w2_ex_agents.yaml"
+    text = path.read_text().replace("wave: 2", "wave: deux")
+    path.write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), start=1) if t.startswith("wave:"))
+    with pytest.raises(InvalidInput) as exc:
+        load_scenarios(folder)
+    (issue,) = exc.value.issues
+    assert issue.file == str(path)
+    assert issue.line == line
+    assert issue.column == "wave"
+
+
+def test_broken_yaml_and_missing_sql_are_all_reported(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "w2_ex_agents", "w2_current_agents")
+    (folder / "w2_ex_agents.yaml").write_text("id: w2_ex_agents\ntitle: [unclosed\n")
+    (folder / "w2_current_agents.sql").unlink()
+    with pytest.raises(InvalidInput) as exc:
+        load_scenarios(folder)
+    issues = exc.value.issues
+    assert len(issues) == 2
+    assert any(i.file.endswith("w2_ex_agents.yaml") and i.line == 3 for i in issues)
+    assert any(i.file.endswith("w2_current_agents.sql") for i in issues)
+
+
+def test_id_must_match_file_name(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "w2_ex_agents")
+    path = folder / "w2_ex_agents.yaml"
+    path.write_text(path.read_text().replace("id: w2_ex_agents", "id: other"))
+    with pytest.raises(InvalidInput, match="nom du fichier"):
+        load_scenarios(folder)
+
+
+def test_validate_compiles_sql_and_reports_the_failing_statement(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "w2_ex_agents", "w2_off_hours")
+    (folder / "w2_ex_agents.sql").write_text(
+        "SELECT DISTINCT agent_id, de_id FROM fact_targets WHERE no_such_column = 1\n"
+    )
+    (folder / "w2_off_hours.sql").write_text(
+        "SELECT agent_id, de_id FROM facts WHERE off_hours AND {{ p.not_a_parameter }}\n"
+    )
+    issues = validate_scenarios(folder)
+    by_file = {Path(i.file).name: i.reason for i in issues}
+    assert "no_such_column" in by_file["w2_ex_agents.sql"]
+    assert "failing SQL" in by_file["w2_ex_agents.sql"]
+    assert "not_a_parameter" in by_file["w2_off_hours.sql"]

@@ -1,0 +1,114 @@
+"""The orientation chart: YAML cases, branch coverage, dated changes, and loader errors."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from parcours.errors import InvalidInput
+from parcours.orientation.library import RULES_DIR, RuleLibrary, default_library, load_library
+from parcours.orientation.rule_cases import RuleCase, check_case, load_cases
+
+CASES = load_cases()
+
+
+@pytest.fixture(scope="module")
+def library() -> RuleLibrary:
+    return default_library()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_rule_case(case: RuleCase, library: RuleLibrary) -> None:
+    _proposal, problems = check_case(case, library)
+    assert not problems, f"{case.file}:{case.line}: " + "; ".join(problems)
+
+
+def test_every_rule_of_every_chart_has_a_case(library: RuleLibrary) -> None:
+    fired: set[tuple[str, str, str]] = set()
+    for case in CASES:
+        proposal, _ = check_case(case, library)
+        if proposal is not None:
+            fired |= {(proposal.rule_version, s.stage, s.rule_id) for s in proposal.trace}
+    missing = [
+        f"{chart.version} {stage}.{rule.id}"
+        for chart in library.charts
+        for stage, rules in chart.stages.items()
+        for rule in rules
+        if (chart.version, stage, rule.id) not in fired
+    ]
+    assert not missing, f"branches without a YAML case: {missing}"
+
+
+def test_every_dated_change_has_cases_before_and_after(library: RuleLibrary) -> None:
+    dates = {c.at for c in CASES}
+    for change in library.change_dates():
+        assert change - timedelta(days=1) in dates, f"no case the day before {change}"
+        assert change in dates, f"no case on {change}"
+
+
+def _copy_rules(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target)
+    return target
+
+
+def test_unknown_field_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    chart = rules / "charts" / "2025-04-01.yaml"
+    lines = chart.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if "field: boeth" in line)
+    lines[index] = lines[index].replace("field: boeth", "field: boeht")
+    chart.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        load_library(rules)
+    issue = err.value.issues[0]
+    assert issue.file == str(chart)
+    assert issue.line == index + 1
+    assert "unknown field 'boeht'" in issue.reason
+
+
+def test_all_problems_of_all_files_are_collected(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    params = rules / "parameters.yaml"
+    text = params.read_text(encoding="utf-8")
+    params.write_text(text.replace("unit: years", "unit: [years", 1), encoding="utf-8")
+    chart = rules / "charts" / "2025-01-01.yaml"
+    text = chart.read_text(encoding="utf-8")
+    chart.write_text(text.replace("then: cej", "then: cejj"), encoding="utf-8")
+    (rules / "vocabulary.yaml").write_text("organisations: {}\npaths: {}\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        load_library(rules)
+    files = {Path(i.file).name for i in err.value.issues}
+    assert {"parameters.yaml", "vocabulary.yaml"} <= files
+    assert all(i.line is not None for i in err.value.issues)
+
+
+def test_a_stage_without_default_is_refused(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    chart = rules / "charts" / "2025-01-01.yaml"
+    text = chart.read_text(encoding="utf-8")
+    text = text.replace(
+        "    - id: ft_default\n      then: FT\n",
+        "    - id: ft_default\n      when: {field: rsa, op: '==', value: false}\n      then: FT\n",
+    )
+    chart.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput, match="the last rule of a stage is the default"):
+        load_library(rules)
+
+
+def test_proposal_trace_is_plain_french_with_references(library: RuleLibrary) -> None:
+    case = next(c for c in CASES if c.name.startswith("young graduate in Haute-Garonne"))
+    proposal, _ = check_case(case, library)
+    assert proposal is not None
+    apec = proposal.trace[-1]
+    assert apec.text.startswith("Jeune diplômé (24 ans, bac + 3 ou plus)")
+    assert any("1 000 jeunes diplômés" in ref for ref in apec.references)
+    assert any("APEC : capacité 1000" in ref for ref in apec.references)
+
+
+def test_rules_before_the_law_are_refused(library: RuleLibrary) -> None:
+    with pytest.raises(InvalidInput, match="first version applies from 2025-01-01"):
+        library.chart_at(date(2024, 12, 31))

@@ -1,0 +1,216 @@
+"""Interview to decision on SQLite and PostgreSQL: drafts, proposal, decision, claims."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from parcours.errors import Conflict, InvalidInput
+from parcours.orientation import service
+from parcours.orientation.models import (
+    BenefitClaim,
+    OrientationDecision,
+    OrientationInterview,
+    OrientationProposal,
+)
+
+from .factories import agency, answers
+
+T0 = datetime(2025, 5, 12, 9, 0)  # naive: Europe/Paris
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        agency(s)
+        yield s
+
+
+def _completed(session: Session, **overrides: object) -> OrientationProposal:
+    interview = service.start_interview(
+        session, de_id="DE1", agent_id="AG1", agency_id="A31001", channel="phone", started_at=T0
+    )
+    service.save_answers(
+        session, interview_id=interview.interview_id, answers=answers(**overrides), saved_at=T0
+    )
+    return service.complete_interview(
+        session, interview_id=interview.interview_id, completed_at=T0 + timedelta(minutes=14)
+    )
+
+
+def test_draft_autosave_keeps_partial_answers_and_refuses_wrong_ones(session: Session) -> None:
+    interview = service.start_interview(
+        session, de_id="DE1", agent_id="AG1", agency_id="A31001", channel="phone", started_at=T0
+    )
+    assert interview.department_code == "31"
+    assert interview.form_version == "edo-2025-01"
+    service.save_answers(
+        session, interview_id=interview.interview_id, answers={"age": 40}, saved_at=T0
+    )
+    service.save_answers(
+        session, interview_id=interview.interview_id, answers={"rsa": "oui"}, saved_at=T0
+    )
+    with pytest.raises(InvalidInput, match="qualification"):
+        service.save_answers(
+            session,
+            interview_id=interview.interview_id,
+            answers={"qualification": "doctorat"},
+            saved_at=T0,
+        )
+    session.commit()
+    session.expire_all()
+    stored = session.get(OrientationInterview, interview.interview_id)
+    assert stored is not None
+    assert stored.status == "draft"
+    assert stored.answers == {"age": 40, "rsa": True}
+    with pytest.raises(InvalidInput, match="réponse manquante"):
+        service.complete_interview(
+            session, interview_id=interview.interview_id, completed_at=T0 + timedelta(minutes=5)
+        )
+
+
+def test_completion_stores_proposal_with_trace_and_duration(session: Session) -> None:
+    proposal = _completed(session, age=24, qualification="bac3plus")
+    session.commit()
+    assert (proposal.organisation, proposal.modality) == ("FT", "apec_jeunes_diplomes")
+    assert proposal.rule_version == "2025-04"
+    assert proposal.programme_id == "apec_jeunes_diplomes_31"
+    assert proposal.trace[-1]["text"].startswith("Jeune diplômé")
+    interview = session.get(OrientationInterview, proposal.interview_id)
+    assert interview is not None
+    assert interview.status == "complete"
+    assert interview.duration_seconds == 14 * 60
+    assert interview.answers["difficulty_other_detail"] == ""  # hidden question filled
+    with pytest.raises(Conflict):
+        service.save_answers(
+            session, interview_id=interview.interview_id, answers={"age": 30}, saved_at=T0
+        )
+
+
+def test_registration_never_creates_an_unasked_benefit_claim(session: Session) -> None:
+    _completed(session, benefit_claim_requested=False)
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(BenefitClaim)) == 0
+    asked = _completed(session, benefit_claim_requested=True)
+    session.commit()
+    claims = session.scalars(select(BenefitClaim)).all()
+    assert [c.interview_id for c in claims] == [asked.interview_id]
+
+
+def test_confirm_and_change_are_separate_from_the_proposal(session: Session) -> None:
+    proposal = _completed(session, difficulty_childcare="strong")
+    assert (proposal.organisation, proposal.path, proposal.modality) == (
+        "FT",
+        "socio_professional",
+        "global",
+    )
+    with pytest.raises(InvalidInput) as err:
+        service.decide(
+            session,
+            interview_id=proposal.interview_id,
+            agent_id="AG1",
+            decided_at=T0,
+            modality="renforce",
+        )
+    assert {i.column for i in err.value.issues} == {"change_reason", "change_comment"}
+    decision = service.decide(
+        session,
+        interview_id=proposal.interview_id,
+        agent_id="AG1",
+        decided_at=T0 + timedelta(minutes=15),
+        modality="renforce",
+        change_reason="situation_changed",
+        change_comment="Solution de garde trouvée pendant l'entretien.",
+    )
+    session.commit()
+    assert decision.changed and decision.proposal_id == proposal.proposal_id
+    session.expire_all()
+    kept = session.get(OrientationProposal, proposal.proposal_id)
+    assert kept is not None and kept.modality == "global"  # the proposal is untouched
+    with pytest.raises(Conflict):
+        service.decide(session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=T0)
+
+
+def test_confirmation_needs_no_reason(session: Session) -> None:
+    proposal = _completed(session)
+    decision = service.decide(
+        session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=T0
+    )
+    assert not decision.changed and decision.change_reason is None
+    assert decision.modality == proposal.modality
+
+
+def test_reorientation_is_a_new_decision_and_nothing_is_overwritten(session: Session) -> None:
+    proposal = _completed(session, rsa=True)
+    first = service.decide(
+        session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=T0
+    )
+    later = datetime(2025, 9, 1, 10, 0, tzinfo=UTC)
+    second = service.reorient(
+        session,
+        de_id="DE1",
+        agent_id="AG2",
+        decided_at=later,
+        organisation="CD",
+        path="social",
+        modality="parcours_social",
+        change_reason="situation_changed",
+        change_comment="Perte de logement.",
+    )
+    session.commit()
+    assert second.supersedes_id == first.decision_id and second.kind == "reorientation"
+    current = service.current_decision(session, de_id="DE1")
+    assert current is not None and current.decision_id == second.decision_id
+    assert [d.decision_id for d in service.decision_history(session, de_id="DE1")] == [
+        first.decision_id,
+        second.decision_id,
+    ]
+    first.modality = "guide"
+    with pytest.raises(Conflict, match="never modified"):
+        session.flush()
+    session.rollback()
+    with pytest.raises(Conflict):
+        service.reorient(
+            session,
+            de_id="DE1",
+            agent_id="AG2",
+            decided_at=later - timedelta(days=1),
+            organisation="FT",
+            path="professional",
+            modality="guide",
+            change_reason="other",
+            change_comment="x",
+        )
+    assert session.scalar(select(func.count()).select_from(OrientationDecision)) == 2
+
+
+def test_dpa_orientation_is_held_in_person(session: Session) -> None:
+    with pytest.raises(InvalidInput, match="sur place"):
+        service.start_interview(
+            session,
+            de_id="DE9",
+            agent_id="AG1",
+            agency_id="A31001",
+            channel="phone",
+            dpa_orientation=True,
+            started_at=T0,
+        )
+    interview = service.start_interview(
+        session,
+        de_id="DE9",
+        agent_id="AG1",
+        agency_id="A31001",
+        channel="in_person",
+        dpa_orientation=True,
+        started_at=T0,
+    )
+    assert service.target_minutes(interview) == 15
+    agency(session, agency_id="A12001", department="12", msa=True)
+    msa = service.start_interview(
+        session, de_id="DE9", agent_id="AG1", agency_id="A12001", channel="phone", started_at=T0
+    )
+    assert msa.msa_experiment and service.target_minutes(msa) == 20
