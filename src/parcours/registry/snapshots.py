@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Table, func, select
+from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Table, TypeDecorator, func, select
 
 from parcours.db import Base
 from parcours.registry.contract import BY_NAME
@@ -27,6 +27,8 @@ def arrow_schema(table: Table, columns: Iterable[str]) -> pa.Schema:
     fields = []
     for name in columns:
         sql_type = table.columns[name].type
+        if isinstance(sql_type, TypeDecorator):  # e.g. parcours.db.UtcDateTime
+            sql_type = sql_type.impl_instance
         if isinstance(sql_type, DateTime):
             arrow: pa.DataType = pa.timestamp("us", tz="UTC")
         elif isinstance(sql_type, Date):
