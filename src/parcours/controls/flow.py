@@ -202,7 +202,7 @@ class FlowWatcher:
                     )
             cycle.created, cycle.updated = dispatched.created, dispatched.updated
         for f in files:
-            shutil.move(str(f), self.done / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{f.name}")
+            shutil.move(str(f), self.done / f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}Z-{f.name}")
         cycle.seconds = time.monotonic() - started
         self._checkpoint(cycle)
         return cycle
