@@ -71,32 +71,14 @@ def main() -> None:
         scale=args.scale, seed=args.seed, out=data, progress=False, consultations_format="parquet"
     )
     con = duckdb.connect()
-    events = con.execute(
+    events = con.sql(
         f"SELECT * FROM read_parquet('{data}/consultations/*.parquet') ORDER BY ts, event_id"
     ).to_arrow_table()
-    # The replay: every misuse event of the quarter (the probes: their pairs are what must be alerted),
-    # mixed with the last legitimate events and shuffled, so misuse arrives all along the run.
+    # The replay: the last events of the quarter, in time order, as a live export would deliver them.
     n_replay = args.rate * args.seconds
     truth_rows = con.execute(f"SELECT agent_id, de_id FROM read_csv('{data}/truth.csv')").fetchall()
-    con.register("events", events)
-    con.execute("CREATE TEMP TABLE truth(agent_id VARCHAR, de_id VARCHAR)")
-    con.executemany("INSERT INTO truth VALUES (?, ?)", truth_rows)
-    con.execute(
-        "CREATE TEMP TABLE marked AS SELECT e.*, t.agent_id IS NOT NULL AS misuse "
-        "FROM events e LEFT JOIN truth t USING (agent_id, de_id)"
-    )
-    con.execute(
-        "CREATE TEMP TABLE replay_rows AS SELECT * EXCLUDE (misuse) FROM ("
-        "SELECT * FROM marked WHERE misuse UNION ALL "
-        f"(SELECT * FROM marked WHERE NOT misuse ORDER BY ts DESC, event_id LIMIT {n_replay})"
-        ") ORDER BY hash(event_id)"
-    )
-    replay = con.execute("SELECT * FROM replay_rows LIMIT ?", [n_replay]).to_arrow_table()
-    con.register("replay", replay)
-    history = con.execute(
-        "SELECT * EXCLUDE (misuse) FROM marked WHERE event_id NOT IN (SELECT event_id FROM replay)"
-    ).to_arrow_table()
-    n_replay = replay.num_rows
+    history = events.slice(0, events.num_rows - n_replay)
+    replay = events.slice(events.num_rows - n_replay)
     hist_dir = data / "history"
     (hist_dir / "consultations").mkdir(parents=True)
     import pyarrow.parquet as pq
@@ -125,6 +107,7 @@ def main() -> None:
     watcher_log = work / "watch.log"
     proc = _start_watcher(home, watcher_log)
     first_written: dict[tuple[str, str], float] = {}
+    written: dict[str, float] = {}
     killed = False
     start = time.time()
     seconds = -(-n_replay // args.rate)
@@ -134,6 +117,7 @@ def main() -> None:
         pq.write_table(chunk, inbox / f".{name}.tmp")
         os.replace(inbox / f".{name}.tmp", inbox / name)
         now = time.time()
+        written[name] = now
         for pair in zip(chunk["agent_id"].to_pylist(), chunk["de_id"].to_pylist(), strict=True):
             if pair in probes:
                 first_written.setdefault(pair, now)
@@ -166,6 +150,14 @@ def main() -> None:
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
 
+    # Every file: written → its cycle finished (imported, detection run, alerts dispatched, file moved).
+    processed = {
+        p.name.split("Z-", 1)[1]: datetime.strptime(p.name.split("Z-", 1)[0], "%Y%m%dT%H%M%S.%f")
+        .replace(tzinfo=UTC)
+        .timestamp()
+        for p in (inbox / "done").iterdir()
+    }
+    file_delays = sorted(processed[n] - t for n, t in written.items() if n in processed)
     delays = sorted(created[p] - first_written[p] for p in first_written if p in created)
     missing = [p for p in first_written if p not in created]
     logged = ConsultLog(get_settings().log_dir).count()
@@ -181,6 +173,13 @@ def main() -> None:
         print(
             f"misuse pairs alerted: {len(delays)}/{len(first_written)}; delay p50 {statistics.median(delays):.1f} s, "
             f"p95 {p95:.1f} s, max {delays[-1]:.1f} s  (goal p95 <= 120 s)"
+        )
+    if file_delays:
+        fp95 = file_delays[min(len(file_delays) - 1, round(0.95 * (len(file_delays) - 1)))]
+        print(
+            f"event → alert-ready, all {len(file_delays)}/{len(written)} files: p50 "
+            f"{statistics.median(file_delays):.1f} s, p95 {fp95:.1f} s, max {file_delays[-1]:.1f} s "
+            "(goal p95 <= 120 s)"
         )
     print(f"misuse pairs not alerted by the flow: {len(missing)}")
     print(

@@ -43,14 +43,14 @@ def test_generator_answers_use_the_whole_scale() -> None:
 def test_cli_end_to_end(tmp_path: Path, parcours_home: Path) -> None:
     survey = tmp_path / "vagues.csv"
     result = runner.invoke(
-        app, ["barometer", "synth", "--out", str(survey), "--respondents", "400"]
+        app, ["barometer", "synth", "--out", str(survey), "--respondents", "200"]
     )
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["barometer", "import", str(survey)])
     assert result.exit_code == 0, result.output
-    assert "800 ajoutées" in result.output
+    assert "400 ajoutées" in result.output
     result = runner.invoke(app, ["barometer", "import", str(survey)])
-    assert "800 inchangées" in result.output
+    assert "400 inchangées" in result.output
     assert runner.invoke(app, ["barometer", "validate"]).exit_code == 0
     result = runner.invoke(app, ["barometer", "results", "--scope", "FR"])
     assert result.exit_code == 0 and "IQVT" in result.output

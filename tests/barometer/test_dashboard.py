@@ -21,7 +21,7 @@ from parcours.web.testing import World, fresh_totp_code
 @pytest.fixture
 def survey(engine: Engine, world: World, tmp_path: Path) -> Engine:
     path = tmp_path / "vagues.csv"
-    write_survey(path, SynthOptions(respondents_per_wave=900, seed=31))
+    write_survey(path, SynthOptions(respondents_per_wave=500, seed=31))
     import_file(path, engine=engine)
     return engine
 

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from parcours.accounts.roles import Role
+from parcours.config import get_settings
+from parcours.consultlog.store import ConsultationEvent, ConsultLog
 from parcours.controls import service
 from parcours.controls.dispatch import AlertInput
 from parcours.controls.report import generate_report
@@ -119,6 +121,11 @@ def _snapshots(ctx: MatrixContext) -> dict[str, str]:
     engine = ctx.session.get_bind()
     assert isinstance(engine, Engine)
     write_snapshots(engine, Warehouse.from_settings(), list(REFERENCE_TABLES))
+    # One consultation in the period, so that detection has something to read (an empty period is refused).
+    ConsultLog(get_settings().log_dir).append_events(
+        [ConsultationEvent(event_id=f"perm-{uuid.uuid4().hex}", ts=NOW, agent_id="AG-0002",
+                           de_id=ctx.world.de_portfolio, application="AUDE", action="view")]
+    )  # fmt: skip
     return {}
 
 
@@ -200,12 +207,13 @@ RULES: list[RouteRule] = [
     RouteRule("GET", "/guides", roles=EVERYONE),
     RouteRule("GET", "/guides/{slug}", roles=EVERYONE, params=lambda ctx: {"slug": "principes"}),
     RouteRule("GET", "/campagnes", roles=frozenset({Role.NATIONAL})),
-    # An empty period on an empty warehouse: detection runs and dispatches nothing.
+    # Detection runs for real on the world's registry (snapshots written first) and a one-event log.
     RouteRule(
         "POST",
         "/campagnes",
         roles=frozenset({Role.NATIONAL}),
         ok=frozenset({303}),
+        params=_snapshots,
         form=lambda ctx: {
             "debut": "2026-01-01",
             "fin": "2026-01-31",

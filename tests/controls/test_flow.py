@@ -93,7 +93,9 @@ def test_flow_survives_a_crash_and_matches_the_batch_campaign(
         flow = s.scalar(select(Campaign).where(Campaign.mode == "flow"))
         assert flow is not None
         start, end = flow.period_start, flow.period_end
-    assert end - start > timedelta(days=30)  # the claimed events span the quarter, plus the lookback
+    assert end - start > timedelta(
+        days=30
+    )  # the claimed events span the quarter, plus the lookback
 
     # The same window as a batch campaign raises the same situations.
     batch = campaign_module.run_campaign(start=start, end=end, settings=settings, progress=False)

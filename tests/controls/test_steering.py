@@ -166,3 +166,22 @@ def test_exports_roundtrip() -> None:
     df = pd.DataFrame([{"scenario": "s", "proven": 1}])
     assert steering.to_csv(df).startswith(b"scenario,proven")
     assert steering.to_xlsx({"résultats": df})[:2] == b"PK"
+
+
+def test_state_version_changes_when_a_control_changes(engine: Engine) -> None:
+    from parcours.controls import service
+
+    add(engine, [("E1", "a", "s", None, 80)])
+    with Session(engine) as s:
+        before = steering.state_version(s, ALL)
+        (control_id,) = s.execute(select_ids()).scalars().all()
+        service.assign(s, control_id=control_id, assignee="m", actor="t", now=NOW + timedelta(hours=1))
+        s.commit()
+        assert steering.state_version(s, ALL) != before
+        assert steering.state_version(s, Scope(establishment_id="E2", agency_id=None)) == (0, "None")
+
+
+def select_ids():  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    return select(Control.control_id)

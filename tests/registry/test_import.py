@@ -329,6 +329,7 @@ def test_warehouse_snapshots_follow_the_database(engine: Engine, tmp_path: Path)
         f"SELECT agent_id, birth_name, hired_on FROM read_parquet('{wh.table_path('agents')}') ORDER BY 1"
     ).fetchall()
     assert agents[0] == ("AG1", "Dupont", date(2010, 1, 4))
+    assert pq.ParquetFile(wh.table_path("agents")).metadata.num_row_groups == 1  # written in chunks
     types = dict(
         con.execute(f"DESCRIBE SELECT * FROM read_parquet('{wh.table_path('calls')}')").fetchall()[
             i

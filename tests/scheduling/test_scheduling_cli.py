@@ -37,14 +37,17 @@ def test_slots_capacity_outbox_and_validate(engine: Engine, tmp_path: Path) -> N
             "2",
             "--interviews",
             str(flow),
+            "--notify",
+            "eld@agence.test",
         ],
     )
     assert out.exit_code == 0, out.output
     # 40 interviews x 80 % = 32 DPA a week against 30 slots (1 counsellor x 6 x 5 days).
     assert "2026-03-02\t40*\t32\t0\t30\t2" in out.output and "ALERTE" in out.output
 
+    assert "1 courriel(s) mis en file" in out.output
     out = runner.invoke(app, ["outbox", "status"])
-    assert out.exit_code == 0 and "pending\t0" in out.output
+    assert out.exit_code == 0 and "pending\t1" in out.output
     for command in (["scheduling", "validate"], ["contract", "validate"]):
         out = runner.invoke(app, command)
         assert out.exit_code == 0 and out.output.count("ok\t") == 2

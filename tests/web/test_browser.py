@@ -81,6 +81,14 @@ def test_counsellor_journey_in_chromium(
     expect(page.get_by_role("heading", level=1)).to_have_text("Louis MOREAU")
     expect(page.get_by_test_id("access-reason")).to_contain_text("motif déclaré")
 
+    # On a phone-sized screen the menu folds behind a button (DSFR modal), reachable and usable.
+    page.set_viewport_size({"width": 375, "height": 800})
+    expect(page.get_by_role("link", name="Dossiers")).to_be_hidden()
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("link", name="Dossiers")).to_be_visible()
+    page.get_by_role("button", name="Fermer").click()
+    page.set_viewport_size({"width": 1280, "height": 800})
+
     # Log out.
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("heading", name="Connexion à Parcours")).to_be_visible()

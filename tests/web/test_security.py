@@ -280,7 +280,16 @@ def test_security_headers(client: TestClient) -> None:
     assert r.headers["vary"] == "HX-Request"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+    ],
+)
 def test_login_never_redirects_off_site(client: TestClient, world: World, target: str) -> None:
     acc = world.accounts[Role.CSE]
     token = csrf_token_from(client.get("/connexion").text)

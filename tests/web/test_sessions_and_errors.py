@@ -80,3 +80,18 @@ def test_api_routes_answer_json(engine: Engine, world: World) -> None:
         # A bearer-token client has no session cookie: no CSRF token asked.
         c.cookies.clear()
         assert c.post("/api/ingest").status_code == 200
+
+
+def test_expired_sessions_are_purged_at_login(engine: Engine, world: World) -> None:
+    from parcours.accounts.models import WebSession
+
+    t0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    with Session(engine) as s:
+        user = s.query(User).filter_by(login=world.accounts[Role.CSE].login).one()
+        open_session(s, user=user, fully_authenticated=True, now=t0)
+        open_session(s, user=user, fully_authenticated=False, now=t0)
+        s.commit()
+        live = open_session(s, user=user, fully_authenticated=True, now=t0 + IDLE_TIMEOUT * 2)
+        s.commit()
+        assert s.query(WebSession).count() == 1
+        assert load_session(s, live, now=t0 + IDLE_TIMEOUT * 2) is not None

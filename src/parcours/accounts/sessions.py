@@ -33,6 +33,7 @@ def open_session(
 ) -> str:
     """A brand-new session (new token) for the user; returns the token to put in the cookie."""
     now = now or datetime.now(UTC)
+    purge_expired_sessions(session, now=now)
     token = secrets.token_urlsafe(32)
     session.add(
         WebSession(
@@ -69,6 +70,18 @@ def load_session(
     if now - _aware(row.last_seen_at) >= TOUCH_EVERY:
         row.last_seen_at = now
     return row, user
+
+
+def purge_expired_sessions(session: Session, *, now: datetime) -> int:
+    """Delete sessions past their absolute or idle limit (and, by cascade, their declared purposes).
+    Run at each login, so abandoned sessions do not pile up."""
+    result = session.execute(
+        delete(WebSession).where(
+            (WebSession.expires_at <= now)
+            | (WebSession.fully_authenticated & (WebSession.last_seen_at <= now - IDLE_TIMEOUT))
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def close_session(session: Session, token: str | None) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, select, tuple_, update
+from sqlalchemy import Engine, Table, select, update
 
 from parcours.barometer.definitions import Definitions, default_definitions
 from parcours.barometer.models import BarometerResponse, BarometerWave
@@ -200,11 +200,12 @@ def _upsert(engine: Engine, rows: list[ValidRow], batch_id: str, report: ImportR
             )
         session.flush()
         existing: dict[tuple[str, str], tuple[int, dict[str, Any], dict[str, Any]]] = {}
-        keys = [(r.wave_id, r.respondent_id) for r in rows]
+        keys = {(r.wave_id, r.respondent_id) for r in rows}
         table = BarometerResponse.__table__
         assert isinstance(table, Table)
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        # One scan per wave of the file (a wave is one survey: tens of thousands of rows at most) is
+        # much faster than looking the keys up in chunks.
+        for wave in sorted({r.wave_id for r in rows}):
             found = session.execute(
                 select(
                     table.c.wave_id,
@@ -212,10 +213,11 @@ def _upsert(engine: Engine, rows: list[ValidRow], batch_id: str, report: ImportR
                     table.c.response_id,
                     table.c.attributes,
                     table.c.answers,
-                ).where(tuple_(table.c.wave_id, table.c.respondent_id).in_(chunk))
+                ).where(table.c.wave_id == wave)
             )
             for wave_id, respondent_id, response_id, attributes, answers in found:
-                existing[(wave_id, respondent_id)] = (response_id, attributes, answers)
+                if (wave_id, respondent_id) in keys:
+                    existing[(wave_id, respondent_id)] = (response_id, attributes, answers)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for r in rows:

@@ -38,22 +38,24 @@ def demo(
     data = settings.home / "demo-data"
     console.rule(f"[bold]Parcours — démonstration dans {settings.home.resolve()}")
     if not (data / "truth_meta.json").exists():
-        console.print("1/4 Génération de la région de démonstration…")
+        console.print("1/5 Génération de la région de démonstration…")
         generate(scale="demo", seed=seed, out=data, progress=True)
     else:
-        console.print(f"1/4 Région de démonstration déjà générée ({data}).")
-    console.print("2/4 Import (idempotent)…")
+        console.print(f"1/5 Région de démonstration déjà générée ({data}).")
+    console.print("2/5 Import (idempotent)…")
     summary = import_directory(data, settings=settings, progress=True)
     if not summary.ok:
         console.print(
             f"[red]{summary.rows_rejected} lignes rejetées (voir {settings.rejects_dir})."
         )
         raise typer.Exit(1)
-    console.print("3/4 Comptes de démonstration…")
+    console.print("3/5 Comptes de démonstration…")
     with session_scope(get_engine()) as session:
         accounts = create_demo_accounts(session)
-    console.print("4/4 Détection et envoi des contrôles aux établissements…")
+    console.print("4/5 Détection et envoi des contrôles aux établissements…")
     _run_pipeline(data)
+    console.print("5/5 Entretiens d'orientation et baromètre interne…")
+    _orientation_interviews()
     from parcours.barometer.demo import load_demo_barometer
 
     console.print(f"   baromètre interne : {load_demo_barometer(settings.home)}")
@@ -63,6 +65,30 @@ def demo(
 
         console.print(f"Application : http://{host}:{port}/  (Ctrl+C pour arrêter)")
         serve_command(host=host, port=port, workers=1)
+
+
+def _orientation_interviews() -> None:
+    """A month of orientation interviews under the law (from January 2025: the rules apply from then),
+    proposals and counsellors' decisions, once."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from parcours.db import session_scope
+    from parcours.orientation.models import OrientationInterview
+    from parcours.orientation.synth import synthesize_interviews
+
+    with session_scope() as session:
+        if session.scalar(select(func.count()).select_from(OrientationInterview)):
+            console.print("   entretiens d'orientation déjà générés.")
+            return
+        summary = synthesize_interviews(
+            session, start=date(2025, 4, 1), end=date(2025, 4, 30), per_day=40
+        )
+    console.print(
+        f"   {summary.interviews} entretiens d'orientation, {summary.decisions} décisions dont "
+        f"{summary.changed} proposition(s) modifiée(s) par le conseiller."
+    )
 
 
 def _run_pipeline(data: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,9 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from parcours.config import get_settings
-from parcours.db import make_engine
-from parcours.migrate import upgrade
-from parcours.registry.importer import ImportSummary, import_directory
+
+if TYPE_CHECKING:
+    from parcours.registry.importer import ImportSummary
 
 ISSUES_SHOWN = 20
 
@@ -32,6 +32,9 @@ def import_command(
     progress: Annotated[bool, typer.Option(help="Barres de progression.")] = True,
 ) -> None:
     """Importe les fichiers du contrat présents dans DIRECTORY (voir docs/formats.md)."""
+    # Imported here: DuckDB, Arrow and the importer are not needed by the other commands.
+    from parcours.registry.importer import import_directory
+
     if not directory.is_dir():
         typer.echo(f"{directory} n'est pas un dossier.", err=True)
         raise typer.Exit(2)
@@ -76,6 +79,9 @@ def print_summary(summary: ImportSummary, console: Console) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Crée ou met à jour le schéma (toutes les branches de migration)."""
+    from parcours.db import make_engine
+    from parcours.migrate import upgrade
+
     settings = get_settings()
     engine = make_engine(settings.sqlalchemy_url)
     try:

@@ -18,6 +18,7 @@ from parcours.scheduling.capacity import (
     CAPACITY_FILE,
     capacity_by_week,
     capacity_warnings,
+    notify_managers,
     parse_capacity_model,
 )
 
@@ -57,6 +58,10 @@ def capacity(
         Path | None,
         typer.Option(help="CSV week,interviews (interviews per week); default: EDO bookings."),
     ] = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(help="Manager email to warn through the outbox (repeatable)."),
+    ] = None,
 ) -> None:
     """DPA demand against slots opened per week, and the warnings managers would get."""
     flow = None
@@ -70,14 +75,18 @@ def capacity(
         rows = capacity_by_week(
             s, agency_id=agency, first_week=first, weeks=weeks, interviews_by_week=flow
         )
+        warnings = capacity_warnings(rows, today=first)
+        sent = notify_managers(s, warnings=warnings, to=notify or [])
     typer.echo("semaine\tentretiens\tdemande_dpa\treserves\tlibres\tecart")
     for r in rows:
         mark = "*" if r.interviews_forecast else ""
         typer.echo(
             f"{r.week}\t{r.interviews:g}{mark}\t{r.demand:g}\t{r.booked}\t{r.free}\t{r.gap:g}"
         )
-    for w in capacity_warnings(rows, today=first):
+    for w in warnings:
         typer.echo(f"ALERTE {w.message}")
+    if sent:
+        typer.echo(f"{sent} courriel(s) mis en file d'envoi (parcours outbox dispatch)")
 
 
 @scheduling_app.command("validate")

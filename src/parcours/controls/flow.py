@@ -124,7 +124,9 @@ class FlowWatcher:
         finally:
             con.close()
 
-    def _situations(self, event_ids: list[str]) -> tuple[set[tuple[str, str]], date | None, date | None]:
+    def _situations(
+        self, event_ids: list[str]
+    ) -> tuple[set[tuple[str, str]], date | None, date | None]:
         """The agent × file pairs and the first and last Paris days of the claimed events, read back from
         the log (late files holding old events are covered too)."""
         logbook = ConsultLog(self.settings.log_dir)
@@ -200,7 +202,7 @@ class FlowWatcher:
                     )
             cycle.created, cycle.updated = dispatched.created, dispatched.updated
         for f in files:
-            shutil.move(str(f), self.done / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{f.name}")
+            shutil.move(str(f), self.done / f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}Z-{f.name}")
         cycle.seconds = time.monotonic() - started
         self._checkpoint(cycle)
         return cycle

@@ -58,6 +58,15 @@ def _days_to_close(session: Session) -> ColumnElement[Any]:
     return func.extract("epoch", Control.closed_at - Control.created_at) / 86400.0
 
 
+def state_version(session: Session, scope: Scope) -> tuple[int, str]:
+    """Changes whenever a control in scope is created or changes (count, last update): the key of cached
+    dashboards, so a dashboard is recomputed only when its figures can differ."""
+    count, last = session.execute(
+        _in_scope(select(func.count(), func.max(Control.updated_at)).select_from(Control), scope)
+    ).one()
+    return int(count or 0), str(last)
+
+
 def total(session: Session, scope: Scope) -> int:
     return int(session.scalar(_in_scope(select(func.count()).select_from(Control), scope)) or 0)
 

@@ -7,8 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from parcours.db import Base
-from parcours.dbtypes import UtcDateTime
+from parcours.db import Base, UtcDateTime
 
 DRAFT, SIGNED = "draft", "signed"
 

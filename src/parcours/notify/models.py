@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from parcours.db import Base
-from parcours.dbtypes import UtcDateTime
+from parcours.db import Base, UtcDateTime
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 

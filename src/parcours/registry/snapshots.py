@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Table, func, select
+from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Table, TypeDecorator, func, select
 
 from parcours.db import Base
 from parcours.registry.contract import BY_NAME
@@ -27,6 +27,8 @@ def arrow_schema(table: Table, columns: Iterable[str]) -> pa.Schema:
     fields = []
     for name in columns:
         sql_type = table.columns[name].type
+        if isinstance(sql_type, TypeDecorator):  # e.g. parcours.db.UtcDateTime
+            sql_type = sql_type.impl_instance
         if isinstance(sql_type, DateTime):
             arrow: pa.DataType = pa.timestamp("us", tz="UTC")
         elif isinstance(sql_type, Date):
@@ -88,16 +90,32 @@ def write_snapshot(engine: Engine, warehouse: Warehouse, table_name: str) -> int
     tmp = target.with_name(f".{target.name}.tmp")
     rows = 0
     pk = next(iter(table.primary_key.columns))
-    query = select(*[table.columns[c] for c in columns]).order_by(pk)
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    # Raw driver values, converted by Arrow a column at a time: several times faster than
+    # SQLAlchemy's per-value type processing on large tables.
+    query = f'SELECT {column_list} FROM "{table_name}" ORDER BY "{pk.name}"'
     with engine.connect() as conn, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        result = conn.execution_options(yield_per=CHUNK).execute(query)
-        for part in result.partitions():
-            data = {name: [row[i] for row in part] for i, name in enumerate(columns)}
-            # SQLite hands back naive datetimes: they are UTC already (stored so by the importer).
-            writer.write_table(pa.Table.from_pydict(data, schema=schema))
+        result = conn.execution_options(stream_results=True).exec_driver_sql(query)
+        for part in result.partitions(CHUNK):  # the size must be explicit for driver SQL
+            arrays = [
+                _to_arrow([row[i] for row in part], field.type) for i, field in enumerate(schema)
+            ]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             rows += len(part)
     os.replace(tmp, target)
     return rows
+
+
+def _to_arrow(values: list[object], target: pa.DataType) -> pa.Array:
+    """SQLite gives text for dates and datetimes (UTC wall time, as the importer stores them) and
+    integers for booleans; PostgreSQL gives Python objects. Both end as `target`."""
+    if any(isinstance(v, str) for v in values) and not pa.types.is_string(target):
+        if pa.types.is_timestamp(target):
+            return pa.array(values, pa.string()).cast(pa.timestamp("us")).cast(target)
+        return pa.array(values, pa.string()).cast(target)
+    if pa.types.is_boolean(target):
+        return pa.array(values).cast(target) if values else pa.array([], target)
+    return pa.array(values, target)
 
 
 def write_snapshots(

@@ -16,8 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from parcours.db import Base
-from parcours.dbtypes import UtcDateTime
+from parcours.db import Base, UtcDateTime
 
 BOOKED, CANCELLED, NO_SHOW, DONE = "booked", "cancelled", "no_show", "done"
 

@@ -21,7 +21,8 @@ WITH hits AS (
   -- opening file Y of the same name (searching for the right person).
   SELECT l.event_id, 3 AS kind
   FROM located l
-  JOIN calls_named ca ON ca.agent_id = l.agent_id AND ca.name_key = l.name_key
+  JOIN js_name_keys nk ON nk.de_id = l.de_id
+  JOIN calls_named ca ON ca.agent_id = l.agent_id AND ca.name_key = nk.name_key
   WHERE ca.de_id <> l.de_id
     AND l.ts >= ca.started_at - INTERVAL {{ p.call_minutes_before }} MINUTE
     AND l.ts <= coalesce(ca.ended_at, ca.started_at) + INTERVAL {{ p.call_minutes_after }} MINUTE
@@ -43,8 +44,8 @@ flags AS (
   GROUP BY event_id
 )
 SELECT
-  l.event_id, l.ts, l.local_ts, l.local_date, l.dow, l.minute, l.agent_id, l.de_id,
-  l.application, l.action, l.known_agent, l.known_file,
+  l.event_id, l.ts, l.local_date, l.dow, l.minute, l.agent_id, l.de_id,
+  l.action, l.known_agent, l.known_file,
   ph.local_date IS NOT NULL AS is_holiday,
   -- Usual hours are one envelope per weekday (a lunch-time view is not unusual); a weekday without
   -- a row is not a usual working day for this agent.

@@ -1,9 +1,9 @@
 -- The consultations of the period with their local time and what the reference files say about the
--- agent and the file (referent, agency, management, declared purpose, name key for homonyms).
--- Inputs: in_consultations, in_agents, in_job_seekers, in_agencies, js_name_keys.
+-- agent and the file (referent, agency, management, declared purpose).
+-- Inputs: in_consultations, in_agents, in_job_seekers, in_agencies.
 WITH base AS (
   SELECT
-    c.event_id, c.ts, c.agent_id, c.de_id, c.application, c.action, c.purpose,
+    c.event_id, c.ts, c.agent_id, c.de_id, c.action, c.purpose,
     {{ local_ts('c.ts') }} AS local_ts
   FROM in_consultations c
   WHERE c.ts >= TIMESTAMPTZ '{{ p.start_utc }}' AND c.ts < TIMESTAMPTZ '{{ p.end_utc }}'
@@ -11,7 +11,7 @@ WITH base AS (
     AND c.agent_id IS NOT NULL AND c.de_id IS NOT NULL
 )
 SELECT
-  b.event_id, b.ts, b.agent_id, b.de_id, b.application, b.action, b.local_ts,
+  b.event_id, b.ts, b.agent_id, b.de_id, b.action,
   {{ to_date('b.local_ts') }} AS local_date,
   {{ isodow('b.local_ts') }} AS dow,
   {{ minute_of_day('b.local_ts') }} AS minute,
@@ -26,10 +26,8 @@ SELECT
     ),
     false
   ) AS e_manager,
-  (b.purpose IS NOT NULL) AS e_purpose,
-  nk.name_key
+  (b.purpose IS NOT NULL) AS e_purpose
 FROM base b
 LEFT JOIN in_agents a ON a.agent_id = b.agent_id
 LEFT JOIN in_job_seekers js ON js.de_id = b.de_id
 LEFT JOIN in_agencies ag ON ag.agency_id = js.agency_id
-LEFT JOIN js_name_keys nk ON nk.de_id = b.de_id

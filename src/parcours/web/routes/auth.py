@@ -32,6 +32,9 @@ def safe_next(target: str | None) -> str:
     """Only a path of this site (no scheme, no //host): no open redirect through the login page."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
+    # Browsers drop tabs and newlines inside URLs: "/\t/evil.example" would become "//evil.example".
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target):
+        return "/"
     return target
 
 

@@ -3,7 +3,9 @@ and the works-council view (aggregates only, groups under 10 agents hidden)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date
+from threading import Lock
 from typing import Annotated, Any
 
 import pandas as pd
@@ -12,6 +14,7 @@ from fastapi.responses import Response
 
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
+from parcours.accounts.scope import Scope
 from parcours.controls import steering, trail
 from parcours.controls.protocol import load_protocol
 from parcours.web.charts import chart_spec
@@ -50,9 +53,18 @@ def _sheets(db: DbSession, user: User) -> dict[str, pd.DataFrame]:
     }
 
 
-@router.get("")
-def dashboard(request: Request, db: DbSession, user: Steerer) -> Response:
-    scope, today = user.scope, date.today()
+# Dashboards computed once per (scope, day, state of the controls): repeated views cost one small query.
+_CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_CACHE_SIZE = 128
+_CACHE_LOCK = Lock()
+
+
+def _dashboard_figures(db: DbSession, scope: Scope, today: date) -> dict[str, Any]:
+    key = (scope.establishment_id, scope.agency_id, today, steering.state_version(db, scope))
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
     follow = steering.follow_up(db, scope, today)
     protocol = load_protocol()
     outcomes = steering.outcome_counts(db, scope, ["scenario"])
@@ -60,24 +72,31 @@ def dashboard(request: Request, db: DbSession, user: Steerer) -> Response:
         {"step": f"{protocol.states[s].step}. {protocol.states[s].label}", "count": int(n)}
         for s, n in sorted(follow["backlog"].items(), key=lambda kv: protocol.states[kv[0]].step)
     ]
+    figures = {
+        "follow": follow,
+        "total": steering.total(db, scope),
+        "status": _records(
+            steering.status_from_results(steering.results_from_counts(outcomes, ["scenario"]))
+        ),
+        "by_establishment": _records(steering.results(db, scope, ["establishment_id"])),
+        "harmonisation": _records(steering.harmonisation(db, scope)),
+        "awareness": _records(steering.awareness(db, scope, today)),
+        "chart_weeks": chart_spec("controls_by_week", _records(steering.generation(db, scope))),
+        "chart_results": chart_spec("results_by_scenario", _records(outcomes)),
+        "chart_backlog": chart_spec("backlog_by_step", backlog),
+    }
+    with _CACHE_LOCK:
+        _CACHE[key] = figures
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return figures
+
+
+@router.get("")
+def dashboard(request: Request, db: DbSession, user: Steerer) -> Response:
+    figures = _dashboard_figures(db, user.scope, date.today())
     trail.append(db, actor=user.login, action="view", object_type="steering", object_id="dashboard")
-    return render(
-        request,
-        "steering/dashboard.html",
-        {
-            "follow": follow,
-            "total": steering.total(db, scope),
-            "status": _records(
-                steering.status_from_results(steering.results_from_counts(outcomes, ["scenario"]))
-            ),
-            "by_establishment": _records(steering.results(db, scope, ["establishment_id"])),
-            "harmonisation": _records(steering.harmonisation(db, scope)),
-            "awareness": _records(steering.awareness(db, scope, today)),
-            "chart_weeks": chart_spec("controls_by_week", _records(steering.generation(db, scope))),
-            "chart_results": chart_spec("results_by_scenario", _records(outcomes)),
-            "chart_backlog": chart_spec("backlog_by_step", backlog),
-        },
-    )
+    return render(request, "steering/dashboard.html", figures)
 
 
 @router.get("/export.csv")
