@@ -90,7 +90,7 @@ async def _run_level(
         ),
     )  # fmt: skip
     if dropped:
-        print(f"  users stopped by a request over the clients' 60 s timeout: {len(dropped)} "
+        print(f"  users stopped by a transport error (60 s timeout, connection closed): {len(dropped)} "
               f"({', '.join(sorted(dropped)[:5])}{'...' if len(dropped) > 5 else ''})")  # fmt: skip
     # The window opens when the last user made a first request (everyone logged in) and closes when
     # the first group stops.
@@ -117,8 +117,8 @@ async def _guard(loop: Coroutine[Any, Any, None], login: str, dropped: list[str]
     an overloaded page is a result to print, not a crash."""
     try:
         await loop
-    except httpx.TimeoutException:
-        dropped.append(login)
+    except httpx.TransportError as exc:  # a timeout, or a keep-alive connection closed under us
+        dropped.append(f"{login}: {type(exc).__name__}")
 
 
 def _create_database(admin_url: str) -> str:
@@ -215,6 +215,11 @@ def main() -> None:
                           f"p50={web_load.pct(v, 50):7.1f} ms  p95={web_load.pct(v, 95):7.1f} ms  "
                           f"p99={web_load.pct(v, 99):7.1f} ms")  # fmt: skip
         rss = sum(web_load.peak_rss_mib(p) for p in web_load.process_tree(server.pid))
+        # A worker that died and was replaced would explain dropped connections: say so.
+        logs.flush()
+        for line in (home / "server.log").read_text(errors="replace").splitlines():
+            if "died" in line or "Traceback" in line:
+                print(f"server log: {line[:200]}")
         print(f"\nserver peak RSS (master + {args.workers} workers): {rss:.0f} MiB; watcher peak RSS "
               f"{web_load.peak_rss_mib(watcher.pid):.0f} MiB; client peak RSS "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")  # fmt: skip

@@ -79,3 +79,17 @@ def test_development_refusal_is_plain_text(parcours_home: Path) -> None:
     result = _run(["watch", "--once"], parcours_home, PARCOURS_LOG_RETENTION_DAYS="5000")
     assert result.returncode == 2
     assert "log_retention_days" in result.stderr and not _json_lines(result.stderr)
+
+
+@pytest.mark.postgres
+def test_start_up_line_masks_the_database_password(pg_url: str, parcours_home: Path) -> None:
+    # The machine's PostgreSQL trusts loopback, so any password connects: enough to see it masked.
+    url = pg_url.replace("postgres@", "postgres:Sup3r-s3cret-pw@")
+    result = _run(
+        ["watch", "--once"], parcours_home, PARCOURS_MODE="production",
+        PARCOURS_SECRET_KEY=secrets.token_urlsafe(48), DATABASE_URL=url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    start = next(line for line in _json_lines(result.stderr) if line.get("event") == "startup")
+    assert start["database"] == url.replace("Sup3r-s3cret-pw", "***")
+    assert "Sup3r-s3cret-pw" not in result.stderr + result.stdout
