@@ -175,10 +175,15 @@ def test_state_version_changes_when_a_control_changes(engine: Engine) -> None:
     with Session(engine) as s:
         before = steering.state_version(s, ALL)
         (control_id,) = s.execute(select_ids()).scalars().all()
-        service.assign(s, control_id=control_id, assignee="m", actor="t", now=NOW + timedelta(hours=1))
+        service.assign(
+            s, control_id=control_id, assignee="m", actor="t", now=NOW + timedelta(hours=1)
+        )
         s.commit()
         assert steering.state_version(s, ALL) != before
-        assert steering.state_version(s, Scope(establishment_id="E2", agency_id=None)) == (0, "None")
+        assert steering.state_version(s, Scope(establishment_id="E2", agency_id=None)) == (
+            0,
+            "None",
+        )
 
 
 def select_ids():  # type: ignore[no-untyped-def]

@@ -88,15 +88,29 @@ def server(engine: Engine, world: World, parcours_home: Path, db_url: str) -> It
         "PARCOURS_MODE": "development",
         "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "parcours", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # The server's output goes to a file: a pipe nobody reads fills up and freezes the server.
+    log_path = parcours_home / "serve.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "parcours",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-watch",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # generous: CI machines may be loaded
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -104,13 +118,18 @@ def server(engine: Engine, world: World, parcours_home: Path, db_url: str) -> It
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError(f"server did not start:\n{out}")
+                raise RuntimeError(
+                    f"server did not start:\n{log_path.read_text(errors='replace')[-4000:]}"
+                )
             time.sleep(0.2)
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def test_campaign_to_proven_report_in_chromium(
 
     # 3. Pre-examination closes the first as a false positive with a structured reason.
     page.get_by_role("link", name=str(fp_id), exact=True).click()
-    expect(page.get_by_test_id("match-probability")).to_contain_text("97,0 %".replace(",", "."))
+    expect(page.get_by_test_id("match-probability")).to_contain_text("97,0")
     form = page.get_by_test_id("form-close_false_positive")
     form.get_by_label("Motif du faux positif").select_option("appointment_not_recorded")
     form.get_by_label("Précisions").fill(

@@ -8,6 +8,7 @@ response says `Vary: HX-Request` so that no cache serves one in place of the oth
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +44,22 @@ def _role_label(value: str) -> str:
         return value
 
 
+@cache
+def _scenario_titles() -> dict[str, str]:
+    from parcours.audit.scenario import load_scenarios
+
+    return {s.id: s.spec.title for s in load_scenarios()}
+
+
+def _scenario_title(scenario_id: str) -> str:
+    """A situation's French title (its scenario file's `title`), the id itself for a retired scenario."""
+    return _scenario_titles().get(scenario_id, scenario_id)
+
+
+def _percent_fr(value: float, digits: int = 1) -> str:
+    return f"{value * 100:.{digits}f}".replace(".", ",") + "\u202f%"
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -54,6 +71,8 @@ def make_environment() -> Environment:
     env.filters["datetime_fr"] = datetime_fr
     env.filters["date_fr"] = _date_fr
     env.filters["role_label"] = _role_label
+    env.filters["scenario_title"] = _scenario_title
+    env.filters["percent_fr"] = _percent_fr
     env.globals["assets"] = assets
     return env
 
