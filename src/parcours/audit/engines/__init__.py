@@ -14,7 +14,7 @@ def make_engine(settings: Settings | None = None) -> AnalyticsEngine:
 
         return DuckDBEngine(memory_limit=s.duckdb_memory_limit, threads=s.duckdb_threads)
     try:
-        from parcours.audit.engines.spark import SparkEngine
+        from parcours.audit.engines.spark import SparkEngine, local_session
     except ImportError as exc:
         raise EngineError(
             f"engine 'spark' needs PySpark, which is not installed ({exc}): "
@@ -22,7 +22,12 @@ def make_engine(settings: Settings | None = None) -> AnalyticsEngine:
             "or set PARCOURS_ENGINE=duckdb",
             sql="",
         ) from exc
-    return SparkEngine()
+    session = local_session(
+        master=s.spark_master,
+        shuffle_partitions=s.spark_shuffle_partitions,
+        driver_memory=s.spark_driver_memory,
+    )
+    return SparkEngine(session=session)
 
 
 __all__ = ["AnalyticsEngine", "EngineError", "make_engine"]

@@ -40,14 +40,15 @@ def local_session(
     from splink.internals.spark.jar_location import similarity_jar_location
 
     builder: Any = SparkSession.builder
+    if master:
+        # Empty under spark-submit: the cluster's master and resources come from the command line.
+        builder = builder.master(master).config("spark.driver.memory", driver_memory)
     return (  # type: ignore[no-any-return]
-        builder.master(master)
-        .appName("parcours-detection")
+        builder.appName("parcours-detection")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         # Adaptive execution re-plans after each shuffle: worth it on volumes, not on test rows.
         .config("spark.sql.adaptive.enabled", str(adaptive).lower())
         .config("spark.default.parallelism", str(shuffle_partitions))
-        .config("spark.driver.memory", driver_memory)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.jars", similarity_jar_location())
         .config("spark.ui.enabled", "false")
@@ -132,14 +133,15 @@ class SparkEngine(AnalyticsEngine):
             tree = sqlglot.parse_one(sql, read="duckdb")
         except SqlglotError as exc:
             raise EngineError(f"Spark: not translatable: {exc}", sql=sql) from exc
-        if isinstance(tree, exp.Create) and tree.expression is not None:
-            name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
+        target = tree.find(exp.Table)
+        if isinstance(tree, exp.Create) and tree.expression is not None and target is not None:
+            name = target.name
             select = tree.expression.sql(dialect="duckdb")
             kind = str(tree.args.get("kind") or "TABLE").upper()
             self._publish(name, self._dataframe(select), cache=kind == "TABLE")
             return
-        if isinstance(tree, exp.Drop):
-            self._drop(tree.this.name)
+        if isinstance(tree, exp.Drop) and target is not None:
+            self._drop(target.name)
             return
         self._dataframe(sql).collect()
 
