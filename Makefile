@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/parcours: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,spark]'
 	touch $(BIN)/parcours
 
 setup: $(BIN)/parcours

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
         "the home folder, which keeps the import under 2 GB whatever the file size.",
     )
     duckdb_threads: int = Field(2, description="Threads given to DuckDB.")
+    spark_master: str = Field(
+        "local[2]",
+        description="Spark master of the Spark engine; empty: the one given by spark-submit.",
+    )
+    spark_shuffle_partitions: int = Field(
+        4, description="Spark shuffle partitions (a cluster: about 2 to 3 per executor core)."
+    )
+    spark_driver_memory: str = Field("2g", description="Spark driver memory in local mode.")
     smtp_host: str = Field("127.0.0.1", description="SMTP server of the outbox.")
     smtp_port: int = Field(8025, description="SMTP port of the outbox.")
     smtp_sender: str = Field("parcours@localhost", description="Sender address of outgoing mail.")

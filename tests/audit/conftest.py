@@ -42,3 +42,15 @@ def write_interchange(folder: Path, consultations: list[dict[str, str]]) -> Path
 @pytest.fixture
 def interchange_dir(tmp_path: Path) -> Path:
     return write_interchange(tmp_path / "interchange", CONSULTATIONS)
+
+
+# -- engines: every engine test can run on DuckDB and on Spark (marker `spark`) ------------------
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> object:
+    """One local SparkSession for the whole test run (starting a JVM costs seconds)."""
+    pytest.importorskip("pyspark", reason="the `spark` extra is not installed")
+    from parcours.audit.engines.spark import local_session
+
+    return local_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -45,6 +46,9 @@ def test_spark_map_covers_every_duckdb_function() -> None:
     assert set(function_map("spark").functions) == set(function_map("duckdb").functions)
 
 
-def test_spark_engine_refused_with_a_clear_message() -> None:
-    with pytest.raises(EngineError, match="PARCOURS_ENGINE=duckdb"):
+def test_spark_without_pyspark_fails_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A None entry in sys.modules makes `import pyspark` raise ImportError, as when it is absent.
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.delitem(sys.modules, "parcours.audit.engines.spark", raising=False)
+    with pytest.raises(EngineError, match=r"parcours\[spark\].*PARCOURS_ENGINE=duckdb"):
         make_engine(Settings(engine="spark"))

@@ -86,4 +86,8 @@ def resolve_identities(engine: AnalyticsEngine, *, threshold: float = 0.5) -> tu
         if table != "identity_matches":
             engine.create_view("identity_matches", f"SELECT * FROM {table}")
         return "identity_matches", "splink"
+    if real is not None and engine.name == "spark":
+        from parcours.audit.engines.spark_identity import resolve_identities_spark
+
+        return resolve_identities_spark(engine, threshold=threshold), "splink"
     return resolve_identities_interim(engine), "interim"

@@ -1,0 +1,135 @@
+"""Benchmark: the same detection campaign on DuckDB (one process) and on Spark local[N], same data.
+
+Usage:
+    python benchmarks/detection_engines.py --input DIR [--start 2024-04-01 --end 2024-06-30]
+                                           [--repeat 1] [--master local[2]] [--partitions 4]
+                                           [--driver-memory 4g] [--engines duckdb,spark]
+
+DIR is an interchange directory (`parcours synth --scale tiny|demo|region --seed 1 --out DIR`).
+Each repetition runs the full pipeline (identity resolution with Splink, every scenario,
+explanations, hours, scoring) in a fresh engine; Spark's session is started once and its start-up
+is reported apart. Prints wall time per step and in total (p50/p95 over the repetitions),
+throughput, peak memory (this process for DuckDB; the Spark JVM's own peak, VmHWM, for Spark),
+whether both engines raised the same alerts, and the machine load before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from parcours.audit.engines.base import AnalyticsEngine
+from parcours.audit.engines.duckdb import DuckDBEngine
+from parcours.audit.inputs import InterchangeDirSource
+from parcours.audit.pipeline import PipelineResult, run_pipeline
+
+Alerts = dict[tuple[str, str], tuple[str, float]]
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+
+
+def jvm_peak_rss_gb(session: Any) -> float:
+    """Peak resident memory of the Spark driver JVM (local mode: executors live in it too)."""
+    pid = int(session._jvm.java.lang.ProcessHandle.current().pid())
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))]
+
+
+def alerts_of(result: PipelineResult) -> Alerts:
+    return {(s.agent_id, s.de_id): (s.level, round(s.score, 6)) for s in result.situations}
+
+
+def run(
+    label: str, make: Callable[[], AnalyticsEngine], args: argparse.Namespace
+) -> tuple[Alerts, list[float]]:
+    source = InterchangeDirSource(args.input)
+    totals: list[float] = []
+    steps: dict[str, list[float]] = {}
+    alerts: Alerts = {}
+    consultations = 0
+    for i in range(args.repeat):
+        engine = make()
+        t0 = time.perf_counter()
+        try:
+            result = run_pipeline(engine, source, start=args.start, end=args.end)
+        finally:
+            engine.close()
+        totals.append(time.perf_counter() - t0)
+        for k, v in result.timings.items():
+            steps.setdefault(k, []).append(v)
+        consultations = result.explanation.consultations
+        alerts = alerts_of(result)
+        raised = sum(1 for level, _ in alerts.values() if level != "none")
+        print(
+            f"{label} run {i + 1}: {totals[-1]:.1f} s, {consultations} consultations, "
+            f"{raised} alerts, {result.identity_matches} identity matches ({result.identity_resolver})"
+        )
+    print(
+        f"{label}: p50 {percentile(totals, 0.5):.1f} s, p95 {percentile(totals, 0.95):.1f} s; "
+        f"{consultations / statistics.median(totals):,.0f} consultations/s"
+    )
+    for k, v in steps.items():
+        print(f"  {label} step {k:<13} p50 {percentile(v, 0.5):7.1f} s")
+    return alerts, totals
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--input", type=Path, required=True)
+    ap.add_argument("--start", type=date.fromisoformat, default=date(2024, 4, 1))
+    ap.add_argument("--end", type=date.fromisoformat, default=date(2024, 6, 30))
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2, help="DuckDB threads")
+    ap.add_argument("--memory", default="4GB", help="DuckDB memory limit")
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--partitions", type=int, default=4, help="Spark shuffle partitions")
+    ap.add_argument("--driver-memory", default="4g")
+    ap.add_argument("--engines", default="duckdb,spark")
+    args = ap.parse_args()
+    engines = args.engines.split(",")
+    print(f"load before: {os.getloadavg()}")
+    results: dict[str, Alerts] = {}
+    if "duckdb" in engines:
+        results["duckdb"], _ = run(
+            "duckdb", lambda: DuckDBEngine(threads=args.threads, memory_limit=args.memory), args
+        )
+        print(f"duckdb peak memory (RSS of this process): {peak_rss_gb():.2f} GB")
+    if "spark" in engines:
+        from parcours.audit.engines.spark import SparkEngine, local_session
+
+        t0 = time.perf_counter()
+        session = local_session(
+            master=args.master,
+            shuffle_partitions=args.partitions,
+            driver_memory=args.driver_memory,
+        )
+        print(f"spark session start ({args.master}): {time.perf_counter() - t0:.1f} s")
+        results["spark"], _ = run("spark", lambda: SparkEngine(session=session), args)
+        print(f"spark peak memory (driver JVM, VmHWM): {jvm_peak_rss_gb(session):.2f} GB")
+        session.stop()
+    if len(results) == 2:
+        same = results["duckdb"] == results["spark"]
+        print(f"same alerts (pairs, levels, scores to 1e-6): {same}")
+    print(f"load after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
