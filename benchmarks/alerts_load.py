@@ -126,7 +126,12 @@ def seed(url: str, *, controls: int, users: int, prefix: str = "") -> list[tuple
 
 
 async def user_loop(
-    base: str, login: str, secret: str | None, until: float, out: dict[str, list[float]]
+    base: str,
+    login: str,
+    secret: str | None,
+    until: float,
+    out: dict[str, list[float]],
+    think: float = 0.0,
 ) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=True) as c:
         token = csrf_token_from((await c.get("/connexion")).text)
@@ -146,6 +151,8 @@ async def user_loop(
                 out[page].append((time.perf_counter() - t) * 1000)
                 if r.status_code != 200:
                     out["errors"].append(float(r.status_code))
+                if think:
+                    await asyncio.sleep(think)
 
 
 def main() -> None:
@@ -157,6 +164,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--database-url", default=None)
+    ap.add_argument(
+        "--think", type=float, default=0.0, help="seconds a user waits between two pages"
+    )
     args = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="parcours-alerts-"))
     url = args.database_url or f"sqlite:///{home / 'parcours.db'}"
@@ -185,10 +195,10 @@ def main() -> None:
         out: dict[str, list[float]] = {"inbox": [], "dashboard": [], "errors": []}
         until = time.monotonic() + args.seconds
         started = time.monotonic()
-        asyncio.run(_gather(base, users, until, out))
+        asyncio.run(_gather(base, users, until, out, args.think))
         elapsed = time.monotonic() - started
         print(
-            f"\n== alert application, {args.users} users, {args.workers} workers, {args.controls:,} controls =="
+            f"\n== alert application, {args.users} users, {args.workers} workers, {args.controls:,} controls, think {args.think} s =="
         )
         print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()}")
         total = len(out["inbox"]) + len(out["dashboard"])
@@ -207,9 +217,15 @@ def main() -> None:
 
 
 async def _gather(
-    base: str, users: list[tuple[str, str | None]], until: float, out: dict[str, list[float]]
+    base: str,
+    users: list[tuple[str, str | None]],
+    until: float,
+    out: dict[str, list[float]],
+    think: float,
 ) -> None:
-    await asyncio.gather(*(user_loop(base, login, secret, until, out) for login, secret in users))
+    await asyncio.gather(
+        *(user_loop(base, login, secret, until, out, think) for login, secret in users)
+    )
 
 
 if __name__ == "__main__":
