@@ -76,11 +76,7 @@ def inbox(
     filters = queries.InboxFilters(state=etat, level=niveau, scenario=situation, overdue=en_retard)
     today = date.today()
     result = queries.inbox(db, scope=user.scope, filters=filters, today=today, page=page)
-    trail.append(
-        db, actor=user.login, action="list", object_type="alert_inbox", object_id=_scope_label(user),
-        details={"etat": etat, "niveau": niveau, "situation": situation, "page": result.page},
-    )  # fmt: skip
-    return render(
+    response = render(
         request,
         "controls/inbox.html",
         {
@@ -93,6 +89,12 @@ def inbox(
         },
         fragment="rows",
     )
+    # Traced after rendering: the write (and SQLite's write lock) lasts only until the commit.
+    trail.append(
+        db, actor=user.login, action="list", object_type="alert_inbox", object_id=_scope_label(user),
+        details={"etat": etat, "niveau": niveau, "situation": situation, "page": result.page},
+    )  # fmt: skip
+    return response
 
 
 @router.get("/alertes/{control_id}")

@@ -95,8 +95,9 @@ def _dashboard_figures(db: DbSession, scope: Scope, today: date) -> dict[str, An
 @router.get("")
 def dashboard(request: Request, db: DbSession, user: Steerer) -> Response:
     figures = _dashboard_figures(db, user.scope, date.today())
+    response = render(request, "steering/dashboard.html", figures)
     trail.append(db, actor=user.login, action="view", object_type="steering", object_id="dashboard")
-    return render(request, "steering/dashboard.html", figures)
+    return response
 
 
 @router.get("/export.csv")
