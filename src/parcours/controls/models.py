@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parcours.db import Base, UtcDateTime
@@ -69,6 +69,8 @@ class Control(Base):
             "ix_controls_inbox_establishment", "establishment_id", "state", "level", "step_due_on"
         ),
         Index("ix_controls_inbox_agency", "agency_id", "state", "level", "step_due_on"),
+        # The inbox's order itself: a page of the national inbox is read in order, not sorted.
+        Index("ix_controls_inbox_order", "level", "step_due_on", text("score DESC"), "control_id"),
     )
 
 
