@@ -64,7 +64,6 @@ class Control(Base):
     __table_args__ = (
         Index("ix_controls_agent_file_state", "agent_id", "de_id", "state"),
         # The inbox: filter by scope and state, order by level then due date (100k controls, p95 < 200 ms).
-        Index("ix_controls_inbox_national", "state", "level", "step_due_on"),
         Index(
             "ix_controls_inbox_establishment", "establishment_id", "state", "level", "step_due_on"
         ),

@@ -16,6 +16,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # The national inbox reads this index in order and filters the state; an index led by the state made
+    # SQLite sort every open control instead, so it goes.
+    op.drop_index("ix_controls_inbox_national", table_name="controls")
     op.create_index(
         "ix_controls_inbox_order",
         "controls",
@@ -25,3 +28,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_controls_inbox_order", table_name="controls")
+    op.create_index("ix_controls_inbox_national", "controls", ["state", "level", "step_due_on"])
