@@ -87,8 +87,3 @@ def campaigns(session: Session, limit: int = 50) -> list[Campaign]:
     return list(
         session.scalars(select(Campaign).order_by(Campaign.campaign_id.desc()).limit(limit))
     )
-
-
-def scenario_names(session: Session, scope: Scope) -> list[str]:
-    query = _scoped(select(Control), scope).with_only_columns(Control.main_scenario).distinct()
-    return sorted(str(s) for s in session.scalars(query))

@@ -20,3 +20,8 @@ def guide_for(scenario_id: str) -> str:
     """The scenario's guide; the general principles for a scenario that no longer exists (old controls)."""
     slug = _declared().get(scenario_id, GENERAL_GUIDE)
     return slug if slug in all_guides() else GENERAL_GUIDE
+
+
+def known_scenarios() -> list[str]:
+    """The ids of the current scenarios (for filters), read once."""
+    return sorted(_declared())

@@ -20,6 +20,7 @@ from parcours.controls.guides import all_guides, get_guide
 from parcours.controls.models import Campaign, Control, ControlReport
 from parcours.controls.protocol import OPEN_STATES, is_overdue, load_protocol, needs_reminder
 from parcours.controls.report import generate_report
+from parcours.controls.scenario_guides import known_scenarios
 from parcours.errors import InvalidInput, NotFound
 from parcours.web.deps import CurrentUser, DbSession, require_roles
 from parcours.web.navigation import NavItem
@@ -85,7 +86,7 @@ def inbox(
             "protocol": load_protocol(),
             "today": today,
             "is_overdue": is_overdue,
-            "scenarios": queries.scenario_names(db, user.scope),
+            "scenarios": known_scenarios(),
         },
         fragment="rows",
     )
