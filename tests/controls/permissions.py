@@ -16,7 +16,7 @@ from parcours.controls.report import generate_report
 from parcours.registry.models import JobSeeker
 from parcours.registry.snapshots import write_snapshots
 from parcours.registry.warehouse import REFERENCE_TABLES, Warehouse
-from parcours.web.testing import MatrixContext, RouteRule
+from parcours.web.testing import MatrixContext, ParamsFn, RouteRule
 
 ALERT = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
 AGENTS_OWN = frozenset({Role.CONSEILLER, Role.MANAGER})
@@ -82,30 +82,22 @@ def _in_finding(ctx: MatrixContext) -> dict[str, str]:
     return {"control_id": str(_control(ctx, "AG-0002", ctx.world.de_same_agency, state="finding"))}
 
 
-def _with_report(ctx: MatrixContext) -> dict[str, str]:
-    cid = _control(ctx, "AG-0002", ctx.world.de_same_agency, state="finding")
-    control = service.get_control(ctx.session, cid)
-    generate_report(
-        ctx.session,
-        control=control,
-        fields={"outcome": "proven", "justification": "j"},
-        author="t",
-        now=NOW,
-    )
-    return {"control_id": str(cid)}
-
-
-def _other_with_report(ctx: MatrixContext) -> dict[str, str]:
+def _other_in_finding(ctx: MatrixContext) -> dict[str, str]:
     cid = _control(ctx, ctx.world.other_scope_agent, ctx.world.de_other_scope, state="finding")
-    control = service.get_control(ctx.session, cid)
-    generate_report(
-        ctx.session,
-        control=control,
-        fields={"outcome": "proven", "justification": "j"},
-        author="t",
-        now=NOW,
-    )
     return {"control_id": str(cid)}
+
+
+def _reported(in_finding: ParamsFn) -> ParamsFn:
+    """A control at the finding step whose written report exists."""
+
+    def params(ctx: MatrixContext) -> dict[str, str]:
+        found = in_finding(ctx)
+        control = service.get_control(ctx.session, int(found["control_id"]))
+        fields = {"outcome": "proven", "justification": "j"}
+        generate_report(ctx.session, control=control, fields=fields, author="t", now=NOW)
+        return found
+
+    return params
 
 
 def _own(ctx: MatrixContext) -> dict[str, str]:
@@ -170,13 +162,7 @@ RULES: list[RouteRule] = [
         "/alertes/{control_id}/compte-rendu",
         roles=ALERT,
         params=_in_finding,
-        other_scope=lambda ctx: {
-            "control_id": str(
-                _control(
-                    ctx, ctx.world.other_scope_agent, ctx.world.de_other_scope, state="finding"
-                )
-            )
-        },
+        other_scope=_other_in_finding,
         ok=frozenset({303}),
         form=lambda ctx: {"outcome": "proven", "justification": "Aucun motif de service"},
     ),
@@ -184,8 +170,8 @@ RULES: list[RouteRule] = [
         "GET",
         "/alertes/{control_id}/compte-rendu.pdf",
         roles=ALERT,
-        params=_with_report,
-        other_scope=_other_with_report,
+        params=_reported(_in_finding),
+        other_scope=_reported(_other_in_finding),
     ),
     RouteRule("GET", "/mes-controles", roles=AGENTS_OWN),
     RouteRule(
