@@ -44,25 +44,29 @@ def alerts_from_detection(run_id: str, situations: Sequence[ScoredSituation]) ->
     ]
 
 
+def correspondent_emails(session: Session, establishment_id: str) -> list[str]:
+    """Addresses of the establishment's active regional correspondents (who receive its controls)."""
+    rows = session.scalars(
+        select(User.email).where(
+            User.role == Role.CORRESPONDANT.value,
+            User.establishment_id == establishment_id,
+            User.disabled.is_(False),
+            User.email.is_not(None),
+        )
+    ).all()
+    return [r for r in rows if r]
+
+
 def notify_establishments(
     session: Session, *, campaign: Campaign, summary: DispatchSummary, base_url: str, now: datetime
 ) -> int:
     """One mail per correspondent of each establishment that received or saw updated controls."""
     sent = 0
     for establishment_id, control_ids in sorted(summary.by_establishment.items()):
-        recipients = session.scalars(
-            select(User).where(
-                User.role == Role.CORRESPONDANT.value,
-                User.establishment_id == establishment_id,
-                User.disabled.is_(False),
-                User.email.is_not(None),
-            )
-        ).all()
-        for user in recipients:
-            assert user.email is not None
+        for email in correspondent_emails(session, establishment_id):
             enqueue_email(
                 session,
-                to=user.email,
+                to=email,
                 subject=f"Parcours : {len(control_ids)} contrôle(s) à examiner — {campaign.name}",
                 body=(
                     f"Bonjour,\n\nLa campagne « {campaign.name} » (période du {campaign.period_start:%d/%m/%Y} "

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parcours.accounts.models import User
-from parcours.accounts.roles import Role
+from parcours.controls.campaigns import correspondent_emails
 from parcours.controls.models import Control
 from parcours.controls.protocol import OPEN_STATES, is_overdue, load_protocol, needs_reminder
 from parcours.notify.models import OutboxMessage
@@ -21,15 +21,7 @@ def _recipients(session: Session, control: Control) -> list[str]:
         user = session.scalar(select(User).where(User.login == control.assignee))
         if user is not None and user.email and not user.disabled:
             return [user.email]
-    rows = session.scalars(
-        select(User.email).where(
-            User.role == Role.CORRESPONDANT.value,
-            User.establishment_id == control.establishment_id,
-            User.disabled.is_(False),
-            User.email.is_not(None),
-        )
-    ).all()
-    return [r for r in rows if r]
+    return correspondent_emails(session, control.establishment_id)
 
 
 def send_reminders(session: Session, *, today: date, now: datetime, base_url: str) -> int:
