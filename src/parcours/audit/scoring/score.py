@@ -122,11 +122,12 @@ def score_situation(
             f"sur {_n(row, 'days_not_strong')} jour(s) distinct(s)"
         )
     off = _n(row, "off_hours_not_strong")
-    comp["off_hours"] = min(weights.off_hours.cap, weights.off_hours.per_consultation * off)
+    off_days = _n(row, "off_hours_days_not_strong")
+    comp["off_hours"] = min(weights.off_hours.cap, weights.off_hours.per_day * off_days)
     if off:
         reasons.append(
-            f"{off} consultation(s) en dehors des jours et horaires habituels de l'agent "
-            "(signal de confidentialité, pas une mesure du temps de travail)"
+            f"{off} consultation(s) sur {off_days} jour(s) en dehors des jours et horaires "
+            "habituels de l'agent (signal de confidentialité, pas une mesure du temps de travail)"
         )
     pe = _n(row, "print_export_not_strong")
     pe_days = _n(row, "print_export_days_not_strong")

@@ -25,7 +25,7 @@ class Repetition(Capped):
 
 
 class OffHours(Capped):
-    per_consultation: float = Field(ge=0)
+    per_day: float = Field(ge=0)
 
 
 class Actions(Capped):

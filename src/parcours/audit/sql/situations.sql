@@ -21,6 +21,8 @@ agg AS (
     sum(CASE WHEN f.strength < 2 THEN 1 ELSE 0 END) AS not_strong,
     count(DISTINCT CASE WHEN f.strength < 2 THEN f.local_date END) AS days_not_strong,
     sum(CASE WHEN f.off_hours AND f.strength < 2 THEN 1 ELSE 0 END) AS off_hours_not_strong,
+    count(DISTINCT CASE WHEN f.off_hours AND f.strength < 2 THEN f.local_date END)
+      AS off_hours_days_not_strong,
     sum(CASE WHEN f.off_hours THEN 1 ELSE 0 END) AS off_hours,
     sum(CASE WHEN f.action IN ('print', 'export') AND f.strength < 2 THEN 1 ELSE 0 END)
       AS print_export_not_strong,
