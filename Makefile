@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup lint typecheck bench
+.PHONY: demo test setup lint typecheck
 
 $(BIN)/parcours: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,3 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
-
-bench: setup
-	bash scripts/bench.sh

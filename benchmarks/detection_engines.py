@@ -66,8 +66,16 @@ def run(
     for i in range(args.repeat):
         engine = make()
         t0 = time.perf_counter()
+
+        def progress(step: str, run: int = i + 1, t0: float = t0) -> None:
+            # Printed as each step ends, so that a run stopped by a deadline still tells how far it got.
+            print(
+                f"  {label} run {run}: {step} done at {time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
+
         try:
-            result = run_pipeline(engine, source, start=args.start, end=args.end)
+            result = run_pipeline(engine, source, start=args.start, end=args.end, on_step=progress)
         finally:
             engine.close()
         totals.append(time.perf_counter() - t0)
