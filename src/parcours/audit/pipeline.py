@@ -226,6 +226,12 @@ def run_pipeline(
     done("hours")
 
     explanation = build_facts(engine, cfg.explanations, naive=naive)
+    engine.create_table(
+        "off_hours_at_work",
+        engine.render(
+            sql_file("off_hours_at_work"), {"at_work_minutes": cfg.hours.at_work_minutes}
+        ),
+    )
     done("explanations")
 
     engine.create_table(

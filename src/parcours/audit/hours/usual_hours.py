@@ -46,6 +46,7 @@ class DefaultHours(BaseModel):
 class HoursSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     margin_minutes: int = Field(ge=0, le=240)
+    at_work_minutes: int = Field(ge=0, le=240)
     learned: LearnedHours
     default: DefaultHours
 

@@ -129,6 +129,12 @@ def score_situation(
             f"{off} consultation(s) sur {off_days} jour(s) en dehors des jours et horaires "
             "habituels de l'agent (signal de confidentialité, pas une mesure du temps de travail)"
         )
+    at_work = _n(row, "off_hours_at_work")
+    if at_work:
+        reasons.append(
+            f"{at_work} consultation(s) hors horaires habituels non retenue(s) comme signal : "
+            "l'agent traitait au même moment d'autres dossiers avec un contexte professionnel fort"
+        )
     pe = _n(row, "print_export_not_strong")
     pe_days = _n(row, "print_export_days_not_strong")
     comp["actions"] = aggravation * min(
