@@ -84,7 +84,7 @@ def generation(session: Session, scope: Scope) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=cols)
     days = pd.to_datetime(df["day"].astype(str))
-    df["week"] = (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.date
+    df["week"] = (days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.date
     return df.groupby(cols[:-1], as_index=False)["controls"].sum()[cols]
 
 
