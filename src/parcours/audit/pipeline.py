@@ -6,10 +6,11 @@ every engine runs the same steps and each step can be inspected on its own.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -248,9 +249,16 @@ def run_pipeline(
     engine.create_table("scenario_hits", f"SELECT DISTINCT * FROM ({hits}) h")
     done("scenarios")
 
-    rows = engine.fetch_dicts(engine.render(sql_file("situations"), {}))
+    # Streamed in batches and scored as they come: a national campaign has too many situations to
+    # hold as Python dicts and scored objects at once. The query and the scoring overlap, so the
+    # "situations" step times the first batch only and "scoring" the rest.
+    rows = engine.iter_dicts(engine.render(sql_file("situations"), {}))
+    first = next(rows, None)
     done("situations")
-    situations = naive_levels(rows, scenarios) if naive else score_all(rows, cfg.weights, scenarios)
+    stream = rows if first is None else chain([first], rows)
+    situations = (
+        naive_levels(stream, scenarios) if naive else score_all(stream, cfg.weights, scenarios)
+    )
     done("scoring")
     return PipelineResult(
         naive=naive,
@@ -266,7 +274,7 @@ def run_pipeline(
 
 
 def naive_levels(
-    rows: Sequence[dict[str, Any]], scenarios: Sequence[Scenario]
+    rows: Iterable[dict[str, Any]], scenarios: Sequence[Scenario]
 ) -> list[ScoredSituation]:
     """The plain campaign lists: every hit is examined; repetition (several days) is mandatory."""
     order = {s.id: i for i, s in enumerate(scenarios)}

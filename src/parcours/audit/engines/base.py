@@ -8,7 +8,7 @@ quantiles) goes through `functions.FunctionMap`, so the same SQL files can run o
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -63,6 +63,15 @@ class AnalyticsEngine(ABC):
     def fetch_dicts(self, sql: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = self.fetch_arrow(sql).to_pylist()
         return rows
+
+    def iter_dicts(self, sql: str, *, batch_rows: int = 50_000) -> Iterator[dict[str, Any]]:
+        """The rows of a query, converted to dicts one batch at a time.
+
+        For results too large to hold as Python objects at once (the situations of a national
+        campaign). This default fetches one Arrow table; an engine that can stream overrides it.
+        """
+        for batch in self.fetch_arrow(sql).to_batches(max_chunksize=batch_rows):
+            yield from batch.to_pylist()
 
     def scalar(self, sql: str) -> Any:
         rows = self.fetch_arrow(sql).to_pylist()

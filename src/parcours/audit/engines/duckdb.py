@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -56,6 +57,14 @@ class DuckDBEngine(AnalyticsEngine):
             return rel.to_arrow_table()
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB: {exc}", sql=sql) from exc
+
+    def iter_dicts(self, sql: str, *, batch_rows: int = 50_000) -> Iterator[dict[str, Any]]:
+        try:
+            reader = self._con.sql(sql).to_arrow_reader(batch_rows)
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB: {exc}", sql=sql) from exc
+        for batch in reader:
+            yield from batch.to_pylist()
 
     def native_connection(self) -> Any:
         return self._con
