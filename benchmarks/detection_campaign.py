@@ -43,6 +43,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+def add_campaign_arguments(ap: argparse.ArgumentParser) -> None:
+    """The arguments every detection benchmark takes: input, period, repetitions, DuckDB's limits."""
+    ap.add_argument("--input", type=Path, required=True)
+    ap.add_argument("--start", type=date.fromisoformat, default=date(2024, 4, 1))
+    ap.add_argument("--end", type=date.fromisoformat, default=date(2024, 6, 30))
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2, help="DuckDB threads")
+    ap.add_argument("--memory", default="4GB", help="DuckDB memory limit")
+
+
 def group_by_floor(
     source: InterchangeDirSource, threads: int, memory: str
 ) -> tuple[float, float, int]:
@@ -65,12 +75,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--input", type=Path, required=True)
-    ap.add_argument("--start", type=date.fromisoformat, default=date(2024, 4, 1))
-    ap.add_argument("--end", type=date.fromisoformat, default=date(2024, 6, 30))
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--memory", default="4GB")
+    add_campaign_arguments(ap)
     args = ap.parse_args()
     source = InterchangeDirSource(args.input)
     print(f"load before: {os.getloadavg()}")

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
+
+from detection_campaign import add_campaign_arguments, peak_rss_gb, percentile
 
 from parcours.audit.engines.base import AnalyticsEngine
 from parcours.audit.engines.duckdb import DuckDBEngine
@@ -33,10 +33,6 @@ from parcours.audit.pipeline import PipelineResult, run_pipeline
 Alerts = dict[tuple[str, str], tuple[str, float]]
 
 
-def peak_rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-
-
 def jvm_peak_rss_gb(session: Any) -> float:
     """Peak resident memory of the Spark driver JVM (local mode: executors live in it too)."""
     pid = int(session._jvm.java.lang.ProcessHandle.current().pid())
@@ -44,11 +40,6 @@ def jvm_peak_rss_gb(session: Any) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024 / 1024
     return float("nan")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))]
 
 
 def alerts_of(result: PipelineResult) -> Alerts:
@@ -101,12 +92,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--input", type=Path, required=True)
-    ap.add_argument("--start", type=date.fromisoformat, default=date(2024, 4, 1))
-    ap.add_argument("--end", type=date.fromisoformat, default=date(2024, 6, 30))
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2, help="DuckDB threads")
-    ap.add_argument("--memory", default="4GB", help="DuckDB memory limit")
+    add_campaign_arguments(ap)
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--partitions", type=int, default=4, help="Spark shuffle partitions")
     ap.add_argument("--driver-memory", default="4g")
