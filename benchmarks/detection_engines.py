@@ -4,6 +4,7 @@ Usage:
     python benchmarks/detection_engines.py --input DIR [--start 2024-04-01 --end 2024-06-30]
                                            [--repeat 1] [--master local[2]] [--partitions 4]
                                            [--driver-memory 4g] [--engines duckdb,spark]
+                                           [--alerts-dir DIR]
 
 DIR is an interchange directory (`parcours synth --scale tiny|demo|region --seed 1 --out DIR`).
 Each repetition runs the full pipeline (identity resolution with Splink, every scenario,
@@ -16,6 +17,7 @@ whether both engines raised the same alerts, and the machine load before and aft
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import statistics
 import time
@@ -44,6 +46,22 @@ def jvm_peak_rss_gb(session: Any) -> float:
 
 def alerts_of(result: PipelineResult) -> Alerts:
     return {(s.agent_id, s.de_id): (s.level, round(s.score, 6)) for s in result.situations}
+
+
+def write_alerts(path: Path, alerts: Alerts) -> None:
+    """One engine's situations as CSV, to compare runs made in separate processes (national)."""
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["agent_id", "de_id", "level", "score"])
+        for (agent, de), (level, score) in sorted(alerts.items()):
+            w.writerow([agent, de, level, f"{score:.6f}"])
+
+
+def read_alerts(path: Path) -> Alerts:
+    with path.open(newline="") as f:
+        return {
+            (r["agent_id"], r["de_id"]): (r["level"], float(r["score"])) for r in csv.DictReader(f)
+        }
 
 
 def run(
@@ -97,6 +115,12 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=4, help="Spark shuffle partitions")
     ap.add_argument("--driver-memory", default="4g")
     ap.add_argument("--engines", default="duckdb,spark")
+    ap.add_argument(
+        "--alerts-dir",
+        type=Path,
+        help="write each engine's situations to DIR/<engine>.csv and compare with a file left "
+        "there by an earlier run of the other engine",
+    )
     args = ap.parse_args()
     engines = args.engines.split(",")
     print(f"load before: {os.getloadavg()}")
@@ -119,6 +143,15 @@ def main() -> None:
         results["spark"], _ = run("spark", lambda: SparkEngine(session=session), args)
         print(f"spark peak memory (driver JVM, VmHWM): {jvm_peak_rss_gb(session):.2f} GB")
         session.stop()
+    if args.alerts_dir:
+        args.alerts_dir.mkdir(parents=True, exist_ok=True)
+        for label, alerts in results.items():
+            write_alerts(args.alerts_dir / f"{label}.csv", alerts)
+        for label in ("duckdb", "spark"):
+            earlier = args.alerts_dir / f"{label}.csv"
+            if label not in results and earlier.exists():
+                results[label] = read_alerts(earlier)
+                print(f"{label} situations read from {earlier}")
     if len(results) == 2:
         same = results["duckdb"] == results["spark"]
         print(f"same alerts (pairs, levels, scores to 1e-6): {same}")
