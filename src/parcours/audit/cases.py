@@ -14,9 +14,9 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from parcours.audit.datafile import read_yaml, validate
 from parcours.audit.inputs import TABLES
 from parcours.audit.scenario import SCENARIOS_DIR
+from parcours.yamlfiles import load_located, validate
 
 CASES_DIR = SCENARIOS_DIR / "cases"
 Row = dict[str, Any]
@@ -68,14 +68,13 @@ def _table(rows: list[Row]) -> pa.Table:
 
 def load_case_file(scenario_id: str, folder: Path = CASES_DIR) -> CaseFile:
     path = folder / f"{scenario_id}.yaml"
-    data, node = read_yaml(path)
-    return validate(CaseFile, data, path=path, node=node)
+    return validate(CaseFile, load_located(path), path)
 
 
 def case_tables(cf: CaseFile, case: Case, folder: Path = CASES_DIR) -> dict[str, pa.Table]:
     base: dict[str, list[Row]] = {}
     if cf.base:
-        data, _ = read_yaml(folder / f"{cf.base}.yaml")
+        data = load_located(folder / f"{cf.base}.yaml")
         base = {k: list(v) for k, v in (data or {}).items()}
     for table in ("consultations", "appointments", "calls", "tasks"):
         rows = getattr(case, table)

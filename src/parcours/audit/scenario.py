@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from parcours.audit.datafile import read_yaml, validate
 from parcours.errors import InvalidInput, Issue
+from parcours.yamlfiles import load_located, validate
 
 SCENARIOS_DIR = Path(__file__).with_name("scenarios")
 
@@ -69,8 +69,7 @@ class Scenario:
 
 
 def load_scenario(path: Path) -> Scenario:
-    data, node = read_yaml(path)
-    spec = validate(ScenarioSpec, data, path=path, node=node)
+    spec = validate(ScenarioSpec, load_located(path), path)
     if spec.id != path.stem:
         raise InvalidInput(
             [

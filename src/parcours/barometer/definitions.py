@@ -9,8 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from parcours.barometer.yamlfile import LocatedDict, LocatedList, line_of, load_located
 from parcours.errors import InvalidInput, Issue
+from parcours.yamlfiles import LocatedDict, LocatedList, load_mapping
 
 HERE = Path(__file__).parent
 Scoring = Literal["percent_favourable", "mean_0_100"]
@@ -106,13 +106,13 @@ def _str(
             issues.append(Issue(str(path), d.line, key, f"champ « {key} » manquant"))
         return ""
     if not isinstance(value, str | int):
-        issues.append(Issue(str(path), line_of(d, key), key, "texte attendu"))
+        issues.append(Issue(str(path), d.line_of(key), key, "texte attendu"))
         return ""
     return str(value)
 
 
 def load_questionnaire(path: Path, issues: list[Issue]) -> Questionnaire:
-    data = load_located(path)
+    data = load_mapping(path)
     scale = data.get("scale")
     lo, hi, labels = 1, 5, {}
     if isinstance(scale, LocatedDict):
@@ -142,7 +142,7 @@ def load_questionnaire(path: Path, issues: list[Issue]) -> Questionnaire:
 
 
 def load_population(path: Path, issues: list[Issue]) -> Population:
-    data = load_located(path)
+    data = load_mapping(path)
     attributes: dict[str, Attribute] = {}
     raw = data.get("attributes")
     if not isinstance(raw, LocatedList):
@@ -196,7 +196,7 @@ def load_population(path: Path, issues: list[Issue]) -> Population:
             issues.append(
                 Issue(
                     str(path),
-                    line_of(data, "region_insee"),
+                    data.line_of("region_insee"),
                     "region_insee",
                     f"région inconnue {code}",
                 )
@@ -211,39 +211,39 @@ def load_population(path: Path, issues: list[Issue]) -> Population:
 def load_index(
     path: Path, questionnaire: Questionnaire, issues: list[Issue]
 ) -> IndexDefinition | None:
-    data = load_located(path)
+    data = load_mapping(path)
     before = len(issues)
     index_id = _str(data, "id", path, issues)
     if index_id and index_id != path.stem:
         issues.append(
-            Issue(str(path), line_of(data, "id"), "id", "l'id doit être le nom du fichier")
+            Issue(str(path), data.line_of("id"), "id", "l'id doit être le nom du fichier")
         )
     kind = _str(data, "kind", path, issues)
     if kind not in ("index", "theme"):
-        issues.append(Issue(str(path), line_of(data, "kind"), "kind", "« index » ou « theme »"))
+        issues.append(Issue(str(path), data.line_of("kind"), "kind", "« index » ou « theme »"))
     scoring = _str(data, "scoring", path, issues)
     if scoring not in SCORINGS:
         issues.append(
             Issue(
                 str(path),
-                line_of(data, "scoring"),
+                data.line_of("scoring"),
                 "scoring",
                 f"règle inconnue ; attendu : {', '.join(SCORINGS)}",
             )
         )
     items = data.get("items")
     if not isinstance(items, LocatedList) or not items:
-        issues.append(Issue(str(path), line_of(data, "items"), "items", "liste d'items vide"))
+        issues.append(Issue(str(path), data.line_of("items"), "items", "liste d'items vide"))
         items = LocatedList()
     for code in items:
         if str(code) not in questionnaire.items:
-            issues.append(Issue(str(path), line_of(data, "items"), "items", f"item inconnu {code}"))
+            issues.append(Issue(str(path), data.line_of("items"), "items", f"item inconnu {code}"))
     if len(set(items)) != len(items):
-        issues.append(Issue(str(path), line_of(data, "items"), "items", "item répété"))
+        issues.append(Issue(str(path), data.line_of("items"), "items", "item répété"))
     min_answered = data.get("min_answered", 0.5)
     if not isinstance(min_answered, int | float) or not 0 < min_answered <= 1:
         issues.append(
-            Issue(str(path), line_of(data, "min_answered"), "min_answered", "une part entre 0 et 1")
+            Issue(str(path), data.line_of("min_answered"), "min_answered", "une part entre 0 et 1")
         )
         min_answered = 0.5
     if len(issues) > before:

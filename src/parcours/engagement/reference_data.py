@@ -7,8 +7,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from parcours.datafiles import Located, load_yaml, require
 from parcours.errors import InvalidInput, Issue
+from parcours.yamlfiles import LocatedDict, load_located, require
 
 HERE = Path(__file__).parent
 CATALOGUE_FILE = HERE / "catalogue.yaml"
@@ -32,14 +32,14 @@ class ParameterValue:
 
 
 def parse_catalogue(path: Path) -> dict[str, CatalogueActivity]:
-    doc = load_yaml(path)
+    doc = load_located(path)
     issues: list[Issue] = []
-    if not isinstance(doc, Located):
+    if not isinstance(doc, LocatedDict):
         raise InvalidInput([Issue(str(path), 1, None, "expected a mapping 'activities'")])
     items = require(doc, "activities", list, issues) or []
     out: dict[str, CatalogueActivity] = {}
     for item in items:
-        if not isinstance(item, Located):
+        if not isinstance(item, LocatedDict):
             issues.append(doc.issue("each activity must be a mapping", "activities"))
             continue
         n = len(issues)
@@ -65,9 +65,9 @@ def parse_catalogue(path: Path) -> dict[str, CatalogueActivity]:
 
 
 def parse_parameters(path: Path) -> dict[str, tuple[ParameterValue, ...]]:
-    doc = load_yaml(path)
+    doc = load_located(path)
     issues: list[Issue] = []
-    if not isinstance(doc, Located) or not isinstance(doc.get("parameters"), Located):
+    if not isinstance(doc, LocatedDict) or not isinstance(doc.get("parameters"), LocatedDict):
         raise InvalidInput([Issue(str(path), 1, None, "expected a mapping 'parameters'")])
     out: dict[str, tuple[ParameterValue, ...]] = {}
     for name, versions in doc["parameters"].items():
@@ -78,7 +78,7 @@ def parse_parameters(path: Path) -> dict[str, tuple[ParameterValue, ...]]:
             continue
         parsed = []
         for v in versions:
-            if not isinstance(v, Located):
+            if not isinstance(v, LocatedDict):
                 issues.append(doc["parameters"].issue("each value must be a mapping", name))
                 continue
             n = len(issues)

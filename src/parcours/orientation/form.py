@@ -23,7 +23,7 @@ from parcours.orientation.conditions import (
     FieldType,
     compile_condition,
 )
-from parcours.orientation.located_yaml import issues_from_validation, line_of, load_located
+from parcours.yamlfiles import issues_from_validation, line_of, load_located
 
 FORMS_DIR = Path(__file__).parent / "form"
 

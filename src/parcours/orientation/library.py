@@ -18,9 +18,9 @@ from parcours.errors import InvalidInput, Issue
 from parcours.orientation.chart import Chart, ChartContext, load_chart
 from parcours.orientation.conditions import FieldType
 from parcours.orientation.form import InterviewForm, form_at
-from parcours.orientation.located_yaml import issues_from_validation, load_located
 from parcours.orientation.parameters import ParameterSet, load_parameters
 from parcours.orientation.partners import Capacity, load_capacities
+from parcours.yamlfiles import issues_from_validation, load_located
 
 RULES_DIR = Path(__file__).parent / "rules"
 # Counts derived from the difficulty questions; rules read them like answers.

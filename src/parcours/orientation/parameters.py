@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
 
 from parcours.errors import InvalidInput
-from parcours.orientation.located_yaml import issues_from_validation, load_located
+from parcours.yamlfiles import issues_from_validation, load_located
 
 
 class DatedValueSpec(BaseModel):

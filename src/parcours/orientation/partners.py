@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, RootModel, ValidationError, model_validator
 
 from parcours.errors import InvalidInput
-from parcours.orientation.located_yaml import issues_from_validation, load_located
+from parcours.yamlfiles import issues_from_validation, load_located
 
 
 class Capacity(BaseModel):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from parcours.errors import InvalidInput
 from parcours.orientation.evaluator import Proposal, evaluate
 from parcours.orientation.library import RuleLibrary
-from parcours.orientation.located_yaml import issues_from_validation, line_of, load_located
+from parcours.yamlfiles import issues_from_validation, line_of, load_located
 
 CASES_DIR = Path(__file__).parent / "rules" / "tests"
 

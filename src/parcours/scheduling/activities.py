@@ -8,8 +8,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from parcours.datafiles import Located, load_yaml, require
 from parcours.errors import InvalidInput, Issue
+from parcours.yamlfiles import LocatedDict, load_located, require
 
 ACTIVITY_FILE = Path(__file__).with_name("activity_types.yaml")
 
@@ -62,7 +62,7 @@ class ActivityRule:
     individual: bool
 
 
-def _parse_version(item: Located, issues: list[Issue]) -> ActivityVersion | None:
+def _parse_version(item: LocatedDict, issues: list[Issue]) -> ActivityVersion | None:
     before = len(issues)
     valid_from = require(item, "from", date, issues)
     ints = {
@@ -85,13 +85,13 @@ def _parse_version(item: Located, issues: list[Issue]) -> ActivityVersion | None
 
 def parse_activity_types(path: Path) -> dict[str, ActivityType]:
     """Load and check the file; every problem is reported with its line (collect-all)."""
-    doc = load_yaml(path)
+    doc = load_located(path)
     issues: list[Issue] = []
     types: dict[str, ActivityType] = {}
-    if not isinstance(doc, Located) or not isinstance(doc.get("activity_types"), Located):
+    if not isinstance(doc, LocatedDict) or not isinstance(doc.get("activity_types"), LocatedDict):
         raise InvalidInput([Issue(str(path), 1, None, "expected a mapping 'activity_types'")])
     for code, spec in doc["activity_types"].items():
-        if not isinstance(spec, Located):
+        if not isinstance(spec, LocatedDict):
             issues.append(doc["activity_types"].issue(f"{code}: expected a mapping", code))
             continue
         label = require(spec, "label", str, issues)
@@ -100,7 +100,7 @@ def parse_activity_types(path: Path) -> dict[str, ActivityType]:
         versions = [
             v
             for item in raw_versions
-            if (v := _parse_version(item, issues) if isinstance(item, Located) else None)
+            if (v := _parse_version(item, issues) if isinstance(item, LocatedDict) else None)
         ]
         dates = [v.valid_from for v in versions]
         if dates != sorted(set(dates)):

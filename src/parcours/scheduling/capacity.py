@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from parcours.datafiles import Located, load_yaml, require
 from parcours.errors import InvalidInput, Issue
 from parcours.notify import enqueue_email
 from parcours.scheduling.booking import find_slots
 from parcours.scheduling.calendars import agency_context
 from parcours.scheduling.models import BOOKED, DONE, NO_SHOW, Booking
+from parcours.yamlfiles import LocatedDict, load_located, require
 
 CAPACITY_FILE = Path(__file__).with_name("capacity.yaml")
 
@@ -36,9 +36,9 @@ class CapacityModel:
 
 
 def parse_capacity_model(path: Path) -> CapacityModel:
-    doc = load_yaml(path)
+    doc = load_located(path)
     issues: list[Issue] = []
-    if not isinstance(doc, Located):
+    if not isinstance(doc, LocatedDict):
         raise InvalidInput([Issue(str(path), 1, None, "expected a mapping")])
     shares = []
     for item in require(doc, "shares", list, issues) or []:
@@ -52,7 +52,7 @@ def parse_capacity_model(path: Path) -> CapacityModel:
                     item.issue("france_travail must be a share in [0, 1]", "france_travail")
                 )
             shares.append((start, share, ref))
-    lag = require(doc, "dpa_lag_weeks", Located, issues) or Located()
+    lag = require(doc, "dpa_lag_weeks", LocatedDict, issues) or LocatedDict()
     lag_weeks = {int(k): float(v) for k, v in lag.items()}
     if lag_weeks and abs(sum(lag_weeks.values()) - 1) > 1e-6:
         issues.append(doc.issue("dpa_lag_weeks shares must add up to 1", "dpa_lag_weeks"))

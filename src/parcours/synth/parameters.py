@@ -9,51 +9,13 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from parcours.errors import InvalidInput, Issue
 from parcours.synth.work_patterns import WeekPattern, parse_work_pattern
+from parcours.yamlfiles import load_mapping, require
 
 DATA_DIR = Path(__file__).parent / "data"
 JOBS: tuple[str, ...] = ("conseiller", "gdd", "manager", "plateforme", "support", "direction")
-
-
-class _LineLoader(yaml.SafeLoader):
-    """A YAML loader that records the line of every mapping under the key `__line__`."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping  # type: ignore[return-value]
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _load_yaml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = yaml.load(f, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InvalidInput([Issue(str(path), line, None, f"invalid YAML: {exc}")]) from exc
-    if not isinstance(data, dict):
-        raise InvalidInput([Issue(str(path), 1, None, "expected a mapping at top level")])
-    return data
-
-
-def _require(entry: dict[str, Any], key: str, kind: type, path: Path, issues: list[Issue]) -> Any:
-    value = entry.get(key)
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        issues.append(
-            Issue(str(path), entry.get("__line__"), key, f"expected {kind.__name__}, got {value!r}")
-        )
-        return None
-    return value
 
 
 @dataclass(frozen=True)
@@ -93,14 +55,12 @@ class PatternTemplate:
 
 @cache
 def load_scales(path: Path = DATA_DIR / "scales.yaml") -> dict[str, Scale]:
-    data = _load_yaml(path)
+    data = load_mapping(path)
     issues: list[Issue] = []
     scales: dict[str, Scale] = {}
     for name, entry in (data.get("scales") or {}).items():
-        if name == "__line__":
-            continue
         values = [
-            _require(entry, key, int, path, issues)
+            require(entry, key, int, issues)
             for key in (
                 "agents",
                 "job_seekers",
@@ -118,15 +78,15 @@ def load_scales(path: Path = DATA_DIR / "scales.yaml") -> dict[str, Scale]:
 
 @cache
 def load_geography(path: Path = DATA_DIR / "departments.yaml") -> Geography:
-    data = _load_yaml(path)
+    data = load_mapping(path)
     issues: list[Issue] = []
     departments: list[Department] = []
     for entry in data.get("departments") or []:
-        code = _require(entry, "code", str, path, issues)
-        name = _require(entry, "name", str, path, issues)
-        population = _require(entry, "population_k", int, path, issues)
-        communes = _require(entry, "communes", int, path, issues)
-        towns = _require(entry, "towns", list, path, issues)
+        code = require(entry, "code", str, issues)
+        name = require(entry, "name", str, issues)
+        population = require(entry, "population_k", int, issues)
+        communes = require(entry, "communes", int, issues)
+        towns = require(entry, "towns", list, issues)
         if None not in (code, name, population, communes, towns):
             departments.append(Department(code, name, population, communes, tuple(towns)))
     others = [
@@ -146,26 +106,24 @@ def load_geography(path: Path = DATA_DIR / "departments.yaml") -> Geography:
 def load_pattern_templates(
     path: Path = DATA_DIR / "work_patterns.yaml",
 ) -> tuple[PatternTemplate, ...]:
-    data = _load_yaml(path)
+    data = load_mapping(path)
     issues: list[Issue] = []
     templates: list[PatternTemplate] = []
     for entry in data.get("patterns") or []:
-        pid = _require(entry, "id", str, path, issues)
-        text = _require(entry, "pattern", str, path, issues)
-        weights = _require(entry, "weights", dict, path, issues)
+        pid = require(entry, "id", str, issues)
+        text = require(entry, "pattern", str, issues)
+        weights = require(entry, "weights", dict, issues)
         if None in (pid, text, weights):
             continue
         try:
             week = parse_work_pattern(text)
         except ValueError as exc:
-            issues.append(Issue(str(path), entry.get("__line__"), "pattern", str(exc)))
+            issues.append(entry.issue(str(exc), "pattern"))
             continue
-        clean = {k: float(v) for k, v in weights.items() if k != "__line__"}
+        clean = {str(k): float(v) for k, v in weights.items()}
         unknown = set(clean) - set(JOBS)
         if unknown:
-            issues.append(
-                Issue(str(path), entry.get("__line__"), "weights", f"unknown jobs {unknown}")
-            )
+            issues.append(entry.issue(f"unknown jobs {unknown}", "weights"))
         templates.append(PatternTemplate(pid, text, week, clean))
     if issues:
         raise InvalidInput(issues)

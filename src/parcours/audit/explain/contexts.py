@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from parcours.audit.datafile import load_model
 from parcours.audit.engines.base import AnalyticsEngine
 from parcours.audit.sqlfiles import sql_file
+from parcours.yamlfiles import load_model
 
 EXPLANATIONS_FILE = Path(__file__).with_name("explanations.yaml")
 

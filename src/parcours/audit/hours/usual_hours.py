@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from parcours.audit.datafile import load_model
 from parcours.audit.engines.base import AnalyticsEngine
 from parcours.audit.hours.work_pattern import WorkPatternError, weekly_envelopes
 from parcours.audit.sqlfiles import sql_file
+from parcours.yamlfiles import load_model
 
 HOURS_FILE = Path(__file__).with_name("hours.yaml")
 

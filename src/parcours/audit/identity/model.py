@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from parcours.errors import InvalidInput, Issue
+from parcours.yamlfiles import LocatedList, load_mapping
 
 HERE = Path(__file__).parent
 DEFINITION_PATH = HERE / "model_definition.yaml"
@@ -49,65 +48,45 @@ class Definition:
     source: Path
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _mapping(node: yaml.Node) -> dict[str, yaml.Node]:
-    assert isinstance(node, yaml.MappingNode)
-    return {str(k.value): v for k, v in node.value}
-
-
 def load_definition(path: Path = DEFINITION_PATH) -> Definition:
     """Parse and check the model definition; every problem found is reported with its line."""
     issues: list[Issue] = []
-    file = str(path)
+    data = load_mapping(path)
 
-    def fail(node: yaml.Node | None, reason: str) -> None:
-        issues.append(
-            Issue(file=file, line=_line(node) if node else None, column=None, reason=reason)
-        )
-
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InvalidInput([Issue(file=file, line=line, column=None, reason=str(exc))]) from exc
-    if not isinstance(root, yaml.MappingNode):
-        raise InvalidInput([Issue(file=file, line=1, column=None, reason="expected a mapping")])
-    top = _mapping(root)
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    def fail(line: int | None, reason: str) -> None:
+        issues.append(Issue(file=str(path), line=line, column=None, reason=reason))
 
     prior = data.get("probability_two_random_records_match")
     if not isinstance(prior, float) or not 0 < prior < 1:
         fail(
-            top.get("probability_two_random_records_match", root),
+            data.line_of("probability_two_random_records_match"),
             "probability_two_random_records_match must be a number in (0, 1)",
         )
     rules: list[tuple[str, ...]] = []
     for i, rule in enumerate(data.get("blocking_rules") or []):
-        node = top["blocking_rules"].value[i]
         if not isinstance(rule, list) or not rule or not all(isinstance(c, str) for c in rule):
-            fail(node, "a blocking rule is a non-empty list of column names")
+            fail(
+                data["blocking_rules"].item_lines[i],
+                "a blocking rule is a non-empty list of column names",
+            )
             continue
         rules.append(tuple(rule))
     if not rules:
-        fail(top.get("blocking_rules", root), "at least one blocking rule is needed")
+        fail(data.line_of("blocking_rules"), "at least one blocking rule is needed")
 
     comparisons: list[Comparison] = []
     for ci, comparison in enumerate(data.get("comparisons") or []):
-        cnode = top["comparisons"].value[ci]
+        cline = data["comparisons"].item_lines[ci]
         name = comparison.get("output_column_name") if isinstance(comparison, dict) else None
         if not isinstance(name, str):
-            fail(cnode, "a comparison needs an output_column_name")
+            fail(cline, "a comparison needs an output_column_name")
             continue
         levels: list[Level] = []
-        lnodes = _mapping(cnode)["levels"].value if "levels" in _mapping(cnode) else []
-        for li, level in enumerate(comparison.get("levels") or []):
-            lnode = lnodes[li]
+        raw_levels = comparison.get("levels") or LocatedList()
+        for li, level in enumerate(raw_levels):
+            lline = raw_levels.item_lines[li]
             if not isinstance(level, dict) or not isinstance(level.get("sql"), str):
-                fail(lnode, f"{name}: a level needs an `sql` condition")
+                fail(lline, f"{name}: a level needs an `sql` condition")
                 continue
             unknown = set(level) - {
                 "label",
@@ -119,16 +98,16 @@ def load_definition(path: Path = DEFINITION_PATH) -> Definition:
                 "tf_minimum_u_value",
             }
             if unknown:
-                fail(lnode, f"{name}: unknown keys {sorted(unknown)}")
+                fail(lline, f"{name}: unknown keys {sorted(unknown)}")
             is_null = bool(level.get("is_null", False))
             m = level.get("m")
             if not is_null and (not isinstance(m, float) or not 0 < m < 1):
-                fail(lnode, f"{name}: level {level.get('label')!r} needs a prior m in (0, 1)")
+                fail(lline, f"{name}: level {level.get('label')!r} needs a prior m in (0, 1)")
             levels.append(
                 Level(
                     label=str(level.get("label")),
                     sql=level["sql"],
-                    line=_line(lnode),
+                    line=lline,
                     null=is_null,
                     m=m,
                     u=level.get("u"),
@@ -138,9 +117,9 @@ def load_definition(path: Path = DEFINITION_PATH) -> Definition:
             )
         total_m = sum(lv.m or 0.0 for lv in levels if not lv.null)
         if levels and abs(total_m - 1.0) > 1e-9:
-            fail(cnode, f"{name}: the m priors of the non-null levels add up to {total_m}, not 1")
+            fail(cline, f"{name}: the m priors of the non-null levels add up to {total_m}, not 1")
         if not levels or levels[-1].sql.strip().upper() != "ELSE":
-            fail(cnode, f"{name}: the last level must be `ELSE`")
+            fail(cline, f"{name}: the last level must be `ELSE`")
         comparisons.append(Comparison(output_column_name=name, levels=tuple(levels)))
     if issues:
         raise InvalidInput(issues)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from parcours.audit.datafile import load_model
+from parcours.yamlfiles import load_model
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.yaml")
 
