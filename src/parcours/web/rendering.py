@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from parcours.accounts.roles import LABELS, Role
 from parcours.web import assets
@@ -127,3 +127,22 @@ def render(
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+# Downloads by file extension; every other header (no-store, CSP...) comes from the middleware.
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def attachment(body: str | bytes, filename: str) -> Response:
+    """A file to download, its media type given by the extension of `filename`."""
+    media_type = MEDIA_TYPES[filename.rsplit(".", 1)[-1]]
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -15,7 +15,7 @@ from parcours.barometer.report import chart_data, render_pdf, report_context
 from parcours.errors import NotFound
 from parcours.web.deps import DbSession, require_roles
 from parcours.web.navigation import NavItem
-from parcours.web.rendering import render
+from parcours.web.rendering import attachment, render
 
 router = APIRouter(prefix="/barometre")
 BAROMETER_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL, Role.CSE})
@@ -65,8 +65,4 @@ def report_pdf(request: Request, db: DbSession, user: Reader, scope: str) -> Res
     if not results.waves or scope == "FR":
         raise NotFound("Rapport disponible pour une région ayant des réponses.")
     pdf = render_pdf(report_context(results, scope), chart_data(results, scope))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="barometre-{scope.lower()}.pdf"'},
-    )
+    return attachment(pdf, f"barometre-{scope.lower()}.pdf")

@@ -24,7 +24,7 @@ from parcours.controls.scenario_guides import known_scenarios
 from parcours.errors import InvalidInput, NotFound
 from parcours.web.deps import CurrentUser, DbSession, require_roles
 from parcours.web.navigation import NavItem
-from parcours.web.rendering import render
+from parcours.web.rendering import attachment, render
 
 router = APIRouter()
 
@@ -230,13 +230,7 @@ def download_report(request: Request, db: DbSession, user: AlertUser, control_id
         db, actor=user.login, action="export", object_type="control_report", object_id=str(control_id),
         details={"sha256": report.sha256},
     )  # fmt: skip
-    return Response(
-        report.pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="compte-rendu-controle-{control_id}.pdf"'
-        },
-    )
+    return attachment(report.pdf, f"compte-rendu-controle-{control_id}.pdf")
 
 
 # -- the agent concerned -------------------------------------------------------------------------

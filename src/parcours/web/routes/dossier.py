@@ -21,7 +21,7 @@ from parcours.registry.models import JobSeeker
 from parcours.web.deps import DbSession, require_roles
 from parcours.web.files import declare_purpose, open_file_for_request
 from parcours.web.navigation import NavItem
-from parcours.web.rendering import PARIS, render
+from parcours.web.rendering import PARIS, attachment, render
 from parcours.web.routes.auth import safe_next
 
 router = APIRouter(prefix="/dossiers")
@@ -53,11 +53,7 @@ def print_view(request: Request, db: DbSession, user: FileReader, de_id: str) ->
 def export(request: Request, db: DbSession, user: FileReader, de_id: str) -> Response:
     view = open_file_for_request(db, request, user, de_id, action="export")
     body = json.dumps(_as_dict(view), ensure_ascii=False, indent=2, default=str)
-    return Response(
-        body,
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="dossier-{de_id}.json"'},
-    )
+    return attachment(body, f"dossier-{de_id}.json")
 
 
 @router.get("/{de_id}/motif")

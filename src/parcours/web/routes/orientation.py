@@ -46,7 +46,7 @@ from parcours.registry.models import Agency
 from parcours.web.deps import DbSession, require_roles
 from parcours.web.files import open_file_for_request
 from parcours.web.navigation import NavItem
-from parcours.web.rendering import PARIS, is_htmx, render
+from parcours.web.rendering import PARIS, attachment, is_htmx, render
 
 router = APIRouter(prefix="/orientation")
 
@@ -453,11 +453,7 @@ def export_matrix(
     request: Request, db: DbSession, user: Steering, debut: str = "", fin: str = ""
 ) -> Response:
     report, name = _export(db, user, debut, fin)
-    return Response(
-        to_csv(report.matrix_rows(), MATRIX_COLUMNS),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return attachment(to_csv(report.matrix_rows(), MATRIX_COLUMNS), f"{name}.csv")
 
 
 @router.get("/pilotage/ecarts-motifs.csv")
@@ -465,11 +461,7 @@ def export_reasons(
     request: Request, db: DbSession, user: Steering, debut: str = "", fin: str = ""
 ) -> Response:
     report, name = _export(db, user, debut, fin)
-    return Response(
-        to_csv(report.reason_rows(), REASON_COLUMNS),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-motifs.csv"'},
-    )
+    return attachment(to_csv(report.reason_rows(), REASON_COLUMNS), f"{name}-motifs.csv")
 
 
 @router.get("/pilotage/ecarts.json")
@@ -477,8 +469,4 @@ def export_json(
     request: Request, db: DbSession, user: Steering, debut: str = "", fin: str = ""
 ) -> Response:
     report, name = _export(db, user, debut, fin)
-    return Response(
-        json.dumps(report.to_json(), ensure_ascii=False, indent=2),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
-    )
+    return attachment(json.dumps(report.to_json(), ensure_ascii=False, indent=2), f"{name}.json")

@@ -57,7 +57,7 @@ from parcours.scheduling.slots import Slot
 from parcours.web.deps import DbSession, require_roles
 from parcours.web.files import open_file_for_request
 from parcours.web.navigation import NavItem
-from parcours.web.rendering import render
+from parcours.web.rendering import attachment, render
 
 router = APIRouter(prefix="/rendez-vous")
 BOOKING_ROLES = frozenset({Role.CONSEILLER, Role.MANAGER})
@@ -462,10 +462,4 @@ def contract_download(request: Request, db: DbSession, user: Booker, booking_id:
     data = contract_pdf(
         db, contract_id=contract.contract_id, holder_name=f"{js.first_names} {js.last_name}"
     )
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="contrat-{contract.contract_id}.pdf"'
-        },
-    )
+    return attachment(data, f"contrat-{contract.contract_id}.pdf")

@@ -20,7 +20,7 @@ from parcours.controls.protocol import load_protocol
 from parcours.web.charts import chart_spec
 from parcours.web.deps import DbSession, require_roles
 from parcours.web.navigation import NavItem
-from parcours.web.rendering import render
+from parcours.web.rendering import attachment, render
 
 router = APIRouter(prefix="/pilotage")
 STEERING_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
@@ -104,21 +104,13 @@ def dashboard(request: Request, db: DbSession, user: Steerer) -> Response:
 def export_csv(request: Request, db: DbSession, user: Steerer) -> Response:
     frame = steering.results(db, user.scope, ["establishment_id", "scenario"])
     trail.append(db, actor=user.login, action="export", object_type="steering", object_id="csv")
-    return Response(
-        steering.to_csv(frame),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="pilotage-controles.csv"'},
-    )
+    return attachment(steering.to_csv(frame), "pilotage-controles.csv")
 
 
 @router.get("/export.xlsx")
 def export_xlsx(request: Request, db: DbSession, user: Steerer) -> Response:
     trail.append(db, actor=user.login, action="export", object_type="steering", object_id="xlsx")
-    return Response(
-        steering.to_xlsx(_sheets(db, user)),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="pilotage-controles.xlsx"'},
-    )
+    return attachment(steering.to_xlsx(_sheets(db, user)), "pilotage-controles.xlsx")
 
 
 @router.get("/cse")

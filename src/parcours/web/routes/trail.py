@@ -13,7 +13,7 @@ from parcours.accounts.roles import Role
 from parcours.controls import trail
 from parcours.web.deps import DbSession, require_roles
 from parcours.web.navigation import NavItem
-from parcours.web.rendering import render
+from parcours.web.rendering import attachment, render
 
 router = APIRouter(prefix="/controle/journal")
 NationalTeam = Annotated[User, Depends(require_roles(Role.NATIONAL))]
@@ -59,8 +59,4 @@ def trail_export(request: Request, db: DbSession, user: NationalTeam) -> Respons
         object_id="all",
         details={"format": "csv"},
     )
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="journal-acces.csv"'},
-    )
+    return attachment(body, "journal-acces.csv")
