@@ -99,11 +99,6 @@ def build_name_keys(engine: AnalyticsEngine) -> None:
         f"SELECT de_id, {n('last_name')} || '|' || {t(n('first_names'))} AS name_key "
         "FROM in_job_seekers WHERE last_name IS NOT NULL",
     )
-    engine.create_table(
-        "calls_named",
-        "SELECT c.agent_id, c.de_id, c.started_at, c.ended_at, k.name_key "
-        "FROM in_calls c JOIN js_name_keys k ON k.de_id = c.de_id",
-    )
 
 
 def build_located(engine: AnalyticsEngine, *, start_utc: str, end_utc: str) -> None:
@@ -118,14 +113,18 @@ def build_located(engine: AnalyticsEngine, *, start_utc: str, end_utc: str) -> N
 def build_facts(
     engine: AnalyticsEngine, settings: ExplanationSettings, *, naive: bool = False
 ) -> ExplanationReport:
-    """Needs `located`, `agent_hours*`, `public_holidays`; creates `facts` with a `strength`.
+    """Needs `located`, `js_name_keys`, `agent_hours*`, `public_holidays`; creates `facts` with a
+    `strength`.
 
     `naive`: the plain campaign queries knew no context, so every consultation counts as unexplained
     (the explanation flags are still computed and reported).
     """
-    inner = engine.render(sql_file("consultation_facts"), settings.windows.model_dump())
+    windows = settings.windows.model_dump()
+    engine.create_table("pair_contexts", engine.render(sql_file("pair_contexts"), windows))
+    inner = engine.render(sql_file("consultation_facts"), windows)
     strength = "0" if naive else settings.strength_sql()
     engine.create_table("facts", f"SELECT f.*, {strength} AS strength FROM ({inner}) f")
+    engine.execute("DROP TABLE IF EXISTS pair_contexts")
     sums = ", ".join(f"sum(CASE WHEN e_{k} THEN 1 ELSE 0 END) AS {k}" for k in EXPLANATION_IDS)
     row = engine.fetch_dicts(
         "SELECT count(*) AS n, sum(CASE WHEN strength > 0 THEN 1 ELSE 0 END) AS explained, "
