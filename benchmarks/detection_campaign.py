@@ -59,7 +59,7 @@ def group_by_floor(
     """One pass over the raw log: count consultations per (agent, file)."""
     engine = DuckDBEngine(threads=threads, memory_limit=memory)
     try:
-        found = source._locate("consultations")
+        found = source.locate(engine, "consultations")
         assert found is not None, "no consultations in the input directory"
         raw = engine.read_files(found[0], file_format=found[1])
         t0, c0 = time.perf_counter(), cpu_seconds()

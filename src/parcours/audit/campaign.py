@@ -65,7 +65,7 @@ def alert_id(run_id: str, agent_id: str, de_id: str) -> str:
     return f"al-{digest}"
 
 
-def _source_for(settings: Settings, input_dir: Path | None) -> InputSource:
+def _source_for(settings: Settings, input_dir: Path | str | None) -> InputSource:
     if input_dir is not None:
         return InterchangeDirSource(input_dir)
     return WarehouseSource(Warehouse.from_settings(settings))
@@ -78,7 +78,7 @@ def run_campaign(
     settings: Settings | None = None,
     naive: bool = False,
     progress: bool = True,
-    input_dir: Path | None = None,
+    input_dir: Path | str | None = None,
     persist: bool = True,
     config: DetectionConfig | None = None,
 ) -> CampaignResult:

@@ -184,41 +184,53 @@ class InputSource(ABC):
 
 @dataclass(frozen=True)
 class InterchangeDirSource(InputSource):
-    """A directory of contract files: `<table>.csv` or `.parquet`; consultations also a folder."""
+    """A directory of contract files: `<table>.csv` or `.parquet`; consultations also a folder.
 
-    root: Path
+    `root` is a local directory or, for a cluster engine, a storage URI (`hdfs://...`,
+    `s3a://bucket/prefix`): the files are found and read by the engine itself.
+    """
+
+    root: Path | str
 
     def describe(self) -> str:
         return f"interchange:{self.root}"
 
-    def _locate(self, table: str) -> tuple[str, str] | None:
+    @property
+    def is_remote(self) -> bool:
+        return "://" in str(self.root)
+
+    def _path(self, name: str) -> str:
+        return f"{str(self.root).rstrip('/')}/{name}"
+
+    def locate(self, engine: AnalyticsEngine, table: str) -> tuple[str, str] | None:
+        """The file or glob holding `table` and its format, as the engine lists the input."""
         for fmt in ("parquet", "csv"):
-            f = self.root / f"{table}.{fmt}"
-            if f.is_file():
-                return str(f), fmt
-        folder = self.root / table
-        if folder.is_dir():
-            for fmt in ("parquet", "csv"):
-                if any(folder.glob(f"**/*.{fmt}")):
-                    return str(folder / "**" / f"*.{fmt}"), fmt
+            f = self._path(f"{table}.{fmt}")
+            if engine.list_files(f):
+                return f, fmt
+        below = engine.list_files(self._path(table))
+        for fmt in ("parquet", "csv"):
+            if any(name.endswith(f".{fmt}") for name in below):
+                return self._path(f"{table}/**/*.{fmt}"), fmt
         return None
 
     def register(self, engine: AnalyticsEngine) -> None:
-        if not self.root.is_dir():
+        if not self.is_remote and not Path(self.root).is_dir():
             raise InvalidInput(
                 [Issue(str(self.root), None, None, "le dossier d'entrée n'existe pas")]
             )
-        missing = [t for t in REQUIRED_TABLES if self._locate(t) is None]
+        found = {t: self.locate(engine, t) for t in TABLES}
+        missing = [t for t in REQUIRED_TABLES if found[t] is None]
         if missing:
             raise InvalidInput(
                 [
-                    Issue(str(self.root / f"{t}.csv"), None, None, "fichier obligatoire absent")
+                    Issue(self._path(f"{t}.csv"), None, None, "fichier obligatoire absent")
                     for t in missing
                 ]
             )
         for table in TABLES:
-            found = self._locate(table)
-            raw = engine.read_files(found[0], file_format=found[1]) if found else None
+            where = found[table]
+            raw = engine.read_files(where[0], file_format=where[1]) if where else None
             register_normalised(engine, table, raw)
 
 

@@ -110,8 +110,12 @@ def detect(
         bool, typer.Option("--naive", help="Requêtes de campagne simples (référence).")
     ] = False,
     input_dir: Annotated[
-        Path | None,
-        typer.Option("--input", help="Dossier d'échange (CSV/Parquet) au lieu de l'entrepôt."),
+        str | None,
+        typer.Option(
+            "--input",
+            help="Dossier d'échange (CSV/Parquet) au lieu de l'entrepôt ; avec Spark, aussi une "
+            "URI de stockage (hdfs://, s3a://...).",
+        ),
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:

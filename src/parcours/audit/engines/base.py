@@ -41,6 +41,14 @@ class AnalyticsEngine(ABC):
         """A table expression reading CSV (all columns as text) or Parquet files."""
 
     @abstractmethod
+    def list_files(self, uri: str) -> list[str]:
+        """The file at `uri`, or every file anywhere below it (a folder); [] when nothing is there.
+
+        Asked of the engine because the engine is what reads the inputs: a local path, or on a
+        cluster the storage's own scheme (hdfs://, s3a://...) that only the engine can list.
+        """
+
+    @abstractmethod
     def column_types(self, relation: str) -> dict[str, str]:
         """Column name -> engine type name (upper case) of a relation."""
 

@@ -42,6 +42,16 @@ class DuckDBEngine(AnalyticsEngine):
             return f"read_parquet('{quoted}', union_by_name = true)"
         raise ValueError(f"unknown file format {file_format!r}")
 
+    def list_files(self, uri: str) -> list[str]:
+        base = uri.rstrip("/")
+        try:
+            rows = self._con.execute(
+                "SELECT file FROM glob(?) UNION SELECT file FROM glob(?)", [base, f"{base}/**"]
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB: {exc}", sql=f"glob('{base}')") from exc
+        return sorted(str(r[0]) for r in rows)
+
     def column_types(self, relation: str) -> dict[str, str]:
         rows = self._run(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         return {str(r[0]): str(r[1]).upper() for r in rows}

@@ -121,6 +121,19 @@ class SparkEngine(AnalyticsEngine):
         self._publish(name, df, cache=False)
         return name
 
+    def list_files(self, uri: str) -> list[str]:
+        # Hadoop's FileSystem: the same storage Spark reads (local, HDFS, S3 through s3a://...).
+        jvm: Any = self._spark._jvm
+        path = jvm.org.apache.hadoop.fs.Path(uri)
+        fs = path.getFileSystem(self._spark._jsc.hadoopConfiguration())
+        if not fs.exists(path):
+            return []
+        found = fs.listFiles(path, True)  # a file lists itself
+        out = []
+        while found.hasNext():
+            out.append(str(found.next().getPath().toString()))
+        return sorted(out)
+
     def column_types(self, relation: str) -> dict[str, str]:
         df = self._dataframe(f"SELECT * FROM {relation}")
         return {f.name: _type_name(f.dataType) for f in df.schema.fields}
