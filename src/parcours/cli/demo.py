@@ -61,7 +61,7 @@ def demo(
     console.print(f"   baromètre interne : {load_demo_barometer(settings.home)}")
     _print_accounts(accounts)
     if serve:
-        from parcours.cli.accounts import serve as serve_command
+        from parcours.cli.serve import serve as serve_command
 
         console.print(f"Application : http://{host}:{port}/  (Ctrl+C pour arrêter)")
         serve_command(host=host, port=port, workers=1)
