@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from parcours.audit.scenario import SCENARIOS_DIR, load_scenarios, validate_scenarios
+from parcours.audit.scenario import SCENARIOS_DIR, load_scenarios
+from parcours.audit.scenario_check import validate_scenarios
 from parcours.errors import InvalidInput
 
 

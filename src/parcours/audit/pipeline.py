@@ -303,24 +303,3 @@ def naive_levels(
             )
         )
     return out
-
-
-def compile_check(scenario: Scenario) -> str | None:
-    """Run one scenario's SQL on an empty pipeline; the engine's message if it fails."""
-    from parcours.audit.engines.base import EngineError
-    from parcours.audit.engines.duckdb import DuckDBEngine
-
-    cfg = DetectionConfig.load()
-    cfg.scenarios = [scenario]
-    engine = DuckDBEngine(threads=1)
-    try:
-        run_pipeline(
-            engine, TableSource({}), start=date(2024, 4, 1), end=date(2024, 4, 2), config=cfg
-        )
-    except EngineError as exc:
-        return str(exc)
-    except Exception as exc:  # a template error (unknown parameter) is reported the same way
-        return f"{type(exc).__name__}: {exc}"
-    finally:
-        engine.close()
-    return None

@@ -108,26 +108,6 @@ def load_scenarios(folder: Path = SCENARIOS_DIR) -> list[Scenario]:
     return sorted(scenarios, key=lambda s: (s.spec.priority, s.id))
 
 
-def validate_scenarios(folder: Path = SCENARIOS_DIR) -> list[Issue]:
-    """Collect-all validation for `parcours scenarios validate`: an empty list means valid.
-
-    Beyond the YAML, each SQL is rendered with its parameters and compiled by the engine on empty
-    pipeline tables, so a syntax error or an unknown column is caught here, not mid-campaign.
-    """
-    try:
-        scenarios = load_scenarios(folder)
-    except InvalidInput as exc:
-        return exc.issues
-    from parcours.audit.pipeline import compile_check
-
-    issues: list[Issue] = []
-    for s in scenarios:
-        problem = compile_check(s)
-        if problem:
-            issues.append(Issue(str(s.path.with_suffix(".sql")), None, None, problem))
-    return issues
-
-
 def describe(s: Scenario) -> dict[str, Any]:
     return {
         "id": s.id,

@@ -91,7 +91,7 @@ def scenarios_show(scenario_id: str) -> None:
 @scenarios_app.command("validate")
 def scenarios_validate() -> None:
     """Valider tous les scénarios (YAML et SQL) ; chaque erreur cite le fichier et la ligne."""
-    from parcours.audit.scenario import validate_scenarios
+    from parcours.audit.scenario_check import validate_scenarios
 
     issues = validate_scenarios()
     for i in issues:
