@@ -44,6 +44,13 @@ def interchange_dir(tmp_path: Path) -> Path:
     return write_interchange(tmp_path / "interchange", CONSULTATIONS)
 
 
+@pytest.fixture
+def repeated_interchange_dir(tmp_path: Path) -> Path:
+    """The story delivered twice in part: e2 once more, e3 twice more (three repeated event ids)."""
+    rows = [*CONSULTATIONS, CONSULTATIONS[1], CONSULTATIONS[2], CONSULTATIONS[2]]
+    return write_interchange(tmp_path / "repeated", rows)
+
+
 # -- engines: every engine test can run on DuckDB and on Spark (marker `spark`) ------------------
 
 

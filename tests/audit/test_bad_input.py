@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from parcours.audit.engines.base import AnalyticsEngine
 from parcours.audit.engines.duckdb import DuckDBEngine
 from parcours.audit.inputs import InterchangeDirSource
 from parcours.audit.pipeline import run_pipeline
@@ -60,3 +61,27 @@ def test_missing_required_file_is_named(tmp_path: Path, interchange_dir: Path) -
     with pytest.raises(InvalidInput) as exc:
         _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
     assert exc.value.issues[0].file.endswith("agents.csv")
+
+
+@pytest.mark.parametrize(
+    "engine_name",
+    ["duckdb", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.xdist_group("spark")])],
+)
+def test_repeated_event_ids_are_kept_and_counted(
+    repeated_interchange_dir: Path, engine_name: str, request: pytest.FixtureRequest
+) -> None:
+    """A log delivered twice in part: the rows stay (nothing dropped) and the repeats are counted."""
+    folder = repeated_interchange_dir
+    if engine_name == "duckdb":
+        engine: AnalyticsEngine = DuckDBEngine(threads=1)
+    else:
+        from parcours.audit.engines.spark import SparkEngine
+
+        engine = SparkEngine(session=request.getfixturevalue("spark_session"))
+    with engine:
+        r = run_pipeline(
+            engine, InterchangeDirSource(folder), start=date(2024, 4, 1), end=date(2024, 6, 30)
+        )
+    assert r.inputs.in_period == 5 + 3
+    assert r.inputs.duplicate_event_ids == 3
+    assert r.explanation.consultations == 8

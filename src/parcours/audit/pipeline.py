@@ -211,7 +211,9 @@ def run_pipeline(
 
     build_name_keys(engine)
     build_located(engine, start_utc=bounds["start_utc"], end_utc=bounds["end_utc"])
-    located = engine.fetch_dicts(sql_file("located_report"))[0]
+    located = engine.fetch_dicts(engine.render(sql_file("located_report"), {}))[0]
+    if located["duplicate_event_ids"]:
+        located.update(engine.fetch_dicts(engine.render(sql_file("duplicate_event_ids"), {}))[0])
     for k, v in located.items():
         setattr(inputs, k, int(v or 0))
     done("located")

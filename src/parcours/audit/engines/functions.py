@@ -116,6 +116,7 @@ def _duckdb_functions() -> dict[str, Fn]:
         "first_token": lambda col: f"split_part({col}, ' ', 1)",
         "string_agg_distinct": lambda col: f"string_agg(DISTINCT {col}, ',' ORDER BY {col})",
         "greatest": lambda *cols: f"greatest({', '.join(cols)})",
+        "hash64": lambda col: f"hash({col})",
         # A list of time windows {kind, lo, hi} per agent x file (hi NULL: still open), and the
         # test "does `ts` fall in a window of this kind". NULL list or NULL bound: false.
         "window_list": lambda kind, lo, hi: f"list({{'kind': {kind}, 'lo': {lo}, 'hi': {hi}}})",
@@ -147,6 +148,7 @@ def _spark_functions() -> dict[str, Fn]:
         "first_token": lambda col: f"split({col}, ' ')[0]",
         "string_agg_distinct": lambda col: f"array_join(array_sort(collect_set({col})), ',')",
         "greatest": lambda *cols: f"greatest({', '.join(cols)})",
+        "hash64": lambda col: f"xxhash64({col})",
         "window_list": lambda kind, lo, hi: (
             f"collect_list(named_struct('kind', {kind}, 'lo', {lo}, 'hi', {hi}))"
         ),
