@@ -104,7 +104,7 @@ def resolve_identities_spark(engine: AnalyticsEngine, *, threshold: float) -> st
         """,
     )
     predictions.drop_table_from_database_and_remove_from_cache()
-    linker.table_management.delete_tables_created_by_splink_from_db()
+    linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
     # Splink persists its intermediate tables (blocked pairs, names with frequencies): at national
     # scale tens of GB on the executors' local disks, kept for the rest of the campaign unless
     # released. The engine's own tables are local checkpoints, not cached, so this frees Splink's only.
