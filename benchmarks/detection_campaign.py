@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/detection_campaign.py --input DIR [--start 2024-04-01 --end 2024-06-30]
-                                            [--repeat 3] [--threads 2] [--memory 4GB]
+                                            [--repeat 3] [--threads 2] [--memory 3GB]
 
 DIR is an interchange directory (e.g. `parcours synth --scale region --seed 1 --out DIR`, 20M
 consultations). Each repetition runs the full pipeline (identity resolution, every scenario,
@@ -50,7 +50,7 @@ def add_campaign_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--end", type=date.fromisoformat, default=date(2024, 6, 30))
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="DuckDB threads")
-    ap.add_argument("--memory", default="4GB", help="DuckDB memory limit")
+    ap.add_argument("--memory", default="3GB", help="DuckDB memory limit")
 
 
 def group_by_floor(

@@ -69,7 +69,7 @@ def main() -> None:
     ap.add_argument("--scale", default="region", choices=["tiny", "demo", "region", "national"])
     ap.add_argument("--seeds", default="7,11")
     ap.add_argument("--workdir", type=Path, default=None)
-    ap.add_argument("--memory", default="4GB")
+    ap.add_argument("--memory", default="3GB")
     ap.add_argument("--keep", action="store_true", help="keep the generated directories")
     args = ap.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="parcours-quality-"))

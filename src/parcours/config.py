@@ -39,7 +39,11 @@ class Settings(BaseSettings):
     engine: Literal["duckdb", "spark"] = Field(
         "duckdb", description="Analytics engine for identity resolution and detection."
     )
-    duckdb_memory_limit: str = Field("4GB", description="Memory limit given to DuckDB.")
+    duckdb_memory_limit: str = Field(
+        "3GB",
+        description="Memory limit given to DuckDB (the process, Python and Splink included, "
+        "stays under 4 GB on the region quarter).",
+    )
     import_memory_limit: str = Field(
         "1GB",
         description="Memory limit of DuckDB during `parcours import`; beyond it DuckDB spills to "

@@ -16,7 +16,7 @@ from parcours.audit.engines.functions import function_map
 class DuckDBEngine(AnalyticsEngine):
     name = "duckdb"
 
-    def __init__(self, *, memory_limit: str = "4GB", threads: int = 2) -> None:
+    def __init__(self, *, memory_limit: str = "3GB", threads: int = 2) -> None:
         self.functions = function_map("duckdb")
         self._con = duckdb.connect()
         self._spill = tempfile.TemporaryDirectory(prefix="parcours-duckdb-")

@@ -2,16 +2,19 @@
 -- tested. Inputs: located (consultations_located.sql),
 -- in_appointments, in_calls, in_tasks, agent_hours (one envelope per agent and weekday),
 -- agent_hours_basis, public_holidays, js_name_keys, calls_named.
--- The contexts found around each consultation, as one small table of (event, kind) hits, so that
--- the 20M-row log is probed once instead of once per kind of context.
+-- The contexts found around each consultation, as one small table of (row, kind) hits, so that
+-- the 20M-row log is probed once instead of once per kind of context. Hits are keyed on the row's
+-- DuckDB `rowid` in `located` (this file is DuckDB's formulation), not on the event id: grouping and
+-- joining back on a 64-bit integer spills far less (national quarter: 527 -> 216 s for this step),
+-- and repeated event ids stay separate consultations.
 WITH hits AS (
-  SELECT l.event_id, 1 AS kind
+  SELECT l.rowid AS rid, 1 AS kind
   FROM located l
   JOIN in_appointments ap ON ap.agent_id = l.agent_id AND ap.de_id = l.de_id
   WHERE l.ts >= ap.starts_at - INTERVAL {{ p.appointment_days_before }} DAY
     AND l.ts <= ap.starts_at + INTERVAL {{ p.appointment_days_after }} DAY
   UNION ALL
-  SELECT l.event_id, 2 AS kind
+  SELECT l.rowid AS rid, 2 AS kind
   FROM located l
   JOIN in_calls ca ON ca.agent_id = l.agent_id AND ca.de_id = l.de_id
   WHERE l.ts >= ca.started_at - INTERVAL {{ p.call_minutes_before }} MINUTE
@@ -19,7 +22,7 @@ WITH hits AS (
   UNION ALL
   -- The telephony may surface a homonym's file: a call matched to file X explains the agent
   -- opening file Y of the same name (searching for the right person).
-  SELECT l.event_id, 3 AS kind
+  SELECT l.rowid AS rid, 3 AS kind
   FROM located l
   JOIN js_name_keys nk ON nk.de_id = l.de_id
   JOIN calls_named ca ON ca.agent_id = l.agent_id AND ca.name_key = nk.name_key
@@ -27,7 +30,7 @@ WITH hits AS (
     AND l.ts >= ca.started_at - INTERVAL {{ p.call_minutes_before }} MINUTE
     AND l.ts <= coalesce(ca.ended_at, ca.started_at) + INTERVAL {{ p.call_minutes_after }} MINUTE
   UNION ALL
-  SELECT l.event_id, 4 AS kind
+  SELECT l.rowid AS rid, 4 AS kind
   FROM located l
   JOIN in_tasks t ON t.agent_id = l.agent_id AND t.de_id = l.de_id
   WHERE l.ts >= t.created_at - INTERVAL {{ p.task_days_before }} DAY
@@ -35,13 +38,13 @@ WITH hits AS (
 ),
 flags AS (
   SELECT
-    event_id,
+    rid,
     max(CASE WHEN kind = 1 THEN 1 ELSE 0 END) AS appointment,
     max(CASE WHEN kind = 2 THEN 1 ELSE 0 END) AS call,
     max(CASE WHEN kind = 3 THEN 1 ELSE 0 END) AS call_homonym,
     max(CASE WHEN kind = 4 THEN 1 ELSE 0 END) AS task
   FROM hits
-  GROUP BY event_id
+  GROUP BY rid
 )
 SELECT
   l.event_id, l.ts, l.local_date, l.dow, l.minute, l.agent_id, l.de_id,
@@ -63,7 +66,7 @@ SELECT
   l.e_agency,
   l.e_manager
 FROM located l
-LEFT JOIN flags fl ON fl.event_id = l.event_id
+LEFT JOIN flags fl ON fl.rid = l.rowid
 LEFT JOIN agent_hours h ON h.agent_id = l.agent_id AND h.dow = l.dow
 LEFT JOIN agent_hours_basis ab ON ab.agent_id = l.agent_id
 LEFT JOIN public_holidays ph ON ph.local_date = l.local_date
