@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from parcours.consultlog.buffer import flush_buffer
 from parcours.consultlog.store import ConsultLog
 from parcours.db import session_scope
 from parcours.engagement.dates import add_months
@@ -210,7 +211,7 @@ def test_pdf_is_real_and_logged(engine: Engine, tmp_path: Path) -> None:
         sign_contract(s, contract_id=c.contract_id, signer_agent_id="C1", signing=SigningSession("individual"),
                       now=datetime(2026, 3, 2, 9, 40, tzinfo=UTC))  # fmt: skip
         data = print_contract(
-            s, contract_id=c.contract_id, holder_name="Léa Dupré-Œillet", agent_id="C1", log=log
+            s, contract_id=c.contract_id, holder_name="Léa Dupré-Œillet", agent_id="C1"
         )
         contract_id, booking_id, sha = c.contract_id, b.booking_id, c.pdf_sha256
     assert data.startswith(b"%PDF")
@@ -222,6 +223,7 @@ def test_pdf_is_real_and_logged(engine: Engine, tmp_path: Path) -> None:
     import hashlib
 
     assert sha == hashlib.sha256(data).hexdigest()
+    assert flush_buffer(engine, log).rows == 1
     rows = duckdb.sql(f"SELECT action, purpose FROM {log.relation_sql()}").fetchall()
     assert rows == [("print", f"contrat d'engagement {contract_id} (rendez-vous {booking_id})")]
 

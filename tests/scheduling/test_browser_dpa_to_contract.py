@@ -20,6 +20,7 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, select, update
 
 from parcours.config import get_settings
+from parcours.consultlog.buffer import flush_buffer
 from parcours.consultlog.store import ConsultLog
 from parcours.db import session_scope
 from parcours.notify.models import OutboxMessage
@@ -153,6 +154,7 @@ def test_orientation_to_signed_contract(server: str, engine: Engine, tmp_path: P
         ]
     assert kinds == ["dpa_booked", "dpa_rescheduled"]
     log = ConsultLog(get_settings().log_dir)
+    flush_buffer(engine, log)
     rows = duckdb.sql(
         f"SELECT action, purpose FROM {log.relation_sql()} WHERE de_id = '{de_id}'"
     ).fetchall()

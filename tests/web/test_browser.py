@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from parcours.accounts.roles import Role
 from parcours.config import get_settings
+from parcours.consultlog.buffer import flush_buffer
 from parcours.consultlog.store import ConsultLog
 from parcours.web.testing import World, fresh_totp_code
 
@@ -93,7 +94,9 @@ def test_counsellor_journey_in_chromium(
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("heading", name="Connexion à Parcours")).to_be_visible()
 
-    events = sorted(ConsultLog(get_settings().log_dir).events_for(), key=lambda e: str(e["ts"]))
+    log = ConsultLog(get_settings().log_dir)
+    flush_buffer(engine, log)
+    events = sorted(log.events_for(), key=lambda e: str(e["ts"]))
     assert [
         (e["de_id"], e["action"], e["agent_id"], e["application"], e["source"]) for e in events
     ] == [

@@ -14,7 +14,9 @@ from parcours.accounts.dossier import PurposeRequired, file_relation, open_file
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
 from parcours.config import get_settings
+from parcours.consultlog.buffer import flush_buffer
 from parcours.consultlog.store import ConsultLog
+from parcours.db import get_engine
 from parcours.errors import Forbidden, NotFound
 from parcours.web.testing import World, csrf_token_of
 
@@ -25,7 +27,10 @@ def db_url(sqlite_url: str) -> str:
 
 
 def _events() -> list[dict[str, object]]:
-    return ConsultLog(get_settings().log_dir).events_for(limit=100)
+    """The application's events once flushed from the database to the Parquet log."""
+    log = ConsultLog(get_settings().log_dir)
+    flush_buffer(get_engine(), log)
+    return log.events_for(limit=100)
 
 
 def test_search_lists_without_logging(
@@ -135,11 +140,11 @@ def test_open_file_service_rules(engine: Engine, world: World, tmp_path: Path) -
         counsellor = s.query(User).filter_by(login=world.accounts[Role.CONSEILLER].login).one()
         national = s.query(User).filter_by(login=world.accounts[Role.NATIONAL].login).one()
         with pytest.raises(Forbidden):
-            open_file(s, cse, world.de_portfolio, action="view", log=log)
+            open_file(s, cse, world.de_portfolio, action="view")
         with pytest.raises(NotFound):
-            open_file(s, counsellor, "DE-NOPE", action="view", log=log)
+            open_file(s, counsellor, "DE-NOPE", action="view")
         with pytest.raises(PurposeRequired):
-            open_file(s, national, world.de_portfolio, action="view", log=log)
+            open_file(s, national, world.de_portfolio, action="view")
         assert file_relation(s, user=counsellor, de_id=world.de_same_agency) is None
         view = open_file(
             s,
@@ -148,9 +153,10 @@ def test_open_file_service_rules(engine: Engine, world: World, tmp_path: Path) -
             action="edit",
             purpose="Contrôle",
             context="alerte 12",
-            log=log,
         )
         assert view.referent is not None and view.referent.agent_id == world.counsellor_agent
+        s.commit()
+    assert flush_buffer(engine, log).rows == 1
     (event,) = log.events_for()
     assert event["agent_id"] == f"compte:{world.accounts[Role.NATIONAL].login}"
     assert event["purpose"] == "Contrôle; contexte : alerte 12" and event["action"] == "edit"

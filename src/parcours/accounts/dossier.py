@@ -1,9 +1,10 @@
 """The job-seeker file ("dossier"): the ONE logged path to a job seeker's personal data.
 
 Every page that shows a job seeker's data calls `open_file`, which checks the role, decides whether the
-file is in the user's scope (a working relation) or needs a declared purpose, and appends one event to
-the consultation log (source 'app', application 'PARCOURS') before returning anything. Logging first
-means a failure to log is a failure to show.
+file is in the user's scope (a working relation) or needs a declared purpose, and records one event of
+the consultation log (source 'app', application 'PARCOURS') in the request's own transaction before
+returning anything (`consultlog.buffer`: flushed to the Parquet log in batches). Logging first means a
+failure to log is a failure to show.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from parcours.accounts.models import User
 from parcours.accounts.roles import ROLES_READING_FILES, Role
-from parcours.config import get_settings
-from parcours.consultlog.store import ConsultationEvent, ConsultLog, new_event_id
+from parcours.consultlog.buffer import record_events
+from parcours.consultlog.store import ConsultationEvent, new_event_id
 from parcours.errors import Forbidden, InvalidInput, NotFound, ParcoursError
 from parcours.registry.models import Agency, Agent, Appointment, Call, JobSeeker, Task
 
@@ -129,7 +130,6 @@ def open_file(
     action: Action,
     context: str | None = None,
     purpose: str | None = None,
-    log: ConsultLog | None = None,
     now: datetime | None = None,
 ) -> FileView:
     """Check, log, then return the file. Raises Forbidden (role), NotFound (no such file) or
@@ -154,7 +154,8 @@ def open_file(
         purpose=stored or None,
         source="app",
     )
-    (log or ConsultLog(get_settings().log_dir)).append_events([event])
+    # In the request's transaction: committed before the response leaves, or the file is not shown.
+    record_events(session, [event])
     return FileView(
         job_seeker=js,
         agency=session.get(Agency, js.agency_id) if js.agency_id else None,

@@ -22,6 +22,8 @@ from parcours.audit.models import Alert, DetectionRun
 from parcours.audit.pipeline import DetectionConfig, PipelineResult, run_pipeline
 from parcours.audit.scoring.score import ScoredSituation
 from parcours.config import Settings, get_settings
+from parcours.consultlog.buffer import flush_buffer
+from parcours.consultlog.store import ConsultLog
 from parcours.db import get_engine, session_scope
 from parcours.migrate import upgrade
 from parcours.registry.warehouse import Warehouse
@@ -68,7 +70,13 @@ def alert_id(run_id: str, agent_id: str, de_id: str) -> str:
 def _source_for(settings: Settings, input_dir: Path | str | None) -> InputSource:
     if input_dir is not None:
         return InterchangeDirSource(input_dir)
-    return WarehouseSource(Warehouse.from_settings(settings))
+    warehouse = Warehouse.from_settings(settings)
+    # The application's own consultations wait in the database: flushed first, so the campaign
+    # reads them (a flush already under way elsewhere finishes on its own).
+    db = get_engine(settings.sqlalchemy_url)
+    upgrade(db)
+    flush_buffer(db, ConsultLog(warehouse.log_root))
+    return WarehouseSource(warehouse)
 
 
 def run_campaign(

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from parcours.config import get_settings
-from parcours.consultlog.store import ConsultLog
 from parcours.db import get_engine, session_scope
 from parcours.engagement.pdf import print_contract
 from parcours.engagement.reference_data import (
@@ -38,7 +36,6 @@ def pdf(
             contract_id=contract_id,
             holder_name=holder,
             agent_id=agent,
-            log=ConsultLog(get_settings().log_dir),
         )
     output.write_bytes(data)
     typer.echo(f"{output} ({len(data)} octets)")

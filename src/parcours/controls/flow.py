@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from parcours.audit.scenario import load_scenarios
 from parcours.config import Settings, get_settings
+from parcours.consultlog.buffer import flush_if_due
 from parcours.consultlog.store import ConsultLog
 from parcours.controls.campaigns import alerts_from_detection, notify_establishments
 from parcours.controls.dispatch import DispatchSummary, dispatch_alerts
@@ -230,7 +231,12 @@ class FlowWatcher:
         with self.lock(blocking=False) as held:
             if not held:
                 return None
-            return self.process(self.claim())
+            cycle = self.process(self.claim())
+            # The application's own consultations, moved from the database to the log in batches.
+            flush_if_due(
+                get_engine(self.settings.sqlalchemy_url), ConsultLog(self.settings.log_dir)
+            )
+            return cycle
 
     def run_forever(self, *, interval: float = 5.0, stop: threading.Event | None = None) -> None:
         stop = stop or threading.Event()

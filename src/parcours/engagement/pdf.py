@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from parcours.consultlog.store import ConsultationEvent, ConsultLog, new_event_id
+from parcours.consultlog.buffer import record_events
+from parcours.consultlog.store import ConsultationEvent, new_event_id
 from parcours.engagement.intensity import DIFFICULTIES, Intensity
 from parcours.engagement.models import EngagementContract
 from parcours.engagement.reference_data import catalogue
@@ -176,14 +177,14 @@ def print_contract(
     contract_id: str,
     holder_name: str,
     agent_id: str,
-    log: ConsultLog,
     now: datetime | None = None,
 ) -> bytes:
     """Render the PDF outside the web application, logging the print as a consultation whose
     purpose names the DPA appointment, so that detection explains it."""
     data = contract_pdf(session, contract_id=contract_id, holder_name=holder_name)
     contract = session.get_one(EngagementContract, contract_id)
-    log.append_events(
+    record_events(
+        session,
         [
             ConsultationEvent(
                 event_id=new_event_id(),
@@ -194,6 +195,6 @@ def print_contract(
                 action="print",
                 purpose=f"contrat d'engagement {contract_id} (rendez-vous {contract.booking_id})",
             )
-        ]
+        ],
     )
     return data

@@ -14,6 +14,7 @@ from parcours.accounts.dossier import FileView, open_file
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
 from parcours.config import get_settings
+from parcours.consultlog.buffer import timeline as consultation_timeline
 from parcours.consultlog.store import ConsultLog
 from parcours.controls import queries, service, trail
 from parcours.controls.guides import all_guides, get_guide
@@ -110,7 +111,9 @@ def show(request: Request, db: DbSession, user: AlertUser, control_id: int) -> R
         context=f"contrôle {control.control_id}",
         purpose=CONTROL_PURPOSE,
     )
-    timeline = ConsultLog(get_settings().log_dir).events_for(de_id=control.de_id, limit=500)
+    timeline = consultation_timeline(
+        db, ConsultLog(get_settings().log_dir), de_id=control.de_id, limit=500
+    )
     trail.append(
         db, actor=user.login, action="view", object_type="control", object_id=str(control_id),
         details={"agent_id": control.agent_id, "de_id": control.de_id},
