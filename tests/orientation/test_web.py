@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from parcours.accounts.roles import Role
 from parcours.config import get_settings
+from parcours.consultlog.buffer import flush_buffer
 from parcours.consultlog.store import ConsultLog
 from parcours.db import session_scope
 from parcours.orientation import service
@@ -144,7 +145,9 @@ def test_interview_from_first_answer_to_changed_decision(
     assert "Réorientation du" in reoriented.text and "RQTH obtenue." in reoriented.text
     assert "modifiée — Choix exprimé par la personne" in reoriented.text  # history kept
 
-    events = ConsultLog(get_settings().log_dir).events_for(de_id=world.de_portfolio)
+    log = ConsultLog(get_settings().log_dir)
+    flush_buffer(engine, log)
+    events = log.events_for(de_id=world.de_portfolio)
     contexts = {str(e["purpose"]) for e in events}
     assert f"contexte : entretien d'orientation {interview_id}" in contexts
 
