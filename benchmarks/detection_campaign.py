@@ -22,7 +22,6 @@ from datetime import date
 from pathlib import Path
 
 from parcours.audit.engines.duckdb import DuckDBEngine
-from parcours.audit.identity_interim import real_resolver
 from parcours.audit.inputs import InterchangeDirSource
 from parcours.audit.pipeline import run_pipeline
 
@@ -117,8 +116,6 @@ def main() -> None:
         print(f"  step {k:<13} p50 {percentile(v, 0.5):6.1f} s  p95 {percentile(v, 0.95):6.1f} s")
     print(f"peak memory (RSS): {peak_rss_gb():.2f} GB")
     print(f"load after: {os.getloadavg()}")
-    if real_resolver() is None:
-        print("note: identity resolution used the interim resolver (Splink branch not merged)")
 
 
 if __name__ == "__main__":

@@ -12,32 +12,24 @@ only and files with one aggravating circumstance. Region-scale figures over seve
 from __future__ import annotations
 
 from datetime import date
-from importlib import import_module
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from parcours.audit.engines.duckdb import DuckDBEngine
 from parcours.audit.evaluation import evaluate, read_truth
-from parcours.audit.identity_interim import real_resolver
 from parcours.audit.inputs import InterchangeDirSource
 from parcours.audit.pipeline import run_pipeline
+from parcours.synth.generator import generate
 
 pytestmark = pytest.mark.slow
 
 
 def _generate(out: Path, seed: int) -> None:
-    try:
-        synth: Any = import_module("parcours.synth.generator")
-    except ImportError:
-        pytest.skip("the synthetic generator (branch synth) is not merged in this checkout")
-    synth.generate(scale="demo", seed=seed, out=out, progress=False)
+    generate(scale="demo", seed=seed, out=out, progress=False)
 
 
 def test_quality_targets_on_a_generated_region(tmp_path: Path) -> None:
-    if real_resolver() is None:
-        pytest.skip("identity resolution (branch identity, Splink) is not merged in this checkout")
     _generate(tmp_path, seed=1)
     truth = read_truth(tmp_path / "truth.csv")
     results = {}

@@ -31,7 +31,7 @@ from parcours.audit.hours.usual_hours import (
     build_usual_hours,
     load_hours_settings,
 )
-from parcours.audit.identity_interim import resolve_identities
+from parcours.audit.identity_step import resolve_identities
 from parcours.audit.inputs import InputSource, TableSource
 from parcours.audit.scenario import Scenario, load_scenarios
 from parcours.audit.scoring.score import ScoredSituation, score_all
@@ -205,7 +205,7 @@ def run_pipeline(
         engine.register_arrow("identity_matches", source.tables["identity_matches"])
         resolver = "given"
     else:
-        _, resolver = resolve_identities(engine, threshold=cfg.min_match_probability)
+        resolver = resolve_identities(engine, threshold=cfg.min_match_probability)
     n_matches = int(engine.scalar("SELECT count(*) FROM identity_matches") or 0)
     done("identity")
 
