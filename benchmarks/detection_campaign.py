@@ -75,6 +75,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_campaign_arguments(ap)
+    ap.add_argument(
+        "--identity-cache",
+        type=Path,
+        default=None,
+        help="reuse identity matches from this folder (as campaigns in flow do); default: computed",
+    )
     args = ap.parse_args()
     source = InterchangeDirSource(args.input)
     print(f"load before: {os.getloadavg()}")
@@ -91,7 +97,9 @@ def main() -> None:
         engine = DuckDBEngine(threads=args.threads, memory_limit=args.memory)
         t0, c0 = time.perf_counter(), cpu_seconds()
         try:
-            result = run_pipeline(engine, source, start=args.start, end=args.end)
+            result = run_pipeline(
+                engine, source, start=args.start, end=args.end, identity_cache=args.identity_cache
+            )
         finally:
             engine.close()
         total = time.perf_counter() - t0

@@ -100,6 +100,8 @@ def run_campaign(
     source = _source_for(s, input_dir)
     started = datetime.now(UTC)
     engine = make_engine(s)
+    # Identity matches reused while the reference files are unchanged (campaigns in flow).
+    cache = s.home / "cache" / "identity"
     try:
         if progress:
             with Progress(
@@ -121,9 +123,13 @@ def run_campaign(
                     naive=naive,
                     config=config,
                     on_step=on_step,
+                    identity_cache=cache,
                 )
         else:
-            result = run_pipeline(engine, source, start=start, end=end, naive=naive, config=config)
+            result = run_pipeline(
+                engine, source, start=start, end=end, naive=naive, config=config,
+                identity_cache=cache,
+            )  # fmt: skip
     finally:
         engine.close()
     alerts = [a for a in result.situations if a.level != "none"]

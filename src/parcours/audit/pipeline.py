@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from itertools import chain
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -172,7 +173,10 @@ def run_pipeline(
     naive: bool = False,
     config: DetectionConfig | None = None,
     on_step: Step | None = None,
+    identity_cache: Path | None = None,
 ) -> PipelineResult:
+    """`identity_cache`: a folder where the identity matches are kept and reused while the reference
+    files, the model and the threshold stay the same (identity_step.py); None computes them."""
     check_period(start, end)
     cfg = config or DetectionConfig.load()
     timings: dict[str, float] = {}
@@ -205,7 +209,9 @@ def run_pipeline(
         engine.register_arrow("identity_matches", source.tables["identity_matches"])
         resolver = "given"
     else:
-        resolver = resolve_identities(engine, threshold=cfg.min_match_probability)
+        resolver = resolve_identities(
+            engine, threshold=cfg.min_match_probability, cache_dir=identity_cache
+        )
     n_matches = int(engine.scalar("SELECT count(*) FROM identity_matches") or 0)
     done("identity")
 
