@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from parcours.audit.evaluation import evaluate, read_truth
+from parcours.audit.evaluation import Truth, evaluate, read_truth
 from parcours.errors import InvalidInput
 
 
@@ -23,7 +23,7 @@ def test_metrics_by_hand() -> None:
         ("y", "8", "optional"),
     ]
     naive = [(str(i), "n", "optional") for i in range(50)]
-    ev = evaluate(alerts, truth, naive=naive)
+    ev = evaluate(alerts, Truth(truth), naive=naive)
     assert (ev.mandatory.precision, ev.mandatory.recall) == (2 / 3, 2 / 4)
     assert (ev.examined.precision, ev.examined.recall) == (3 / 5, 3 / 4)
     assert ev.per_kind["curiosity"] == (2, 0, 1)
@@ -35,5 +35,50 @@ def test_metrics_by_hand() -> None:
 def test_truth_file_must_have_the_contract_columns(tmp_path: Path) -> None:
     bad = tmp_path / "truth.csv"
     bad.write_text("agent,de,kind\n")
-    with pytest.raises(InvalidInput, match="colonnes attendues"):
+    with pytest.raises(InvalidInput, match="absentes : agent_id,de_id"):
         read_truth(bad)
+
+
+def test_truth_files_from_elsewhere_are_read_as_they_are(tmp_path: Path) -> None:
+    # Semicolons, a byte-order mark, extra columns, no kind, spaces around values.
+    path = tmp_path / "verite.csv"
+    path.write_text(
+        "\ufeffde_id;agent_id;first_seen;note\nDE1; A1 ;2024-04-02;x\nDE2;A2;;\nDE1;A1;;again\n",
+        encoding="utf-8",
+    )
+    truth = read_truth(path)
+    assert truth.kinds == {("A1", "DE1"): "non précisé", ("A2", "DE2"): "non précisé"}
+    assert truth.levels is None
+    ev = evaluate([("A1", "DE1", "mandatory")], truth)
+    assert ev.per_kind == {"non précisé": (2, 1, 1)}
+    assert (ev.mandatory.recall, ev.examined.recall) == (0.5, 0.5)
+
+
+def test_expected_levels_make_mandatory_recall_count_mandatory_pairs_only(tmp_path: Path) -> None:
+    path = tmp_path / "truth.csv"
+    path.write_text(
+        "agent_id,de_id,kind,level\n"
+        "a,1,colleague,mandatory\n"
+        "b,2,curiosity,optional\n"
+        "c,3,protected,mandatory\n"
+        "c,3,protected,optional\n"
+    )
+    truth = read_truth(path)
+    assert truth.levels == {
+        ("a", "1"): "mandatory",
+        ("b", "2"): "optional",
+        ("c", "3"): "mandatory",
+    }
+    alerts = [("a", "1", "mandatory"), ("b", "2", "mandatory"), ("c", "3", "optional")]
+    ev = evaluate(alerts, truth)
+    # Mandatory: 1 of the 2 pairs that deserve it; both mandatory flags are on real misuse.
+    assert (ev.mandatory.recall, ev.mandatory.precision) == (0.5, 1.0)
+    assert (ev.examined.recall, ev.examined.precision) == (1.0, 1.0)
+
+
+def test_a_bad_level_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "truth.csv"
+    path.write_text("agent_id,de_id,level\na,1,mandatory\nb,2,urgent\n")
+    with pytest.raises(InvalidInput) as err:
+        read_truth(path)
+    assert [(i.line, i.column) for i in err.value.issues] == [(3, "level")]

@@ -1,4 +1,11 @@
-"""Quality of a campaign against a ground truth (`truth.csv`: agent_id,de_id,kind)."""
+"""Quality of a campaign against a ground truth.
+
+The truth is a CSV file with one misuse pair per row: `agent_id` and `de_id` are required; `kind`
+(colleague, ex_colleague, protected, curiosity, or any other label) and `level` (the examination the
+pair deserves: mandatory or optional) are optional; other columns are ignored, so truth files from
+other generators or from past campaigns' findings are read as they are. The delimiter (comma,
+semicolon or tab) is taken from the header line; a UTF-8 byte-order mark is accepted.
+"""
 
 from __future__ import annotations
 
@@ -10,39 +17,72 @@ from pathlib import Path
 
 from parcours.errors import InvalidInput, Issue
 
-TRUTH_COLUMNS = ("agent_id", "de_id", "kind")
+TRUTH_REQUIRED = ("agent_id", "de_id")
 KINDS = ("colleague", "ex_colleague", "protected", "curiosity")
+UNLABELLED = "non précisé"
+LEVELS = ("mandatory", "optional")
 
 Pair = tuple[str, str]
 
 
-def read_truth(path: Path) -> dict[Pair, str]:
+@dataclass(frozen=True)
+class Truth:
+    kinds: dict[Pair, str]
+    # The expected level of each pair, when the truth file says (column `level`).
+    levels: dict[Pair, str] | None = None
+
+
+def read_truth(path: Path) -> Truth:
     issues: list[Issue] = []
-    truth: dict[Pair, str] = {}
+    kinds: dict[Pair, str] = {}
+    levels: dict[Pair, str] = {}
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != TRUTH_COLUMNS:
-                raise InvalidInput(
-                    [Issue(str(path), 1, None, f"colonnes attendues : {','.join(TRUTH_COLUMNS)}")]
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline()
+            delimiter = max(",;\t", key=header.count)
+            fh.seek(0)
+            reader = csv.DictReader(fh, delimiter=delimiter)
+            columns = [c.strip() for c in reader.fieldnames or ()]
+            reader.fieldnames = columns
+            missing = [c for c in TRUTH_REQUIRED if c not in columns]
+            if missing:
+                reason = (
+                    "colonnes attendues : agent_id,de_id (et, facultatives, kind, level) ; "
+                    f"absentes : {','.join(missing)}"
                 )
+                raise InvalidInput([Issue(str(path), 1, None, reason)])
             for line, row in enumerate(reader, start=2):
-                if not row["agent_id"] or not row["de_id"]:
+                agent, de = (row.get("agent_id") or "").strip(), (row.get("de_id") or "").strip()
+                if not agent or not de:
                     issues.append(Issue(str(path), line, None, "agent_id et de_id obligatoires"))
                     continue
-                truth[(row["agent_id"], row["de_id"])] = row["kind"]
+                pair = (agent, de)
+                kinds.setdefault(pair, (row.get("kind") or "").strip() or UNLABELLED)
+                if "level" in columns:
+                    level = (row.get("level") or "").strip()
+                    if level not in LEVELS:
+                        issues.append(
+                            Issue(str(path), line, "level", "level : mandatory ou optional")
+                        )
+                        continue
+                    # The same pair twice: the higher expectation holds.
+                    if levels.get(pair) != "mandatory":
+                        levels[pair] = level
     except OSError as exc:
         raise InvalidInput([Issue(str(path), None, None, f"lecture impossible : {exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput([Issue(str(path), None, None, f"fichier non UTF-8 : {exc}")]) from exc
     if issues:
         raise InvalidInput(issues)
-    return truth
+    return Truth(kinds=kinds, levels=levels if "level" in columns else None)
 
 
 @dataclass(frozen=True)
 class Scores:
     flagged: int
-    true_positives: int
-    truth: int
+    true_positives: int  # flagged pairs that are in the truth
+    truth: int  # pairs expected at this level
+    found: int  # expected pairs flagged at this level
 
     @property
     def precision(self) -> float:
@@ -50,7 +90,7 @@ class Scores:
 
     @property
     def recall(self) -> float:
-        return self.true_positives / self.truth if self.truth else 0.0
+        return self.found / self.truth if self.truth else 0.0
 
     @property
     def f1(self) -> float:
@@ -102,29 +142,44 @@ class Evaluation:
 
 def evaluate(
     alerts: Iterable[tuple[str, str, str]],
-    truth: dict[Pair, str],
+    truth: Truth,
     *,
     naive: Iterable[tuple[str, str, str]] | None = None,
 ) -> Evaluation:
-    """`alerts`: (agent_id, de_id, level) with level mandatory|optional."""
+    """`alerts`: (agent_id, de_id, level) with level mandatory|optional.
+
+    Mandatory recall counts the truth pairs found at the mandatory level among those that deserve
+    it: every pair, or those whose `level` is mandatory when the truth says. Precision counts a flag
+    on any truth pair as right.
+    """
     level = {(a, d): lvl for a, d, lvl in alerts if lvl in ("mandatory", "optional")}
     mand = {p for p, lvl in level.items() if lvl == "mandatory"}
     exam = set(level)
-    truth_pairs = set(truth)
+    kinds = truth.kinds
+    truth_pairs = set(kinds)
+    expected_mand = (
+        truth_pairs
+        if truth.levels is None
+        else {p for p, lvl in truth.levels.items() if lvl == "mandatory"}
+    )
     per_kind: dict[str, tuple[int, int, int]] = {}
-    counts = Counter(truth.values())
-    for kind in sorted(set(KINDS) | set(counts)):
-        pairs = {p for p, k in truth.items() if k == kind}
+    counts = Counter(kinds.values())
+    for kind in sorted((set(KINDS) if UNLABELLED not in counts else set()) | set(counts)):
+        pairs = {p for p, k in kinds.items() if k == kind}
         per_kind[kind] = (len(pairs), len(pairs & mand), len(pairs & exam))
     ev = Evaluation(
-        mandatory=Scores(len(mand), len(mand & truth_pairs), len(truth_pairs)),
-        examined=Scores(len(exam), len(exam & truth_pairs), len(truth_pairs)),
+        mandatory=Scores(
+            len(mand), len(mand & truth_pairs), len(expected_mand), len(mand & expected_mand)
+        ),
+        examined=Scores(
+            len(exam), len(exam & truth_pairs), len(truth_pairs), len(exam & truth_pairs)
+        ),
         per_kind=per_kind,
         situations=len(exam),
         agents=len({a for a, _ in exam}),
         mandatory_situations=len(mand),
         mandatory_agents=len({a for a, _ in mand}),
-        misses=sorted((a, d, truth[(a, d)]) for a, d in truth_pairs - exam),
+        misses=sorted((a, d, kinds[(a, d)]) for a, d in truth_pairs - exam),
     )
     if naive is not None:
         naive_pairs = {(a, d) for a, d, lvl in naive if lvl in ("mandatory", "optional")}

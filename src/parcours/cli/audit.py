@@ -179,7 +179,12 @@ def alerts_export(
 
 
 def evaluate_cmd(
-    truth: Annotated[Path, typer.Option("--truth", help="truth.csv : agent_id,de_id,kind")],
+    truth: Annotated[
+        Path,
+        typer.Option(
+            "--truth", help="Vérité terrain CSV : agent_id,de_id (kind, level facultatifs)."
+        ),
+    ],
     run: Annotated[
         str | None, typer.Option("--run", help="Campagne évaluée (défaut : la dernière).")
     ] = None,
