@@ -154,9 +154,7 @@ def open_file(
         purpose=stored or None,
         source="app",
     )
-    # In the request's transaction: committed before the response leaves, or the file is not shown.
-    record_events(session, [event])
-    return FileView(
+    view = FileView(
         job_seeker=js,
         agency=session.get(Agency, js.agency_id) if js.agency_id else None,
         referent=session.get(Agent, js.referent_agent_id) if js.referent_agent_id else None,
@@ -181,6 +179,9 @@ def open_file(
         purpose=purpose,
         event_id=event.event_id,
     )
+    # With the request's unit of work: committed before the response leaves, or the file is not shown.
+    record_events(session, [event])
+    return view
 
 
 @dataclass(frozen=True)

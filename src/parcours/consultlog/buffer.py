@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import pyarrow as pa
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,14 +36,39 @@ BATCH_ROWS = 200_000
 LEASE = timedelta(minutes=10)
 
 
+# The events of a unit of work, inserted when it commits (`_insert_at_commit`).
+PENDING = "parcours.consultations"
+
+
 def record_events(session: Session, events: Sequence[ConsultationEvent]) -> None:
+    """Log events with the session's unit of work: inserted when it commits, gone if it rolls back.
+
+    Inserted at commit rather than now: on SQLite a write holds the database's write lock until the
+    commit, and a page view's insert made before its reads and rendering made the other requests
+    queue behind it."""
     for e in events:
         if e.action not in ACTIONS:
             raise ValueError(f"unknown action {e.action!r}")
         if e.ts.tzinfo is None:
             raise ValueError("event timestamps must be timezone-aware")
-    session.add_all(BufferedConsultation(**_columns(e)) for e in events)
-    session.flush()
+    session.info.setdefault(PENDING, []).extend(BufferedConsultation(**_columns(e)) for e in events)
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_at_commit(session: Session) -> None:
+    rows = session.info.pop(PENDING, None)
+    if rows:
+        session.add_all(rows)  # flushed by the commit itself
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_at_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def _pending(session: Session) -> list[BufferedConsultation]:
+    rows: list[BufferedConsultation] = session.info.get(PENDING, [])
+    return rows
 
 
 def _columns(row: ConsultationEvent | BufferedConsultation) -> dict[str, object]:
@@ -147,13 +172,20 @@ def pending_count(session: Session) -> int:
 def buffered_events(
     session: Session, *, de_id: str | None = None, agent_id: str | None = None, limit: int = 1000
 ) -> list[dict[str, object]]:
-    """Buffered events of one file or one agent, newest first (same keys as ConsultLog.events_for)."""
+    """Buffered events of one file or one agent, newest first (same keys as ConsultLog.events_for),
+    this unit of work's own events included."""
     q = select(BufferedConsultation)
     if de_id is not None:
         q = q.where(BufferedConsultation.de_id == de_id)
     if agent_id is not None:
         q = q.where(BufferedConsultation.agent_id == agent_id)
-    rows = session.scalars(q.order_by(BufferedConsultation.ts.desc()).limit(limit)).all()
+    stored = session.scalars(q.order_by(BufferedConsultation.ts.desc()).limit(limit)).all()
+    own = [
+        r
+        for r in _pending(session)
+        if (de_id is None or r.de_id == de_id) and (agent_id is None or r.agent_id == agent_id)
+    ]
+    rows = sorted([*own, *stored], key=lambda r: r.ts, reverse=True)[:limit]
     return [_columns(r) for r in rows]
 
 
