@@ -47,8 +47,12 @@ def test_spark_map_covers_every_duckdb_function() -> None:
 
 
 def test_spark_without_pyspark_fails_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A None entry in sys.modules makes `import pyspark` raise ImportError, as when it is absent.
-    monkeypatch.setitem(sys.modules, "pyspark", None)
+    # A None entry in sys.modules makes `import pyspark` raise ImportError, as when it is absent;
+    # its submodules too, in case a Spark test of the same worker imported them already.
+    for name in [m for m in sys.modules if m == "pyspark" or m.startswith("pyspark.")] + [
+        "pyspark"
+    ]:
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.delitem(sys.modules, "parcours.audit.engines.spark", raising=False)
     with pytest.raises(EngineError, match=r"parcours\[spark\].*PARCOURS_ENGINE=duckdb"):
         make_engine(Settings(engine="spark"))

@@ -1,7 +1,8 @@
 """The small per-engine function map used by the portable SQL templates.
 
 Templates are Jinja: `{{ local_ts('c.ts') }}`, `{{ p.window_hours }}`. Only what really differs between
-DuckDB and Spark SQL lives here; everything else is plain SQL both understand.
+DuckDB and Spark SQL lives here; everything else is plain SQL both understand — except the few domain
+predicates that several templates share (`_shared_predicates`), written once.
 """
 
 from __future__ import annotations
@@ -96,6 +97,17 @@ def duckdb_local_time_functions(start: date, end: date) -> dict[str, Fn]:
     }
 
 
+def _shared_predicates() -> dict[str, Fn]:
+    """Domain predicates written once for every template (the same SQL on both engines)."""
+    return {
+        # The file lies outside the agent's territory: the département of the agent's agency is
+        # known, the file's too, and they differ.
+        "outside_territory": lambda agent_dept, file_dept: (
+            f"({agent_dept} IS NOT NULL AND {file_dept} IS NOT NULL AND {agent_dept} <> {file_dept})"
+        ),
+    }
+
+
 def _duckdb_functions() -> dict[str, Fn]:
     return {
         # UTC instant -> Paris wall-clock timestamp (no zone). Replaced for a campaign's period by
@@ -180,7 +192,7 @@ class FunctionMap:
 
 def function_map(engine: str) -> FunctionMap:
     if engine == "duckdb":
-        return FunctionMap("duckdb", _duckdb_functions())
+        return FunctionMap("duckdb", _duckdb_functions() | _shared_predicates())
     if engine == "spark":
-        return FunctionMap("spark", _spark_functions())
+        return FunctionMap("spark", _spark_functions() | _shared_predicates())
     raise KeyError(engine)

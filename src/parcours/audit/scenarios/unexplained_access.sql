@@ -19,7 +19,4 @@ LEFT JOIN in_agencies agc ON agc.agency_id = ag.agency_id
 LEFT JOIN in_job_seekers js ON js.de_id = u.de_id
 WHERE u.days >= {{ p.min_days }}
   OR u.aggravated = 1
-  OR (
-    agc.department_code IS NOT NULL AND js.department_code IS NOT NULL
-    AND agc.department_code <> js.department_code
-  )
+  OR {{ outside_territory('agc.department_code', 'js.department_code') }}

@@ -68,8 +68,8 @@ SELECT
   t.target_kind, t.target_id, t.match_probability, t.category,
   ag.establishment_id, ag.agency_id,
   -- The file lies outside the agent's territory: their agency's département is not the file's.
-  CASE WHEN agc.department_code IS NOT NULL AND js.department_code IS NOT NULL
-            AND agc.department_code <> js.department_code THEN 1 ELSE 0 END AS outside_territory
+  CASE WHEN {{ outside_territory('agc.department_code', 'js.department_code') }} THEN 1 ELSE 0 END
+    AS outside_territory
 FROM agg a
 JOIN cand c ON c.agent_id = a.agent_id AND c.de_id = a.de_id
 LEFT JOIN targets t ON t.agent_id = a.agent_id AND t.de_id = a.de_id
