@@ -4,9 +4,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from sqlalchemy import Engine
 
+from parcours.config import get_settings
+from parcours.consultlog.buffer import pending_count, record_events
 from parcours.consultlog.retention import hold_root, purge_log
 from parcours.consultlog.store import ConsultationEvent, ConsultLog
+from parcours.controls.retention import purge
+from parcours.db import session_scope
 
 
 def ev(i: int, day: date, agent: str, de: str) -> ConsultationEvent:
@@ -39,3 +44,16 @@ def test_purge_keeps_everything_within_retention(tmp_path: Path) -> None:
     log.append_events([ev(i, today - timedelta(days=i), "A", "D") for i in range(5)])
     res = purge_log(log.root, cutoff=today - timedelta(days=180), held_pairs=set())
     assert res.days_purged == 0 and log.count() == 5
+
+
+def test_purge_applies_to_the_applications_buffered_views_too(engine: Engine) -> None:
+    settings = get_settings()
+    today = date(2026, 6, 30)
+    old = today - timedelta(days=settings.log_retention_days + 10)
+    with session_scope(engine) as s:
+        record_events(s, [ev(1, old, "AG1", "DE1"), ev(2, today, "AG1", "DE1")])
+    with session_scope(engine) as s:
+        res = purge(s, settings=settings, today=today)
+        assert pending_count(s) == 0
+    assert (res.days_purged, res.rows_purged) == (1, 1)
+    assert ConsultLog(settings.log_dir).days() == [today.isoformat()]

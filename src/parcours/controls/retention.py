@@ -8,9 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parcours.config import Settings
+from parcours.consultlog.buffer import flush_buffer
 from parcours.consultlog.retention import PurgeSummary, purge_log
+from parcours.consultlog.store import ConsultLog
 from parcours.controls.models import Control
 from parcours.controls.protocol import OPEN_STATES
+from parcours.db import get_engine
 
 
 def open_control_pairs(session: Session) -> set[tuple[str, str]]:
@@ -24,6 +27,9 @@ def purge(
     session: Session, *, settings: Settings, today: date, dry_run: bool = False
 ) -> PurgeSummary:
     cutoff = today - timedelta(days=settings.log_retention_days)
+    # The application's buffered views first join their days of the log, so that the retention
+    # applies to them like to every other consultation (and a dry run counts them too).
+    flush_buffer(get_engine(settings.sqlalchemy_url), ConsultLog(settings.log_dir))
     return purge_log(
         settings.log_dir, cutoff=cutoff, held_pairs=open_control_pairs(session), dry_run=dry_run
     )
