@@ -1,16 +1,16 @@
-"""The application's consultation events: recorded in the request's transaction, flushed in batches
-to the Parquet log.
+"""The application's consultation events: recorded with the request's unit of work, flushed in
+batches to the Parquet log.
 
-- `record_events(session, events)`: one insert per event, committed with the request (the file is
-  shown only if its consultation is logged).
+- `record_events(session, events)`: one row per event, inserted when the request's transaction
+  commits, before the response leaves (the file is shown only if its consultation is logged).
 - `flush_buffer(engine, log)`: moves the buffered rows to `day=D/app-<first>-<last>.parquet` files,
   a batch at a time. A flush claims an id range first and deletes exactly the rows it wrote, so a
   crash anywhere loses nothing and duplicates nothing (the next flush rewrites the same batch name);
   rows committed late inside a claimed range are carried by the rewrite or by the next batch.
 - `buffered_events(session, ...)`: what is not flushed yet, for the screens that show a timeline.
 
-Detection flushes before it reads the log; the flow watcher flushes on every cycle; `parcours
-journal flush` does it by hand.
+Detection and `parcours purge` flush before they read the log; the flow watcher flushes when 10,000
+rows or 5 minutes wait; `parcours log flush` does it by hand.
 """
 
 from __future__ import annotations
