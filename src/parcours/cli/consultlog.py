@@ -1,6 +1,9 @@
-"""`parcours log flush|status`: the application's consultations waiting in the database."""
+"""`parcours log status|flush|compact`: the application's consultations waiting in the database, and
+the compaction of settled days of the log."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import typer
 from rich.console import Console
@@ -39,6 +42,30 @@ def flush() -> None:
     console.print(
         f"{summary.rows} consultation(s) écrite(s) dans le journal en {summary.batches} lot(s)"
         + (" ; un autre processus vide la file en ce moment" if summary.busy else "")
+    )
+
+
+@log_app.command("compact")
+def compact(
+    min_age_days: int = typer.Option(2, min=1, help="Only days at least this old (settled)."),
+) -> None:
+    """Merge the small files of each settled day into one (the watcher does it every hour)."""
+    from parcours.registry.log_upkeep import compact_deployment_log
+
+    engine = get_engine()
+    upgrade(engine)
+    summary = compact_deployment_log(get_settings(), today=date.today(), min_age_days=min_age_days)
+    if summary.refused:
+        console.print(f"[red]{summary.refused}[/red]")
+        raise typer.Exit(1)
+    console.print(
+        f"{summary.days_compacted} jour(s) compacté(s) : {summary.files_before} fichier(s) → "
+        f"{summary.files_after}, {summary.rows} consultation(s)"
+        + (
+            f" ; laissés tels quels (lot en cours) : {', '.join(summary.days_unsettled)}"
+            if summary.days_unsettled
+            else ""
+        )
     )
 
 

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from parcours.consultlog.store import placement_lock
+
 
 @dataclass(frozen=True)
 class PurgeSummary:
@@ -34,6 +36,15 @@ def purge_log(
 ) -> PurgeSummary:
     """Delete day partitions strictly before `cutoff`, keeping the rows of `held_pairs` in the legal hold."""
     keys = set(held_pairs)
+    if not log_root.exists():
+        return PurgeSummary(days_purged=0, rows_purged=0, rows_held=0)
+    with placement_lock(log_root, exclusive=True):
+        return _purge_days(log_root, cutoff=cutoff, keys=keys, dry_run=dry_run)
+
+
+def _purge_days(
+    log_root: Path, *, cutoff: date, keys: set[tuple[str, str]], dry_run: bool
+) -> PurgeSummary:
     days = rows = kept = 0
     for folder in sorted(log_root.glob("day=*")):
         day = date.fromisoformat(folder.name.removeprefix("day="))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +36,19 @@ class ConsultationEvent:
 
 def new_event_id() -> str:
     return f"app-{uuid.uuid4().hex}"
+
+
+@contextmanager
+def placement_lock(root: Path, *, exclusive: bool = False) -> Iterator[None]:
+    """Writers place files under a shared lock; compaction swaps a day's folder under an exclusive one,
+    so that no file lands in a folder being replaced."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class ConsultLog:
@@ -81,14 +96,15 @@ class ConsultLog:
         table = table.cast(ARROW_SCHEMA)
         batch = batch_id or uuid.uuid4().hex
         days = pc.strftime(table["ts"], format="%Y-%m-%d")
-        for day in pc.unique(days).to_pylist():
-            part = table.filter(pc.equal(days, day))
-            folder = self.root / f"day={day}"
-            folder.mkdir(parents=True, exist_ok=True)
-            final = folder / f"{batch}.parquet"
-            tmp = folder / f".{batch}.parquet.tmp"
-            pq.write_table(part, tmp, compression="zstd")
-            os.replace(tmp, final)
+        with placement_lock(self.root):
+            for day in pc.unique(days).to_pylist():
+                part = table.filter(pc.equal(days, day))
+                folder = self.root / f"day={day}"
+                folder.mkdir(parents=True, exist_ok=True)
+                final = folder / f"{batch}.parquet"
+                tmp = folder / f".{batch}.parquet.tmp"
+                pq.write_table(part, tmp, compression="zstd")
+                os.replace(tmp, final)
         return int(table.num_rows)
 
     def append_query(self, con: duckdb.DuckDBPyConnection, query: str, *, batch_id: str) -> int:
@@ -109,21 +125,23 @@ class ConsultLog:
             "OVERWRITE_OR_IGNORE true)"
         )
         rows = 0
-        for path in sorted(staging.glob("day=*/*.parquet")):
-            rows += pq.ParquetFile(path).metadata.num_rows
-            folder = self.root / path.parent.name
-            folder.mkdir(parents=True, exist_ok=True)
-            os.replace(path, folder / path.name)
+        with placement_lock(self.root):
+            for path in sorted(staging.glob("day=*/*.parquet")):
+                rows += pq.ParquetFile(path).metadata.num_rows
+                folder = self.root / path.parent.name
+                folder.mkdir(parents=True, exist_ok=True)
+                os.replace(path, folder / path.name)
         shutil.rmtree(staging, ignore_errors=True)
         return rows
 
     def discard_batch(self, batch_id: str) -> int:
         """Remove the files of a batch that never finished (never called on a finished batch)."""
         removed = 0
-        for pattern in (f"day=*/{batch_id}.parquet", f"day=*/{batch_id}_*.parquet"):
-            for path in self.root.glob(pattern):
-                path.unlink()
-                removed += 1
+        with placement_lock(self.root):
+            for pattern in (f"day=*/{batch_id}.parquet", f"day=*/{batch_id}_*.parquet"):
+                for path in self.root.glob(pattern):
+                    path.unlink()
+                    removed += 1
         shutil.rmtree(self.root / ".staging" / batch_id, ignore_errors=True)
         return removed
 

@@ -40,11 +40,13 @@ from parcours.controls.campaigns import alerts_from_detection, notify_establishm
 from parcours.controls.dispatch import DispatchSummary, dispatch_alerts
 from parcours.controls.models import Campaign
 from parcours.db import get_engine, session_scope
+from parcours.registry.log_upkeep import compact_deployment_log
 
 log = logging.getLogger("parcours.flow")
 
 FLOW_CAMPAIGN = "Détection en flux"
 READY_SUFFIXES = (".csv", ".parquet")
+COMPACT_EVERY = 3600.0  # seconds between two compactions of the log by the watcher
 
 
 @dataclass
@@ -69,6 +71,7 @@ class FlowWatcher:
         base_url: str = "http://127.0.0.1:8000",
     ) -> None:
         self.settings = settings or get_settings()
+        self._compacted_at: float | None = None
         self.lookback_days = lookback_days
         self.levels = levels
         self.base_url = base_url
@@ -236,6 +239,12 @@ class FlowWatcher:
             flush_if_due(
                 get_engine(self.settings.sqlalchemy_url), ConsultLog(self.settings.log_dir)
             )
+            # Between its own campaigns, once an hour: the small files of settled days merged.
+            if self._compacted_at is None or time.monotonic() - self._compacted_at >= COMPACT_EVERY:
+                self._compacted_at = time.monotonic()
+                done = compact_deployment_log(self.settings, today=date.today())
+                if done.days_compacted or done.refused:
+                    log.info("log compaction", extra=done.__dict__)
             return cycle
 
     def run_forever(self, *, interval: float = 5.0, stop: threading.Event | None = None) -> None:
