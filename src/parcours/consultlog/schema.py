@@ -1,7 +1,8 @@
 """Schema of the append-only consultation log, shared by the importer, the web application and detection.
 
 Layout under `Settings.log_dir`: `day=YYYY-MM-DD/<batch>.parquet`. Files are written to a temporary name
-and renamed into place (atomic), never rewritten: the log is append-only.
+and renamed into place (atomic). The log is append-only: rows are never changed, and only the retention
+purge removes them; compaction merges a settled day's files into one holding the same rows.
 """
 
 from __future__ import annotations
