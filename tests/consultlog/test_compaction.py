@@ -139,3 +139,32 @@ def test_compact_command_knows_unfinished_imports(engine: Engine) -> None:
         s.get_one(ImportBatch, "imp-B9").finished_at = datetime.now(UTC)
     out = runner.invoke(app, ["log", "compact"])
     assert "1 jour(s) compacté(s) : 5 fichier(s) → 1, 5 consultation(s)" in out.output, out.output
+
+
+def test_files_of_other_writers_are_merged_column_by_column(tmp_path: Path) -> None:
+    log = ConsultLog(tmp_path / "log")
+    day = TODAY - timedelta(days=10)
+    for i in range(MIN_FILES):
+        log.append_events([ev(i, day)])
+    folder = log.root / f"day={day.isoformat()}"
+    # An older writer's file: no `purpose` column, a NULL application.
+    duckdb.sql(
+        f"COPY (SELECT 'x1' AS event_id, TIMESTAMPTZ '{day.isoformat()} 12:00:00+00' AS ts, "
+        "'AG9' AS agent_id, 'DE9' AS de_id, NULL::VARCHAR AS application, 'print' AS action, "
+        f"'import' AS source) TO '{folder / 'old-writer_0.parquet'}' (FORMAT parquet)"
+    )
+    before = rows(log)
+    assert compact_log(log.root, today=TODAY, unsettled=list).days_compacted == 1
+    assert rows(log) == before and len(files(log, day)) == 1
+    # A file with a column the log does not know is never merged (its data would be dropped).
+    for i in range(MIN_FILES):
+        log.append_events([ev(10 + i, day)])
+    duckdb.sql(
+        f"COPY (SELECT 'x2' AS event_id, TIMESTAMPTZ '{day.isoformat()} 13:00:00+00' AS ts, "
+        "'AG9' AS agent_id, 'DE9' AS de_id, 'view' AS action, 42 AS extra) "
+        f"TO '{folder / 'odd_0.parquet'}' (FORMAT parquet)"
+    )
+    summary = compact_log(log.root, today=TODAY, unsettled=list)
+    assert summary.days_compacted == 0 and summary.days_unsettled == [
+        f"{day.isoformat()} (colonnes inconnues)"
+    ]

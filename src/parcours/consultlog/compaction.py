@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from parcours.consultlog.schema import ARROW_SCHEMA
 from parcours.consultlog.store import placement_lock
 
 _AT_FDCWD = -100
@@ -78,6 +80,10 @@ def compact_log(
             if any(_batch_of(f) in batches for f in files):
                 summary.days_unsettled.append(day)
                 continue
+            known = {f.name for f in _STORED} | {"day"}
+            if any(set(pq.read_schema(f).names) - known for f in files):
+                summary.days_unsettled.append(f"{day} (colonnes inconnues)")  # never dropped
+                continue
             try:
                 rows = _compact_day(root, folder, files)
             except OSError as exc:
@@ -101,12 +107,18 @@ def _compact_day(root: Path, folder: Path, files: list[Path]) -> int:
     staging = root / f".compact-{folder.name}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    table = pq.read_table(files)
     # Named after its content's files: compacting the same files again gives the same name.
     name = hashlib.sha256("\n".join(f.name for f in files).encode()).hexdigest()[:24]
     tmp = staging / f".compact-{name}.parquet.tmp"
-    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
-    if pq.ParquetFile(tmp).metadata.num_rows != table.num_rows:
+    rows = 0
+    # One file at a time (memory stays that of one file), each brought to the stored columns: files
+    # of other writers or older versions may lack a column or mark one non-null.
+    with pq.ParquetWriter(tmp, _STORED, compression="zstd") as writer:
+        for f in files:
+            part = _as_stored(pq.read_table(f))
+            writer.write_table(part)
+            rows += part.num_rows
+    if pq.ParquetFile(tmp).metadata.num_rows != rows:
         raise OSError("relecture du fichier compacté incohérente")
     os.replace(tmp, staging / f"compact-{name}.parquet")
     try:
@@ -115,4 +127,18 @@ def _compact_day(root: Path, folder: Path, files: list[Path]) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(staging)  # now the old small files
-    return int(table.num_rows)
+    return rows
+
+
+# The stored columns, all nullable: what every file of a day can be read as.
+_STORED = pa.schema([pa.field(f.name, f.type) for f in ARROW_SCHEMA])
+
+
+def _as_stored(table: pa.Table) -> pa.Table:
+    columns = [
+        table[f.name].cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in _STORED
+    ]
+    return pa.Table.from_arrays(columns, schema=_STORED)
