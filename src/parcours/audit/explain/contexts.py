@@ -15,7 +15,7 @@ from parcours.yamlfiles import load_model
 EXPLANATIONS_FILE = Path(__file__).with_name("explanations.yaml")
 
 Strength = Literal["strong", "weak"]
-# The flags computed by consultation_facts_*.sql, in the order they are reported.
+# The flags computed by consultation_facts.sql, in the order they are reported.
 EXPLANATION_IDS = (
     "referent",
     "appointment",
@@ -119,22 +119,22 @@ def build_facts(
     `naive`: the plain campaign queries knew no context, so every consultation counts as unexplained
     (the explanation flags are still computed and reported).
     """
-    windows = settings.windows.model_dump()
-    # Two formulations of the same tests (the scenario cases and the engine comparison hold them
-    # equal). Spark: the contexts grouped per agent x file, the log shuffled once on the pair -- the
-    # per-kind joins and the join back on the event id cost one shuffle of the whole log each.
-    # DuckDB: per-kind joins and a join back, which spill to disk, where its list aggregate per
-    # pair does not (out of memory at 8 GB on the national quarter).
-    if engine.name == "spark":
-        engine.create_table("pair_contexts", engine.render(sql_file("pair_contexts"), windows))
-        inner = engine.render(sql_file("consultation_facts_pairs"), windows)
+    # Two formulations of the same tests (consultation_facts.sql). Spark: the contexts grouped per
+    # agent x file, the log shuffled once on the pair -- the per-kind joins and the join back cost
+    # one shuffle of the whole log each. DuckDB: per-kind joins and a join back on the row, which
+    # spill to disk, where its list aggregate per pair does not (out of memory at 8 GB on the
+    # national quarter).
+    per_pair = engine.name == "spark"
+    params = settings.windows.model_dump() | {"per_pair": per_pair}
+    if per_pair:
+        engine.create_table("pair_contexts", engine.render(sql_file("pair_contexts"), params))
     else:
         engine.create_table(
             "calls_named",
             "SELECT c.agent_id, c.de_id, c.started_at, c.ended_at, k.name_key "
             "FROM in_calls c JOIN js_name_keys k ON k.de_id = c.de_id",
         )
-        inner = engine.render(sql_file("consultation_facts_hits"), windows)
+    inner = engine.render(sql_file("consultation_facts"), params)
     strength = "0" if naive else settings.strength_sql()
     engine.create_table("facts", f"SELECT f.*, {strength} AS strength FROM ({inner}) f")
     for table in ("pair_contexts", "calls_named"):

@@ -1,12 +1,19 @@
 -- One row per consultation of the period with the agent's usual hours and every legitimate context
--- tested. Inputs: located (consultations_located.sql),
--- in_appointments, in_calls, in_tasks, agent_hours (one envelope per agent and weekday),
--- agent_hours_basis, public_holidays, js_name_keys, calls_named.
--- The contexts found around each consultation, as one small table of (row, kind) hits, so that
--- the 20M-row log is probed once instead of once per kind of context. Hits are keyed on the row's
--- DuckDB `rowid` in `located` (this file is DuckDB's formulation), not on the event id: grouping and
--- joining back on a 64-bit integer spills far less (national quarter: 527 -> 216 s for this step),
--- and repeated event ids stay separate consultations.
+-- tested. Inputs: located (consultations_located.sql), agent_hours (one envelope per agent and
+-- weekday), agent_hours_basis, public_holidays, and the contexts in one of two formulations of the
+-- same tests (the scenario cases and the engine comparison hold them equal), chosen by
+-- `p.per_pair` (explain/contexts.py says which engine uses which and why):
+-- - per pair: pair_contexts (pair_contexts.sql), the windows of each agent x file as a list, the log
+--   joined once on the pair;
+-- - per kind: in_appointments, in_calls, in_tasks, js_name_keys, calls_named, probed one kind at a
+--   time into one small table of (row, kind) hits, so that the 20M-row log is probed once instead of
+--   once per kind of context. Hits are keyed on the row's DuckDB `rowid` in `located`, not on the
+--   event id: grouping and joining back on a 64-bit integer spills far less (national quarter: 527 ->
+--   216 s for this step), and repeated event ids stay separate consultations.
+{% macro found(kind, name) -%}
+{% if p.per_pair %}{{ in_window('pc.windows', kind, 'l.ts') }}{% else %}coalesce(fl.{{ name }}, 0) = 1{% endif %}
+{%- endmacro %}
+{% if not p.per_pair %}
 WITH hits AS (
   SELECT l.rowid AS rid, 1 AS kind
   FROM located l
@@ -46,6 +53,7 @@ flags AS (
   FROM hits
   GROUP BY rid
 )
+{% endif %}
 SELECT
   l.event_id, l.ts, l.local_date, l.dow, l.minute, l.agent_id, l.de_id,
   l.action, l.known_agent, l.known_file,
@@ -58,15 +66,19 @@ SELECT
   ) AS off_hours,
   coalesce(ab.basis, 'default') AS hours_basis,
   l.e_referent,
-  coalesce(fl.appointment, 0) = 1 AS e_appointment,
-  coalesce(fl.call, 0) = 1 AS e_call,
-  coalesce(fl.call_homonym, 0) = 1 AS e_call_homonym,
-  coalesce(fl.task, 0) = 1 AS e_task,
+  {{ found(1, 'appointment') }} AS e_appointment,
+  {{ found(2, 'call') }} AS e_call,
+  {{ found(3, 'call_homonym') }} AS e_call_homonym,
+  {{ found(4, 'task') }} AS e_task,
   l.e_purpose,
   l.e_agency,
   l.e_manager
 FROM located l
+{% if p.per_pair -%}
+LEFT JOIN pair_contexts pc ON pc.agent_id = l.agent_id AND pc.de_id = l.de_id
+{% else -%}
 LEFT JOIN flags fl ON fl.rid = l.rowid
+{% endif -%}
 LEFT JOIN agent_hours h ON h.agent_id = l.agent_id AND h.dow = l.dow
 LEFT JOIN agent_hours_basis ab ON ab.agent_id = l.agent_id
 LEFT JOIN public_holidays ph ON ph.local_date = l.local_date
