@@ -9,6 +9,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from parcours.audit.engines import make_engine
 from parcours.audit.inputs import InputSource, InterchangeDirSource, WarehouseSource
 from parcours.audit.models import Alert, DetectionRun
-from parcours.audit.pipeline import DetectionConfig, PipelineResult, run_pipeline
+from parcours.audit.pipeline import DetectionConfig, PipelineResult, Step, run_pipeline
 from parcours.audit.scoring.score import ScoredSituation
 from parcours.config import Settings, get_settings
 from parcours.consultlog.buffer import flush_buffer
@@ -103,32 +104,27 @@ def run_campaign(
     # Identity matches reused while the reference files are unchanged (campaigns in flow).
     cache = s.home / "cache" / "identity"
     try:
-        if progress:
-            with Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()
-            ) as bar:
+        bar = (
+            Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+            if progress
+            else None
+        )
+        with bar or nullcontext():
+            on_step: Step | None = None
+            if bar is not None:
                 task = bar.add_task(STEP_LABELS["inputs"], total=len(STEP_LABELS))
                 names = list(STEP_LABELS)
 
-                def on_step(name: str) -> None:
+                def advance(name: str) -> None:
                     i = names.index(name) + 1
                     label = STEP_LABELS[names[i]] if i < len(names) else "Terminé"
                     bar.update(task, advance=1, description=label)
 
-                result = run_pipeline(
-                    engine,
-                    source,
-                    start=start,
-                    end=end,
-                    naive=naive,
-                    config=config,
-                    on_step=on_step,
-                    identity_cache=cache,
-                )
-        else:
+                on_step = advance
+
             result = run_pipeline(
                 engine, source, start=start, end=end, naive=naive, config=config,
-                identity_cache=cache,
+                on_step=on_step, identity_cache=cache,
             )  # fmt: skip
     finally:
         engine.close()

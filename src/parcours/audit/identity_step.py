@@ -18,23 +18,23 @@ from pathlib import Path
 from parcours.audit.engines.base import AnalyticsEngine
 from parcours.audit.identity import resolve_identities as resolve_on_duckdb
 from parcours.audit.identity.model import TRAINED_MODEL_PATH
+from parcours.audit.identity.resolve import INPUT_COLUMNS
 
 RESOLVER = "splink"
 
-# What Splink reads of each input (identity/resolve.py checks the same columns).
-_PERSON = ("last_name", "birth_name", "first_names", "birth_date", "sex")
-IDENTITY_INPUTS = {
-    "in_job_seekers": ("de_id", *_PERSON, "department_code"),
-    "in_agents": ("agent_id", *_PERSON, "left_on"),
-    "in_protected_persons": ("person_id", *_PERSON, "department_code"),
+# The pipeline's input table for each of the resolver's roles.
+INPUT_TABLES = {
+    "job_seekers": "in_job_seekers",
+    "agents": "in_agents",
+    "protected_persons": "in_protected_persons",
 }
 
 
 def fingerprint(engine: AnalyticsEngine, threshold: float) -> str:
     """Order-independent digest of the identity inputs (one pass over each reference table)."""
     digest = hashlib.sha256()
-    for table, columns in IDENTITY_INPUTS.items():
-        cols = ", ".join(f"CAST({c} AS VARCHAR)" for c in columns)
+    for role, table in INPUT_TABLES.items():
+        cols = ", ".join(f"CAST({c} AS VARCHAR)" for c in INPUT_COLUMNS[role])
         row = engine.fetch_dicts(
             f"SELECT count(*) AS n, CAST(sum(CAST(hash({cols}) AS HUGEINT)) AS VARCHAR) AS h, "
             f"CAST(bit_xor(hash({cols}, 'x')) AS VARCHAR) AS x FROM {table}"
@@ -60,13 +60,7 @@ def resolve_identities(
     if cached is not None and cached.exists():
         engine.create_table("identity_matches", f"SELECT * FROM read_parquet('{cached}')")
         return f"{RESOLVER} (cache)"
-    table = resolve_on_duckdb(
-        engine.native_connection(),
-        job_seekers="in_job_seekers",
-        agents="in_agents",
-        protected_persons="in_protected_persons",
-        threshold=threshold,
-    )
+    table = resolve_on_duckdb(engine.native_connection(), **INPUT_TABLES, threshold=threshold)
     if table != "identity_matches":
         engine.create_view("identity_matches", f"SELECT * FROM {table}")
     if cached is not None:

@@ -26,8 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parcours.consultlog.models import BufferedConsultation, LogFlush
-from parcours.consultlog.schema import ACTIONS, ARROW_SCHEMA
-from parcours.consultlog.store import ConsultationEvent, ConsultLog
+from parcours.consultlog.schema import ARROW_SCHEMA
+from parcours.consultlog.store import ConsultationEvent, ConsultLog, check_events
 from parcours.db import session_scope
 
 FLUSH = "buffer"
@@ -46,11 +46,7 @@ def record_events(session: Session, events: Sequence[ConsultationEvent]) -> None
     Inserted at commit rather than now: on SQLite a write holds the database's write lock until the
     commit, and a page view's insert made before its reads and rendering made the other requests
     queue behind it."""
-    for e in events:
-        if e.action not in ACTIONS:
-            raise ValueError(f"unknown action {e.action!r}")
-        if e.ts.tzinfo is None:
-            raise ValueError("event timestamps must be timezone-aware")
+    check_events(events)
     session.info.setdefault(PENDING, []).extend(BufferedConsultation(**_columns(e)) for e in events)
 
 

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parcours.consultlog.schema import ARROW_SCHEMA
-from parcours.consultlog.store import placement_lock
+from parcours.consultlog.store import batch_of, placement_lock
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -77,11 +77,10 @@ def compact_log(
             files = sorted(folder.glob("*.parquet"))
             if len(files) < MIN_FILES:
                 continue
-            if any(_batch_of(f) in batches for f in files):
+            if any(batch_of(f) in batches for f in files):
                 summary.days_unsettled.append(day)
                 continue
-            known = {f.name for f in _STORED} | {"day"}
-            if any(set(pq.read_schema(f).names) - known for f in files):
+            if any(set(pq.read_schema(f).names) - _KNOWN for f in files):
                 summary.days_unsettled.append(f"{day} (colonnes inconnues)")  # never dropped
                 continue
             try:
@@ -94,13 +93,6 @@ def compact_log(
             summary.files_after += 1
             summary.rows += rows
     return summary
-
-
-def _batch_of(path: Path) -> str:
-    """The batch a file belongs to: `<batch>.parquet` (buffer flushes) or `<batch>_<n>.parquet`."""
-    stem = path.stem
-    head, sep, tail = stem.rpartition("_")
-    return head if sep and tail.isdigit() else stem
 
 
 def _compact_day(root: Path, folder: Path, files: list[Path]) -> int:
@@ -132,6 +124,8 @@ def _compact_day(root: Path, folder: Path, files: list[Path]) -> int:
 
 # The stored columns, all nullable: what every file of a day can be read as.
 _STORED = pa.schema([pa.field(f.name, f.type) for f in ARROW_SCHEMA])
+# Columns a day's files may hold (`day` is the partition's own, written by DuckDB's COPY).
+_KNOWN = {*_STORED.names, "day"}
 
 
 def _as_stored(table: pa.Table) -> pa.Table:

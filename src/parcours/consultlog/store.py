@@ -34,6 +34,15 @@ class ConsultationEvent:
     source: str = "app"
 
 
+def check_events(events: Iterable[ConsultationEvent]) -> None:
+    """What every writer of application events refuses: an unknown action, a naive timestamp."""
+    for e in events:
+        if e.action not in ACTIONS:
+            raise ValueError(f"unknown action {e.action!r}")
+        if e.ts.tzinfo is None:
+            raise ValueError("event timestamps must be timezone-aware")
+
+
 def new_event_id() -> str:
     return f"app-{uuid.uuid4().hex}"
 
@@ -51,6 +60,13 @@ def placement_lock(root: Path, *, exclusive: bool = False) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def batch_of(path: Path) -> str:
+    """The batch a log file belongs to, from the names the writers give: `<batch>.parquet`
+    (`append_table`) or `<batch>_<n>.parquet` (`append_query`)."""
+    head, sep, tail = path.stem.rpartition("_")
+    return head if sep and tail.isdigit() else path.stem
+
+
 class ConsultLog:
     """Day-partitioned Parquet files; each write is a new file renamed into place atomically."""
 
@@ -62,11 +78,7 @@ class ConsultLog:
     def append_events(self, events: Sequence[ConsultationEvent]) -> int:
         if not events:
             return 0
-        for e in events:
-            if e.action not in ACTIONS:
-                raise ValueError(f"unknown action {e.action!r}")
-            if e.ts.tzinfo is None:
-                raise ValueError("event timestamps must be timezone-aware")
+        check_events(events)
         table = pa.Table.from_pylist(
             [
                 {

@@ -44,9 +44,9 @@ def resolve_identities(
     _check_columns(
         con,
         {
-            job_seekers: ("de_id", *_PERSON_COLUMNS, "department_code"),
-            agents: ("agent_id", *_PERSON_COLUMNS, "left_on"),
-            protected_persons: ("person_id", *_PERSON_COLUMNS, "department_code"),
+            job_seekers: INPUT_COLUMNS["job_seekers"],
+            agents: INPUT_COLUMNS["agents"],
+            protected_persons: INPUT_COLUMNS["protected_persons"],
         },
     )
     prepare_records(
@@ -92,6 +92,12 @@ def resolve_identities(
 
 
 _PERSON_COLUMNS = ("last_name", "birth_name", "first_names", "birth_date", "sex")
+# What the resolver reads of each input, by role (checked here, fingerprinted by the identity cache).
+INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "job_seekers": ("de_id", *_PERSON_COLUMNS, "department_code"),
+    "agents": ("agent_id", *_PERSON_COLUMNS, "left_on"),
+    "protected_persons": ("person_id", *_PERSON_COLUMNS, "department_code"),
+}
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, required: dict[str, tuple[str, ...]]) -> None:
