@@ -116,6 +116,15 @@ TABLES: dict[str, dict[str, Kind]] = {
 REQUIRED_TABLES = ("agents", "job_seekers", "consultations")
 
 
+def _with_seconds(v: str) -> str:
+    """`2024-04-01T07:05+00:00` -> `2024-04-01T07:05:00+00:00`: Spark casts an offset without seconds
+    to NULL (DuckDB does not); in portable SQL so that both engines read the same instant."""
+    return (
+        f"CASE WHEN substr({v}, 17, 1) IN ('Z', '+', '-') "
+        f"THEN concat(substr({v}, 1, 16), ':00', substr({v}, 17)) ELSE {v} END"
+    )
+
+
 def _cast(engine: AnalyticsEngine, col: str, kind: Kind, source_type: str | None) -> str:
     """Expression turning a raw column into its normalised type; missing columns become NULL."""
     if source_type is None:
@@ -144,9 +153,11 @@ def _cast(engine: AnalyticsEngine, col: str, kind: Kind, source_type: str | None
     if source_type.startswith("TIMESTAMP"):
         return to_utc(q)
     v = f"NULLIF(TRIM({q}), '')"
+    # Every offset the contract allows (Z, +HH:MM, +HHMM, +HH) after the time's minutes or seconds;
+    # anchored on the time so that a bare date's "-01" is not taken for an offset.
     return (
-        f"CASE WHEN regexp_matches({v}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$') "
-        f"THEN TRY_CAST({v} AS TIMESTAMPTZ) "
+        f"CASE WHEN regexp_matches({v}, ':[0-9]{{2}}([.][0-9]+)?(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
+        f"THEN TRY_CAST({_with_seconds(v)} AS TIMESTAMPTZ) "
         f"ELSE {to_utc(f'TRY_CAST({v} AS TIMESTAMP)')} END"
     )
 

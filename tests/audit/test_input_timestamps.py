@@ -1,0 +1,63 @@
+"""Every timestamp spelling the interchange contract allows is read as the same instant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pytest
+
+from parcours.audit.engines.base import AnalyticsEngine
+from parcours.audit.engines.duckdb import DuckDBEngine
+from parcours.audit.inputs import register_normalised
+
+# 2024-04-01 07:05:16 UTC is 09:05:16 in Paris (summer time).
+SPELLINGS = {
+    "2024-04-01T09:05:16": 16,  # naive: Europe/Paris local time
+    "2024-04-01 09:05:16": 16,
+    "2024-04-01T09:05:16.000": 16,
+    "2024-04-01T09:05": 0,
+    "2024-04-01T07:05:16Z": 16,
+    "2024-04-01T07:05:16.000Z": 16,
+    "2024-04-01T09:05:16+02:00": 16,
+    "2024-04-01T09:05:16+0200": 16,
+    "2024-04-01T09:05:16+02": 16,
+    "2024-04-01T07:05:16+00": 16,  # an hours-only offset is an offset, not Paris time
+    "2024-04-01T07:05+00:00": 0,
+    "2024-04-01T04:05:16-03:00": 16,
+    " 2024-04-01T07:05:16Z ": 16,
+}
+
+
+def _read(engine: AnalyticsEngine) -> list[tuple[str, datetime]]:
+    spellings = list(SPELLINGS)
+    raw = pa.table({"event_id": [str(i) for i in range(len(spellings))], "ts": spellings})
+    engine.register_arrow("raw_consultations", raw)
+    register_normalised(engine, "consultations", "raw_consultations")
+    rows = engine.fetch_arrow("SELECT event_id, ts FROM in_consultations").to_pylist()
+    return [(spellings[int(r["event_id"])], r["ts"]) for r in rows]
+
+
+@pytest.mark.parametrize(
+    "engine_name",
+    ["duckdb", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.xdist_group("spark")])],
+)
+def test_contract_timestamp_spellings_give_one_instant(
+    engine_name: str, request: pytest.FixtureRequest
+) -> None:
+    if engine_name == "duckdb":
+        engine: AnalyticsEngine = DuckDBEngine(threads=1)
+    else:
+        from parcours.audit.engines.spark import SparkEngine
+
+        engine = SparkEngine(session=request.getfixturevalue("spark_session"))
+    try:
+        read = _read(engine)
+    finally:
+        if engine_name == "duckdb":
+            engine.close()
+    assert len(read) == len(SPELLINGS)
+    for spelling, ts in read:
+        expected = datetime(2024, 4, 1, 7, 5, SPELLINGS[spelling], tzinfo=UTC)
+        assert ts is not None, spelling
+        assert ts.astimezone(UTC) == expected, spelling
