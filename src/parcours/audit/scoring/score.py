@@ -15,6 +15,7 @@ from parcours.audit.scenario import Scenario
 from parcours.audit.scoring.weights import Weights
 
 LEVEL_RANK = {"none": 0, "optional": 1, "mandatory": 2}
+LEVEL_LABEL = {"optional": "au moins facultatif", "mandatory": "obligatoire"}
 STRENGTH_NAME: dict[int, Literal["none", "weak", "strong"]] = {0: "none", 1: "weak", 2: "strong"}
 
 TARGET_LABEL = {
@@ -160,6 +161,21 @@ def score_situation(
         reasons.append(
             "Dossier sensible consulté sans explication professionnelle forte : "
             "examen au moins facultatif"
+        )
+    repeated = floor.repeated
+    if (
+        kind
+        and floor_applies
+        and repeated is not None
+        and _n(row, "days_not_strong") >= repeated.days
+        and (mp if mp is not None else 1.0) >= repeated.min_match_probability
+        and LEVEL_RANK[best_level] < LEVEL_RANK[repeated.level]
+    ):
+        best_level = repeated.level
+        reasons.append(
+            f"Dossier sensible consulté sur {_n(row, 'days_not_strong')} jours distincts sans "
+            f"contexte professionnel fort (seuil {repeated.days} jours) : "
+            f"examen {LEVEL_LABEL[repeated.level]}"
         )
 
     return ScoredSituation(

@@ -39,10 +39,18 @@ class Accumulation(BaseModel):
     review_threshold: float = Field(gt=0)
 
 
+class RepeatedFloor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(ge=2)
+    level: Literal["optional", "mandatory"]
+    min_match_probability: float = Field(ge=0, le=1)
+
+
 class SensitiveFloor(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: Literal["optional", "mandatory"]
     up_to: Literal["none", "weak"]
+    repeated: RepeatedFloor | None = None
 
 
 class Weights(BaseModel):
