@@ -82,3 +82,16 @@ def test_a_bad_level_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as err:
         read_truth(path)
     assert [(i.line, i.column) for i in err.value.issues] == [(3, "level")]
+
+
+def test_levels_in_french_any_case_or_empty(tmp_path: Path) -> None:
+    path = tmp_path / "truth.csv"
+    path.write_text(
+        "agent_id;de_id;level\na;1;Obligatoire\nb;2;FACULTATIF\nc;3;\nd;4;Optional\n"
+    )
+    assert read_truth(path).levels == {
+        ("a", "1"): "mandatory",
+        ("b", "2"): "optional",
+        ("c", "3"): "mandatory",
+        ("d", "4"): "optional",
+    }

@@ -2,7 +2,8 @@
 
 The truth is a CSV file with one misuse pair per row: `agent_id` and `de_id` are required; `kind`
 (colleague, ex_colleague, protected, curiosity, or any other label) and `level` (the examination the
-pair deserves: mandatory or optional) are optional; other columns are ignored, so truth files from
+pair deserves: mandatory or optional, also in French, case ignored; empty means mandatory, as when the
+column is absent) are optional; other columns are ignored, so truth files from
 other generators or from past campaigns' findings are read as they are. The delimiter (comma,
 semicolon or tab) is taken from the header line; a UTF-8 byte-order mark is accepted.
 """
@@ -21,6 +22,16 @@ TRUTH_REQUIRED = ("agent_id", "de_id")
 KINDS = ("colleague", "ex_colleague", "protected", "curiosity")
 UNLABELLED = "non précisé"
 LEVELS = ("mandatory", "optional")
+# Spellings of the expected level accepted in truth files (case ignored); empty = not stated, the
+# default of a truth without levels (the pair deserves mandatory examination).
+LEVEL_SPELLINGS = {
+    "mandatory": "mandatory",
+    "obligatoire": "mandatory",
+    "": "mandatory",
+    "optional": "optional",
+    "facultatif": "optional",
+    "facultative": "optional",
+}
 
 Pair = tuple[str, str]
 
@@ -59,12 +70,19 @@ def read_truth(path: Path) -> Truth:
                 pair = (agent, de)
                 kinds.setdefault(pair, (row.get("kind") or "").strip() or UNLABELLED)
                 if "level" in columns:
-                    level = (row.get("level") or "").strip()
-                    if level not in LEVELS:
+                    spelled = (row.get("level") or "").strip().lower()
+                    if spelled not in LEVEL_SPELLINGS:
                         issues.append(
-                            Issue(str(path), line, "level", "level : mandatory ou optional")
+                            Issue(
+                                str(path),
+                                line,
+                                "level",
+                                f"level « {spelled} » : mandatory (obligatoire), optional "
+                                "(facultatif) ou vide",
+                            )
                         )
                         continue
+                    level = LEVEL_SPELLINGS[spelled]
                     # The same pair twice: the higher expectation holds.
                     if levels.get(pair) != "mandatory":
                         levels[pair] = level
