@@ -86,9 +86,7 @@ def test_a_bad_level_names_its_line(tmp_path: Path) -> None:
 
 def test_levels_in_french_any_case_or_empty(tmp_path: Path) -> None:
     path = tmp_path / "truth.csv"
-    path.write_text(
-        "agent_id;de_id;level\na;1;Obligatoire\nb;2;FACULTATIF\nc;3;\nd;4;Optional\n"
-    )
+    path.write_text("agent_id;de_id;level\na;1;Obligatoire\nb;2;FACULTATIF\nc;3;\nd;4;Optional\n")
     assert read_truth(path).levels == {
         ("a", "1"): "mandatory",
         ("b", "2"): "optional",
