@@ -243,6 +243,8 @@ class InterchangeDirSource(InputSource):
             where = found[table]
             raw = engine.read_files(where[0], file_format=where[1]) if where else None
             register_normalised(engine, table, raw)
+            if table == "consultations" and where is not None and where[1] == "csv":
+                engine.stage(f"in_{table}")
 
 
 @dataclass(frozen=True)

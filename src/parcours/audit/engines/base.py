@@ -64,6 +64,13 @@ class AnalyticsEngine(ABC):
     def create_view(self, name: str, select_sql: str) -> None:
         self.execute(f"CREATE OR REPLACE VIEW {name} AS {select_sql}")
 
+    def stage(self, view: str) -> None:
+        """Make a view over text files cheap to scan again: parsed once, its rows kept typed.
+
+        The campaign reads the consultations several times (input report, located); parsing a
+        CSV log each time costs more than writing it once in a columnar form. Default: nothing.
+        """
+
     @abstractmethod
     def fetch_arrow(self, sql: str) -> pa.Table:
         """Run a query and return its result as an Arrow table."""

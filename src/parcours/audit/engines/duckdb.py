@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -26,6 +27,15 @@ class DuckDBEngine(AnalyticsEngine):
         self._con.execute(f"SET threads = {int(threads)}")
         self._con.execute(f"SET temp_directory = '{self._spill.name}'")
         self._con.execute("SET preserve_insertion_order = false")
+
+    def stage(self, view: str) -> None:
+        # Parquet in the spill directory (removed with the engine): streamed, so memory stays flat
+        # whatever the log's size; uncompressed, as it is read back once or twice and then dropped.
+        path = Path(self._spill.name) / f"staged-{view}.parquet"
+        self.execute(
+            f"COPY (SELECT * FROM {view}) TO '{path}' (FORMAT parquet, COMPRESSION uncompressed)"
+        )
+        self.create_view(view, f"SELECT * FROM read_parquet('{path}')")
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         self._con.register(f"__arrow_{name}", table)
