@@ -446,6 +446,27 @@ def _write_identity_truth(
     )
 
 
+_TIMING = ("office", "off_hours", "mixed")
+_FORCED_ACTION = ("none", "print", "export")
+
+
+def _plan_rows(agents: Agents, seekers: JobSeekers, plan: MisusePlan) -> list[tuple[object, ...]]:
+    """One row per misuse pair: how it was planned (same agency, single view, timing, action)."""
+    return sorted(
+        (
+            agents.ids[int(plan.agent[i])],
+            seekers.ids[int(plan.de[i])],
+            KINDS[int(plan.kind[i])],
+            str(bool(plan.weak_context[i])).lower(),
+            str(bool(plan.single_view[i])).lower(),
+            _TIMING[int(plan.style[i])],
+            _FORCED_ACTION[int(plan.forced_action[i])],
+            int(plan.episodes[i]),
+        )
+        for i in range(len(plan.agent))
+    )
+
+
 def _write_truth(
     out: Path,
     agents: Agents,
@@ -460,6 +481,9 @@ def _write_truth(
         for a, d, k in zip(plan.agent, plan.de, plan.kind, strict=True)
     )
     output.write_rows(out / "truth.csv", output.TRUTH_COLUMNS, rows)
+    output.write_rows(
+        out / "truth_plan.csv", output.TRUTH_PLAN_COLUMNS, _plan_rows(agents, seekers, plan)
+    )
     _write_identity_truth(out, agents, seekers, protected_ids)
     counts = {kind: int(np.sum(plan.kind == k)) for k, kind in enumerate(KINDS)}
     meta = {

@@ -33,6 +33,10 @@ CONTRACT: dict[str, tuple[str, ...]] = {
     "consultations": ("event_id", "ts", "agent_id", "de_id", "application", "action"),
 }  # fmt: skip
 TRUTH_COLUMNS: tuple[str, ...] = ("agent_id", "de_id", "kind")
+# How each misuse pair was planned (diagnostics: where the hard cases are); not part of the truth.
+TRUTH_PLAN_COLUMNS: tuple[str, ...] = (
+    "agent_id", "de_id", "kind", "same_agency", "single_view", "timing", "forced_action", "episodes",
+)  # fmt: skip
 # Tables written through Arrow hold ids, timestamps and enumerations only (see `stringify`).
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=True, quoting_style="none")
 

@@ -64,11 +64,12 @@ class AnalyticsEngine(ABC):
     def create_view(self, name: str, select_sql: str) -> None:
         self.execute(f"CREATE OR REPLACE VIEW {name} AS {select_sql}")
 
+    @abstractmethod
     def stage(self, view: str) -> None:
         """Make a view over text files cheap to scan again: parsed once, its rows kept typed.
 
         The campaign reads the consultations several times (input report, located); parsing a
-        CSV log each time costs more than writing it once in a columnar form. Default: nothing.
+        CSV log each time costs more than writing it once in a columnar form.
         """
 
     @abstractmethod

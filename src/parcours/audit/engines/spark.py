@@ -161,6 +161,11 @@ class SparkEngine(AnalyticsEngine):
     def create_table(self, name: str, select_sql: str) -> None:
         self._publish(name, self._dataframe(select_sql), cache=True)
 
+    def stage(self, view: str) -> None:
+        # Nothing: Spark splits a CSV file between its tasks and reads it in parallel, and caching
+        # a national log would take the executors' memory the later joins need.
+        return None
+
     def create_view(self, name: str, select_sql: str) -> None:
         self._publish(name, self._dataframe(select_sql), cache=False)
 
