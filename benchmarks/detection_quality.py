@@ -13,10 +13,12 @@ line per seed. The issue's targets are printed beside the figures; nothing here 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import shutil
 import tempfile
 import time
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from parcours.audit.engines.duckdb import DuckDBEngine
 from parcours.audit.evaluation import Evaluation, evaluate, read_truth
 from parcours.audit.inputs import InterchangeDirSource
 from parcours.audit.pipeline import PipelineResult, run_pipeline
+from parcours.audit.scoring.score import ScoredSituation
 from parcours.synth.generator import generate
 
 START, END = date(2024, 4, 1), date(2024, 6, 30)
@@ -55,11 +58,39 @@ def one_seed(scale: str, seed: int, workdir: Path, memory: str, keep: bool) -> E
             naive=[(s.agent_id, s.de_id, s.level) for s in naive.situations],
         )
         print("\n".join(ev.lines()))
-        print(f"consultations explained: {campaign.explanation.share_explained:.3f}\n")
+        print(f"consultations explained: {campaign.explanation.share_explained:.3f}")
+        if (out / "truth_plan.csv").exists():
+            print("\n".join(plan_breakdown(out / "truth_plan.csv", campaign.situations)))
+        print()
         return ev
     finally:
         if not keep:
             shutil.rmtree(out, ignore_errors=True)
+
+
+def plan_breakdown(plan: Path, situations: list[ScoredSituation]) -> list[str]:
+    """Recall by how the misuse pairs were planned (`truth_plan.csv`): where the misses are."""
+    level = {(s.agent_id, s.de_id): s.level for s in situations}
+    found: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    with plan.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            target = "curiosity" if row["kind"] == "curiosity" else "sensitive"
+            agency = "same agency" if row["same_agency"] == "true" else "other agency"
+            if row["timing"] != "office":
+                timing = "off-hours or mixed"
+            elif row["single_view"] == "true":
+                timing = "office, one view"
+            else:
+                timing = "office, several"
+            lvl = level.get((row["agent_id"], row["de_id"]), "none")
+            counts = found[(target, agency, timing)]
+            counts[0] += 1
+            counts[1] += lvl == "mandatory"
+            counts[2] += lvl in ("mandatory", "optional")
+    lines = [f"{'planned as':<48}{'pairs':>6}{'mandatory':>11}{'examined':>10}"]
+    for (target, agency, timing), (n, mand, exam) in sorted(found.items()):
+        lines.append(f"{f'{target}, {agency}, {timing}':<48}{n:>6}{mand:>11}{exam:>10}")
+    return lines
 
 
 def main() -> None:

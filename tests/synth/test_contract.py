@@ -10,7 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from parcours.synth import SynthSummary, generate
-from parcours.synth.output import CONTRACT, TRUTH_COLUMNS
+from parcours.synth.output import CONTRACT, TRUTH_COLUMNS, TRUTH_PLAN_COLUMNS
 
 
 def _header(path: Path) -> tuple[str, ...]:
@@ -33,6 +33,20 @@ def test_every_contract_file_has_exactly_the_contract_columns(
     for name, columns in CONTRACT.items():
         assert _header(out / f"{name}.csv") == columns, name
     assert _header(out / "truth.csv") == TRUTH_COLUMNS == ("agent_id", "de_id", "kind")
+
+
+def test_the_plan_describes_exactly_the_truth_pairs(tiny: tuple[Path, SynthSummary]) -> None:
+    out, _ = tiny
+    assert _header(out / "truth_plan.csv") == TRUTH_PLAN_COLUMNS
+    with (out / "truth.csv").open(encoding="utf-8", newline="") as f:
+        truth = {(r["agent_id"], r["de_id"], r["kind"]) for r in csv.DictReader(f)}
+    with (out / "truth_plan.csv").open(encoding="utf-8", newline="") as f:
+        plan = list(csv.DictReader(f))
+    assert {(r["agent_id"], r["de_id"], r["kind"]) for r in plan} == truth
+    for r in plan:
+        assert r["same_agency"] in ("true", "false") and r["single_view"] in ("true", "false")
+        assert r["timing"] in ("office", "off_hours", "mixed")
+        assert r["forced_action"] in ("none", "print", "export") and int(r["episodes"]) >= 1
 
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
