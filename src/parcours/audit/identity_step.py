@@ -3,9 +3,9 @@ target_kind, target_id, match_probability, match_weight)` from the registered in
 
 Identity depends on the reference files only (job seekers, agents, protected persons), not on the
 log: campaigns in flow run every few seconds on the same references. With a cache folder (either
-engine), the matches are kept as Parquet under a fingerprint of exactly what they depend on — the columns
-Splink reads, row by row, the trained model, the threshold and Splink's version — and reused while
-none of it changes.
+engine), the matches are kept as Parquet under a fingerprint of exactly what they depend on -- the
+columns Splink reads, row by row, the trained model, the threshold, the engine and the libraries'
+versions -- and reused while none of it changes.
 """
 
 from __future__ import annotations
