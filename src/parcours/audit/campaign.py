@@ -68,14 +68,12 @@ def alert_id(run_id: str, agent_id: str, de_id: str) -> str:
     return f"al-{digest}"
 
 
-def _source_for(settings: Settings, input_dir: Path | str | None) -> InputSource:
+def _source_for(settings: Settings, input_dir: Path | str | None, db: Engine) -> InputSource:
     if input_dir is not None:
         return InterchangeDirSource(input_dir)
     warehouse = Warehouse.from_settings(settings)
     # The application's own consultations wait in the database: flushed first, so the campaign
     # reads them (a flush already under way elsewhere finishes on its own).
-    db = get_engine(settings.sqlalchemy_url)
-    upgrade(db)
     flush_buffer(db, ConsultLog(warehouse.log_root))
     return WarehouseSource(warehouse)
 
@@ -98,7 +96,10 @@ def run_campaign(
     """
     s = settings or get_settings()
     run_id = f"run-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
-    source = _source_for(s, input_dir)
+    db = get_engine(s.sqlalchemy_url)
+    if persist or input_dir is None:  # the database is written, or its buffer flushed
+        upgrade(db)
+    source = _source_for(s, input_dir, db)
     started = datetime.now(UTC)
     engine = make_engine(s)
     # Identity matches reused while the reference files are unchanged (campaigns in flow).
@@ -136,7 +137,7 @@ def run_campaign(
     if persist:
         save_campaign(
             campaign,
-            db=get_engine(s.sqlalchemy_url),
+            db=db,
             started_at=started,
             engine_name=s.engine,
             source=source.describe(),
@@ -150,8 +151,9 @@ LEVEL_ORDER = {"mandatory": 2, "optional": 1, "none": 0}
 def save_campaign(
     campaign: CampaignResult, *, db: Engine, started_at: datetime, engine_name: str, source: str
 ) -> None:
-    """Store the run and its alerts in one transaction (a crashed run leaves nothing half-written)."""
-    upgrade(db)
+    """Store the run and its alerts in one transaction (a crashed run leaves nothing half-written).
+
+    The schema is the caller's to bring up to date (`run_campaign` does, once)."""
     p = campaign.pipeline
     now = datetime.now(UTC)
     with session_scope(db) as session:
