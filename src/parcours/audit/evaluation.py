@@ -21,7 +21,6 @@ from parcours.errors import InvalidInput, Issue
 TRUTH_REQUIRED = ("agent_id", "de_id")
 KINDS = ("colleague", "ex_colleague", "protected", "curiosity")
 UNLABELLED = "non précisé"
-LEVELS = ("mandatory", "optional")
 # Spellings of the expected level accepted in truth files (case ignored); empty = not stated, the
 # default of a truth without levels (the pair deserves mandatory examination).
 LEVEL_SPELLINGS = {
