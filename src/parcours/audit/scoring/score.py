@@ -155,17 +155,19 @@ def score_situation(
         if LEVEL_RANK[lvl] > LEVEL_RANK[best_level]:
             best_level, main = lvl, sid
     floor = weights.sensitive_floor
-    floor_applies = strength == "none" or (strength == "weak" and floor.up_to == "weak")
-    if kind and floor_applies and LEVEL_RANK[best_level] < LEVEL_RANK[floor.level]:
+    # The floors concern sensitive files only, consulted with no strong context.
+    floor_applies = bool(kind) and (
+        strength == "none" or (strength == "weak" and floor.up_to == "weak")
+    )
+    if floor_applies and LEVEL_RANK[best_level] < LEVEL_RANK[floor.level]:
         best_level = floor.level
         reasons.append(
             "Dossier sensible consulté sans explication professionnelle forte : "
-            "examen au moins facultatif"
+            f"examen {LEVEL_LABEL[floor.level]}"
         )
     repeated = floor.repeated
     if (
-        kind
-        and floor_applies
+        floor_applies
         and repeated is not None
         and _n(row, "days_not_strong") >= repeated.days
         and (mp if mp is not None else 1.0) >= repeated.min_match_probability
