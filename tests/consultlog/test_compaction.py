@@ -168,3 +168,17 @@ def test_files_of_other_writers_are_merged_column_by_column(tmp_path: Path) -> N
     assert summary.days_compacted == 0 and summary.days_unsettled == [
         f"{day.isoformat()} (colonnes inconnues)"
     ]
+
+
+def test_discarding_a_batch_removes_its_files_only(tmp_path: Path) -> None:
+    """The files of a batch are told apart by `batch_of`, as compaction does: `b1` and `b1_0` are
+    the batch b1's, `b1_x` another batch's."""
+    log = ConsultLog(tmp_path / "log")
+    day = TODAY - timedelta(days=5)
+    folder = log.root / f"day={day.isoformat()}"
+    log.append_events([ev(1, day)])
+    (only,) = folder.glob("*.parquet")
+    for name in ("b1", "b1_0", "b1_x", "b10"):
+        (folder / f"{name}.parquet").write_bytes(only.read_bytes())
+    assert log.discard_batch("b1") == 2
+    assert sorted(p.stem for p in folder.glob("b*.parquet")) == ["b10", "b1_x"]

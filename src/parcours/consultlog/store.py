@@ -150,8 +150,10 @@ class ConsultLog:
         """Remove the files of a batch that never finished (never called on a finished batch)."""
         removed = 0
         with placement_lock(self.root):
-            for pattern in (f"day=*/{batch_id}.parquet", f"day=*/{batch_id}_*.parquet"):
-                for path in self.root.glob(pattern):
+            # The candidates by prefix, then exactly the batch's own files (`batch_of`, the same
+            # reading of names as compaction's): another batch named `<batch_id>_x` is not touched.
+            for path in self.root.glob(f"day=*/{batch_id}*.parquet"):
+                if batch_of(path) == batch_id:
                     path.unlink()
                     removed += 1
         shutil.rmtree(self.root / ".staging" / batch_id, ignore_errors=True)
