@@ -4,7 +4,8 @@ Creates a demo-like region in a scratch PARCOURS_HOME (SQLite by default, or --d
 PostgreSQL), starts `parcours serve` as a separate process on a free loopback port, logs 20 counsellors
 in through the real routes, then each user loops for --seconds over: open a file of their portfolio
 (a logged consultation: one row recorded in the request's transaction, flushed to the log in
-batches) and search a name (the results list). Prints throughput, latency percentiles per page, the server's peak memory and the load average.
+batches) and search a name (the results list). Prints throughput, latency percentiles per page, the
+server's peak memory and the load average.
 
     PYTHONPATH=src python benchmarks/web_load.py [--users 20] [--seconds 30] [--database-url URL]
 """
