@@ -14,6 +14,8 @@ from typing import Any, Literal
 from parcours.audit.scenario import Scenario
 from parcours.audit.scoring.weights import Weights
 
+# The scenario that selects the situations of the own-agency repetition rule (weights.yaml).
+OWN_AGENCY_SCENARIO = "repeated_agency_file"
 LEVEL_RANK = {"none": 0, "optional": 1, "mandatory": 2}
 LEVEL_LABEL = {"optional": "au moins facultatif", "mandatory": "obligatoire"}
 STRENGTH_NAME: dict[int, Literal["none", "weak", "strong"]] = {0: "none", 1: "weak", 2: "strong"}
@@ -178,6 +180,31 @@ def score_situation(
             f"Dossier sensible consulté sur {_n(row, 'days_not_strong')} jours distincts sans "
             f"contexte professionnel fort (seuil {repeated.days} jours) : "
             f"examen {LEVEL_LABEL[repeated.level]}"
+        )
+
+    days_not_strong = _n(row, "days_not_strong")
+    own = weights.own_agency_repetition
+    own_applies = _n(row, "max_strength") < 2 and _n(row, "x_agency") and not _n(row, "x_manager")
+    own_level = own.level(
+        days_not_strong,
+        sensitive=bool(kind)
+        and (mp if mp is not None else 1.0) >= own.sensitive_min_match_probability,
+    )
+    if own_applies and LEVEL_RANK[best_level] < LEVEL_RANK[own_level]:
+        best_level = own_level
+        rule = scenarios.get(OWN_AGENCY_SCENARIO)
+        if (
+            rule
+            and rule.id in fired
+            and (main not in scenarios or scenarios[main].spec.priority > rule.spec.priority)
+        ):
+            main = rule.id  # its guide is the one that speaks of this situation
+        reasons.append(
+            f"Dossier de l'agence de l'agent consulté sur {days_not_strong} jours distincts sans "
+            "jamais de contexte professionnel fort, par un agent qui n'encadre pas l'agence "
+            f"(seuils {own.optional_days} et {own.mandatory_days} jours, "
+            f"{own.sensitive_mandatory_days} pour un dossier sensible) : "
+            f"examen {LEVEL_LABEL[own_level]}"
         )
 
     return ScoredSituation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from parcours.yamlfiles import load_model
 
@@ -53,6 +53,28 @@ class SensitiveFloor(BaseModel):
     repeated: RepeatedFloor | None = None
 
 
+class OwnAgencyRepetition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    optional_days: int = Field(ge=2)
+    mandatory_days: int = Field(ge=2)
+    sensitive_mandatory_days: int = Field(ge=2)
+    sensitive_min_match_probability: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OwnAgencyRepetition:
+        if self.mandatory_days < max(self.optional_days, self.sensitive_mandatory_days):
+            raise ValueError(
+                "attendu : sensitive_mandatory_days <= mandatory_days et optional_days <= mandatory_days"
+            )
+        return self
+
+    def level(self, days: int, sensitive: bool) -> str:
+        """The level the rule gives a file of one's agency looked at on `days` distinct days."""
+        if days >= (self.sensitive_mandatory_days if sensitive else self.mandatory_days):
+            return "mandatory"
+        return "optional" if days >= self.optional_days else "none"
+
+
 class Weights(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sensitivity: dict[TargetKind, float]
@@ -64,6 +86,7 @@ class Weights(BaseModel):
     off_hours: OffHours
     actions: Actions
     sensitive_floor: SensitiveFloor
+    own_agency_repetition: OwnAgencyRepetition
     agent_accumulation: Accumulation
 
 

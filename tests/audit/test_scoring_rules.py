@@ -1,0 +1,86 @@
+"""The own-agency repetition rule of weights.yaml, scored directly on situation rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from parcours.audit.scenario import load_scenarios
+from parcours.audit.scoring.score import OWN_AGENCY_SCENARIO, score_situation
+from parcours.audit.scoring.weights import OwnAgencyRepetition, load_weights
+
+SCENARIOS = {s.id: s for s in load_scenarios()}
+
+
+def row(days: int, **over: Any) -> dict[str, Any]:
+    """An ordinary file of the agent's agency, looked at on `days` days in working hours."""
+    base: dict[str, Any] = {
+        "agent_id": "A2",
+        "de_id": "D_Y",
+        "scenarios": f"w2_off_hours,{OWN_AGENCY_SCENARIO}",
+        "min_strength": 1,
+        "max_strength": 1,
+        "consultations": days,
+        "days": days,
+        "not_strong": days,
+        "weak_only": days,
+        "days_not_strong": days,
+        "x_agency": 1,
+        "x_manager": 0,
+        "first_seen": datetime(2024, 4, 3, tzinfo=UTC),
+        "last_seen": datetime(2024, 5, 2, tzinfo=UTC),
+    }
+    return base | over
+
+
+@pytest.mark.parametrize(("days", "level"), [(2, "none"), (3, "optional"), (4, "mandatory")])
+def test_levels_follow_the_distinct_days(days: int, level: str) -> None:
+    s = score_situation(row(days), load_weights(), SCENARIOS)
+    assert s.level == level
+    if level != "none":
+        # The alert links the guide that speaks of this situation, not the off-hours one.
+        assert s.main_scenario == OWN_AGENCY_SCENARIO
+        assert any("n'encadre pas l'agence" in r for r in s.reasons)
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"x_manager": 1},  # supervising the agency covers repetition
+        {"max_strength": 2},  # one strong context in the period is a professional link
+        {"x_agency": 0},  # not a file of the agent's agency: the unexplained ladder applies
+    ],
+)
+def test_rule_does_not_apply(over: dict[str, Any]) -> None:
+    assert score_situation(row(5, **over), load_weights(), SCENARIOS).level == "none"
+
+
+def test_a_sensitive_scenario_stays_the_main_one() -> None:
+    r = row(4, scenarios=f"w2_current_agents,{OWN_AGENCY_SCENARIO}", target_kind="colleague")
+    r["match_probability"] = 0.97
+    s = score_situation(r, load_weights(), SCENARIOS)
+    assert s.level == "mandatory" and s.main_scenario == "w2_current_agents"
+
+
+@pytest.mark.parametrize(("probability", "level"), [(0.97, "mandatory"), (0.80, "optional")])
+def test_a_sensitive_file_is_mandatory_a_day_sooner(probability: float, level: str) -> None:
+    r = row(3, target_kind="colleague", match_probability=probability)
+    r["scenarios"] = f"w2_current_agents,{OWN_AGENCY_SCENARIO}"
+    assert score_situation(r, load_weights(), SCENARIOS).level == level
+
+
+@pytest.mark.parametrize(
+    "days", [{"optional_days": 4, "mandatory_days": 3}, {"sensitive_mandatory_days": 5}]
+)
+def test_thresholds_must_be_ordered(days: dict[str, int]) -> None:
+    settings = {
+        "optional_days": 3,
+        "mandatory_days": 4,
+        "sensitive_mandatory_days": 3,
+        "sensitive_min_match_probability": 0.93,
+    }
+    with pytest.raises(ValidationError):
+        OwnAgencyRepetition(**(settings | days))
