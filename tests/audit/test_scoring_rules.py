@@ -36,7 +36,9 @@ def row(days: int, **over: Any) -> dict[str, Any]:
     return base | over
 
 
-@pytest.mark.parametrize(("days", "level"), [(2, "none"), (3, "optional"), (4, "mandatory")])
+@pytest.mark.parametrize(
+    ("days", "level"), [(3, "none"), (4, "optional"), (5, "optional"), (6, "mandatory")]
+)
 def test_levels_follow_the_distinct_days(days: int, level: str) -> None:
     s = score_situation(row(days), load_weights(), SCENARIOS)
     assert s.level == level
@@ -55,32 +57,22 @@ def test_levels_follow_the_distinct_days(days: int, level: str) -> None:
     ],
 )
 def test_rule_does_not_apply(over: dict[str, Any]) -> None:
-    assert score_situation(row(5, **over), load_weights(), SCENARIOS).level == "none"
+    assert score_situation(row(7, **over), load_weights(), SCENARIOS).level == "none"
 
 
 def test_a_sensitive_scenario_stays_the_main_one() -> None:
-    r = row(4, scenarios=f"w2_current_agents,{OWN_AGENCY_SCENARIO}", target_kind="colleague")
+    r = row(6, scenarios=f"w2_current_agents,{OWN_AGENCY_SCENARIO}", target_kind="colleague")
     r["match_probability"] = 0.97
     s = score_situation(r, load_weights(), SCENARIOS)
     assert s.level == "mandatory" and s.main_scenario == "w2_current_agents"
 
 
-@pytest.mark.parametrize(("probability", "level"), [(0.97, "mandatory"), (0.80, "optional")])
-def test_a_sensitive_file_is_mandatory_a_day_sooner(probability: float, level: str) -> None:
-    r = row(3, target_kind="colleague", match_probability=probability)
-    r["scenarios"] = f"w2_current_agents,{OWN_AGENCY_SCENARIO}"
-    assert score_situation(r, load_weights(), SCENARIOS).level == level
+def test_the_scenario_selects_from_the_optional_threshold() -> None:
+    """The scenario's selection and the rule's first level are one number written twice."""
+    min_days = SCENARIOS[OWN_AGENCY_SCENARIO].spec.parameters["min_days"]
+    assert min_days == load_weights().own_agency_repetition.optional_days
 
 
-@pytest.mark.parametrize(
-    "days", [{"optional_days": 4, "mandatory_days": 3}, {"sensitive_mandatory_days": 5}]
-)
-def test_thresholds_must_be_ordered(days: dict[str, int]) -> None:
-    settings = {
-        "optional_days": 3,
-        "mandatory_days": 4,
-        "sensitive_mandatory_days": 3,
-        "sensitive_min_match_probability": 0.93,
-    }
+def test_thresholds_must_be_ordered() -> None:
     with pytest.raises(ValidationError):
-        OwnAgencyRepetition(**(settings | days))
+        OwnAgencyRepetition(optional_days=4, mandatory_days=3)

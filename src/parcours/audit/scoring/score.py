@@ -185,11 +185,7 @@ def score_situation(
     days_not_strong = _n(row, "days_not_strong")
     own = weights.own_agency_repetition
     own_applies = _n(row, "max_strength") < 2 and _n(row, "x_agency") and not _n(row, "x_manager")
-    own_level = own.level(
-        days_not_strong,
-        sensitive=bool(kind)
-        and (mp if mp is not None else 1.0) >= own.sensitive_min_match_probability,
-    )
+    own_level = own.level(days_not_strong)
     if own_applies and LEVEL_RANK[best_level] < LEVEL_RANK[own_level]:
         best_level = own_level
         rule = scenarios.get(OWN_AGENCY_SCENARIO)
@@ -202,8 +198,7 @@ def score_situation(
         reasons.append(
             f"Dossier de l'agence de l'agent consulté sur {days_not_strong} jours distincts sans "
             "jamais de contexte professionnel fort, par un agent qui n'encadre pas l'agence "
-            f"(seuils {own.optional_days} et {own.mandatory_days} jours, "
-            f"{own.sensitive_mandatory_days} pour un dossier sensible) : "
+            f"(seuils {own.optional_days} et {own.mandatory_days} jours) : "
             f"examen {LEVEL_LABEL[own_level]}"
         )
 

@@ -57,20 +57,16 @@ class OwnAgencyRepetition(BaseModel):
     model_config = ConfigDict(extra="forbid")
     optional_days: int = Field(ge=2)
     mandatory_days: int = Field(ge=2)
-    sensitive_mandatory_days: int = Field(ge=2)
-    sensitive_min_match_probability: float = Field(ge=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> OwnAgencyRepetition:
-        if self.mandatory_days < max(self.optional_days, self.sensitive_mandatory_days):
-            raise ValueError(
-                "attendu : sensitive_mandatory_days <= mandatory_days et optional_days <= mandatory_days"
-            )
+        if self.mandatory_days < self.optional_days:
+            raise ValueError("attendu : optional_days <= mandatory_days")
         return self
 
-    def level(self, days: int, sensitive: bool) -> str:
+    def level(self, days: int) -> str:
         """The level the rule gives a file of one's agency looked at on `days` distinct days."""
-        if days >= (self.sensitive_mandatory_days if sensitive else self.mandatory_days):
+        if days >= self.mandatory_days:
             return "mandatory"
         return "optional" if days >= self.optional_days else "none"
 
