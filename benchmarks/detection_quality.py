@@ -2,12 +2,16 @@
 
 Usage:
     python benchmarks/detection_quality.py [--scale region] [--seeds 7,11] [--workdir DIR] [--keep]
+        [--cover-revisits SHARE]
 
 For each seed, generates the synthetic region (`parcours.synth`, with its `truth.csv`), runs the
 campaign and the naive baseline (the plain campaign queries) over the quarter, and prints precision,
 recall and F1 per level, the per-kind finds, the number of situations and agents to examine, the
 workload reduction against the baseline and the share of consultations explained, then one summary
 line per seed. The issue's targets are printed beside the figures; nothing here is tuned per seed.
+`--cover-revisits SHARE` generates a robustness variant of each region, where that share of the
+colleagues' cover looks is followed by one or two more looks at the same file (`parcours synth
+--cover-revisits`): how the rules hold when legitimate traffic differs from the shipped generator's.
 """
 
 from __future__ import annotations
@@ -40,11 +44,20 @@ def run(directory: Path, naive: bool, memory: str) -> PipelineResult:
         )
 
 
-def one_seed(scale: str, seed: int, workdir: Path, memory: str, keep: bool) -> Evaluation:
-    out = workdir / f"{scale}-{seed}"
+def one_seed(
+    scale: str, seed: int, workdir: Path, memory: str, keep: bool, cover_revisits: float = 0.0
+) -> Evaluation:
+    out = workdir / (f"{scale}-{seed}" + (f"-cover{cover_revisits}" if cover_revisits else ""))
     if not (out / "truth.csv").exists():
         t0 = time.perf_counter()
-        generate(scale=scale, seed=seed, out=out, progress=False, consultations_format="parquet")
+        generate(
+            scale=scale,
+            seed=seed,
+            out=out,
+            progress=False,
+            consultations_format="parquet",
+            cover_revisits=cover_revisits,
+        )
         print(f"seed {seed}: generated in {time.perf_counter() - t0:.1f} s")
     try:
         t0 = time.perf_counter()
@@ -102,11 +115,16 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--memory", default="3GB")
     ap.add_argument("--keep", action="store_true", help="keep the generated directories")
+    ap.add_argument("--cover-revisits", type=float, default=0.0, help="robustness variant (0..1)")
     args = ap.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="parcours-quality-"))
     seeds = [int(s) for s in args.seeds.split(",")]
-    print(f"scale {args.scale}, seeds {seeds}, load {os.getloadavg()[0]:.1f}; {TARGETS}\n")
-    rows = [(seed, one_seed(args.scale, seed, workdir, args.memory, args.keep)) for seed in seeds]
+    variant = f", cover revisits {args.cover_revisits}" if args.cover_revisits else ""
+    print(f"scale {args.scale}, seeds {seeds}{variant}, load {os.getloadavg()[0]:.1f}; {TARGETS}\n")
+    rows = [
+        (seed, one_seed(args.scale, seed, workdir, args.memory, args.keep, args.cover_revisits))
+        for seed in seeds
+    ]
     print("seed  mand.prec  mand.rec  exam.rec  situations  naive  reduction")
     for seed, ev in rows:
         print(

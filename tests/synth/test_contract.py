@@ -8,7 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 
+from parcours.errors import InvalidInput
 from parcours.synth import SynthSummary, generate
 from parcours.synth.output import CONTRACT, TRUTH_COLUMNS, TRUTH_PLAN_COLUMNS
 
@@ -156,3 +158,20 @@ def test_another_period_across_a_daylight_saving_change(tmp_path: Path) -> None:
     assert len(hours) == 2
     for _, low, high in hours:
         assert low >= 5 and high <= 19
+
+
+def test_cover_revisits_add_legitimate_looks_only(
+    tiny: tuple[Path, SynthSummary], tmp_path: Path
+) -> None:
+    """The robustness variant changes the legitimate traffic, nothing else: same reference files,
+    same truth, more consultations; the share is recorded and checked."""
+    base, summary = tiny
+    out = tmp_path / "cover"
+    variant = generate(scale="tiny", seed=11, out=out, progress=False, cover_revisits=0.5)
+    same = [f"{n}.csv" for n in CONTRACT if n != "consultations"] + ["truth.csv", "truth_plan.csv"]
+    for name in same:
+        assert (out / name).read_bytes() == (base / name).read_bytes(), name
+    assert variant.rows["consultations"] > summary.rows["consultations"]
+    assert '"cover_revisits": 0.5' in (out / "truth_meta.json").read_text(encoding="utf-8")
+    with pytest.raises(InvalidInput):
+        generate(scale="tiny", seed=11, out=tmp_path / "bad", progress=False, cover_revisits=1.5)

@@ -30,6 +30,14 @@ def register(app: typer.Typer) -> None:
         consultations_format: Annotated[
             str, typer.Option("--consultations-format", help="auto | csv | parquet")
         ] = "auto",
+        cover_revisits: Annotated[
+            float,
+            typer.Option(
+                "--cover-revisits",
+                help="Variante de robustesse : part des consultations de remplacement suivies d'un "
+                "ou deux retours sur le même dossier (0 par défaut).",
+            ),
+        ] = 0.0,
         quiet: Annotated[bool, typer.Option("--quiet", help="Sans barre de progression.")] = False,
     ) -> None:
         """Génère une région synthétique (format d'échange) et sa vérité terrain (truth.csv)."""
@@ -47,6 +55,7 @@ def register(app: typer.Typer) -> None:
                 progress=not quiet,
                 period=period,
                 consultations_format=consultations_format,
+                cover_revisits=cover_revisits,
             )
         except InvalidInput as exc:
             typer.echo(f"erreur : {exc}", err=True)

@@ -87,6 +87,7 @@ class SynthSummary:
     rows: dict[str, int] = field(default_factory=dict)
     truth: dict[str, int] = field(default_factory=dict)
     misuse_events: int = 0
+    cover_revisits: float = 0.0
     seconds: float = 0.0
     chunk_seconds: list[float] = field(default_factory=list)  # consultation chunks, for percentiles
 
@@ -129,17 +130,22 @@ def generate(
     progress: bool = True,
     period: Period = DEFAULT_PERIOD,
     consultations_format: str = "auto",
+    cover_revisits: float = 0.0,
 ) -> SynthSummary:
     """Write the synthetic region for `scale` into `out`. Same scale, seed and period, same bytes.
 
     consultations_format: "csv" (one consultations.csv), "parquet" (a consultations/ folder of
     parts) or "auto" (CSV up to 5M rows, Parquet above).
+    cover_revisits: share of colleagues' cover looks followed by one or two more looks at the same
+    file (a robustness variant of the legitimate traffic; 0, the default, leaves the output as is).
     """
     scales = load_scales()
     if scale not in scales:
         raise InvalidInput(f"unknown scale {scale!r}: choose one of {', '.join(scales)}")
     if period.end < period.start:
         raise InvalidInput(f"period ends ({period.end}) before it starts ({period.start})")
+    if not 0 <= cover_revisits <= 1:
+        raise InvalidInput(f"cover_revisits must lie in [0, 1], not {cover_revisits}")
     if consultations_format not in ("auto", "csv", "parquet"):
         raise InvalidInput(f"unknown consultations format {consultations_format!r}")
     spec = scales[scale]
@@ -152,7 +158,12 @@ def generate(
         return np.random.default_rng(next(streams))
 
     summary = SynthSummary(
-        out=out, scale=scale, seed=seed, period_start=period.start, period_end=period.end
+        out=out,
+        scale=scale,
+        seed=seed,
+        period_start=period.start,
+        period_end=period.end,
+        cover_revisits=cover_revisits,
     )
     steps = _Steps(progress, total=7)
     with steps.running():
@@ -193,6 +204,7 @@ def generate(
             plan,
             n,
             foreign_ids,
+            cover_revisits,
         )
         steps.step("écriture du référentiel")
         summary.rows.update(
@@ -490,6 +502,7 @@ def _write_truth(
         "seed": summary.seed,
         "scale": summary.scale,
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "cover_revisits": summary.cover_revisits,
         "counts": counts,
         "pairs": len(rows),
         "hard_cases": {

@@ -115,6 +115,10 @@ class TrafficModel:
     foreign_agent_ids: list[str]
     foreign_episodes: int
     app_preference: np.ndarray  # per agent: probability of AUDE
+    # Share of cover looks followed by one or two more looks at the same file in the same window: a
+    # robustness variant (colleagues coming back to a file they cover without logging any action),
+    # 0 in the shipped regions. No random draw is made at 0, so the default output is unchanged.
+    cover_revisits: float = 0.0
 
     @property
     def n_agents(self) -> int:
@@ -139,6 +143,7 @@ def build_model(
     misuse: MisusePlan,
     target_events: int,
     foreign_agent_ids: list[str],
+    cover_revisits: float = 0.0,
 ) -> TrafficModel:
     n_agents = len(agents)
     remaining = max(0.0, target_events - expected_contact_events(appointments, calls, tasks))
@@ -172,6 +177,7 @@ def build_model(
         foreign_agent_ids=foreign_agent_ids,
         foreign_episodes=int(episodes * FOREIGN),
         app_preference=np.clip(rng.beta(6, 3, n_agents + n_foreign), 0.05, 0.98),
+        cover_revisits=cover_revisits,
     )
 
 
@@ -293,6 +299,13 @@ def legitimate_episodes(
             away &= a.leave_end[np.maximum(ref, 0)] > a.leave_start[np.maximum(ref, 0)]
             lo_day[away] = a.leave_start[ref[away]]
             hi_day[away] = np.minimum(a.leave_end[ref[away]] - 1, days - 1)
+        if profile == CONSULT and model.cover_revisits > 0:
+            # The colleague comes back to some of the files they cover, once or twice, in the same
+            # window (during the referent's leave when it is one).
+            picked = np.flatnonzero(rng.random(len(agent)) < model.cover_revisits)
+            again = np.repeat(picked, rng.integers(1, 3, len(picked)))
+            agent, de = np.r_[agent, agent[again]], np.r_[de, de[again]]
+            lo_day, hi_day = np.r_[lo_day, lo_day[again]], np.r_[hi_day, hi_day[again]]
         start = _moments(model, rng, agent, lo_day, hi_day)
         _late_work(model, rng, agent, start)
         parts.append(Episodes.of(agent, de, start, profile))
