@@ -156,51 +156,53 @@ def score_situation(
         lvl = scenarios[sid].spec.level.level(score)
         if LEVEL_RANK[lvl] > LEVEL_RANK[best_level]:
             best_level, main = lvl, sid
+
+    def raise_to(level: str, reason: str) -> bool:
+        """A floor rule: lift the level to `level` (never lower it) and say why."""
+        nonlocal best_level
+        if LEVEL_RANK[best_level] >= LEVEL_RANK[level]:
+            return False
+        best_level = level
+        reasons.append(f"{reason} : examen {LEVEL_LABEL[level]}")
+        return True
+
+    days_not_strong = _n(row, "days_not_strong")
     floor = weights.sensitive_floor
     # The floors concern sensitive files only, consulted with no strong context.
     floor_applies = bool(kind) and (
         strength == "none" or (strength == "weak" and floor.up_to == "weak")
     )
-    if floor_applies and LEVEL_RANK[best_level] < LEVEL_RANK[floor.level]:
-        best_level = floor.level
-        reasons.append(
-            "Dossier sensible consulté sans explication professionnelle forte : "
-            f"examen {LEVEL_LABEL[floor.level]}"
-        )
+    if floor_applies:
+        raise_to(floor.level, "Dossier sensible consulté sans explication professionnelle forte")
     repeated = floor.repeated
     if (
         floor_applies
         and repeated is not None
-        and _n(row, "days_not_strong") >= repeated.days
+        and days_not_strong >= repeated.days
         and (mp if mp is not None else 1.0) >= repeated.min_match_probability
-        and LEVEL_RANK[best_level] < LEVEL_RANK[repeated.level]
     ):
-        best_level = repeated.level
-        reasons.append(
-            f"Dossier sensible consulté sur {_n(row, 'days_not_strong')} jours distincts sans "
-            f"contexte professionnel fort (seuil {repeated.days} jours) : "
-            f"examen {LEVEL_LABEL[repeated.level]}"
+        raise_to(
+            repeated.level,
+            f"Dossier sensible consulté sur {days_not_strong} jours distincts sans "
+            f"contexte professionnel fort (seuil {repeated.days} jours)",
         )
 
-    days_not_strong = _n(row, "days_not_strong")
     own = weights.own_agency_repetition
     own_applies = _n(row, "max_strength") < 2 and _n(row, "x_agency") and not _n(row, "x_manager")
-    own_level = own.level(days_not_strong)
-    if own_applies and LEVEL_RANK[best_level] < LEVEL_RANK[own_level]:
-        best_level = own_level
-        rule = scenarios.get(OWN_AGENCY_SCENARIO)
-        if (
-            rule
-            and rule.id in fired
-            and (main not in scenarios or scenarios[main].spec.priority > rule.spec.priority)
-        ):
-            main = rule.id  # its guide is the one that speaks of this situation
-        reasons.append(
+    rule = scenarios.get(OWN_AGENCY_SCENARIO)
+    if (
+        own_applies
+        and raise_to(
+            own.level(days_not_strong),
             f"Dossier de l'agence de l'agent consulté sur {days_not_strong} jours distincts sans "
             "jamais de contexte professionnel fort, par un agent qui n'encadre pas l'agence "
-            f"(seuils {own.optional_days} et {own.mandatory_days} jours) : "
-            f"examen {LEVEL_LABEL[own_level]}"
+            f"(seuils {own.optional_days} et {own.mandatory_days} jours)",
         )
+        and rule
+        and rule.id in fired
+        and (main not in scenarios or scenarios[main].spec.priority > rule.spec.priority)
+    ):
+        main = rule.id  # its guide is the one that speaks of this situation
 
     return ScoredSituation(
         agent_id=str(row["agent_id"]),
