@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import Engine, create_engine, text
 
 from parcours.config import reset_settings_cache
@@ -19,6 +20,11 @@ PG_ADMIN_URL = os.environ.get(
     "PARCOURS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Browser assertions wait for the page, not for a fixed delay: on this 2-core machine the browser
+# suites share it with Spark and the PostgreSQL suites, and a form post followed by a redirect once
+# took more than Playwright's default 5 s. A generous ceiling costs nothing when the page is quick.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(autouse=True)
