@@ -3,15 +3,16 @@
 -- to come back to its files). Unexplained consultations may be mixed in: unexplained_access then
 -- selects the pair too, with its own, stricter ladder.
 -- The distinct days are counted on the consultations without a strong context only (a small part
--- of the log), and the few pairs that reach the threshold are then checked for a strong one.
+-- of the log), and the few pairs that reach the threshold are then checked for a strong one. The
+-- agency and manager flags come from the reference files (the agent's agency, their job, the
+-- file's agency), so they hold for every consultation of a pair: filtering rows on them before
+-- grouping selects the same pairs and leaves the managers' many looks out of the count.
 WITH c AS (
   SELECT agent_id, de_id
   FROM facts
-  WHERE strength < 2
+  WHERE strength < 2 AND e_agency AND NOT e_manager
   GROUP BY agent_id, de_id
-  HAVING max(CASE WHEN e_agency THEN 1 ELSE 0 END) = 1
-    AND max(CASE WHEN e_manager THEN 1 ELSE 0 END) = 0
-    AND count(DISTINCT local_date) >= {{ p.min_days }}
+  HAVING count(DISTINCT local_date) >= {{ p.min_days }}
 ),
 strong AS (
   SELECT DISTINCT f.agent_id, f.de_id
