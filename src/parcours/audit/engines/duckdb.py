@@ -21,12 +21,6 @@ class DuckDBEngine(AnalyticsEngine):
         self.functions = function_map("duckdb")
         self._con = duckdb.connect()
         self._spill = tempfile.TemporaryDirectory(prefix="parcours-duckdb-")
-        # The pipeline's tables live in a compressed in-memory database: `located` and `facts` are
-        # the whole log, row for row, and DuckDB leaves an in-memory database uncompressed by
-        # default, so writing them was most of their steps' time and spilled at a few GB. Region
-        # seed 7: campaign 46.6 -> 40.8 s p50, same alerts (docs/detection.md).
-        self._con.execute("ATTACH ':memory:' AS work (COMPRESS)")
-        self._con.execute("USE work")
         # UTC session: every timestamp the pipeline handles is an instant; local time is explicit.
         self._con.execute("SET TimeZone = 'UTC'")
         self._con.execute(f"SET memory_limit = '{memory_limit}'")
