@@ -251,10 +251,7 @@ class InterchangeDirSource(InputSource):
             where = found[table]
             raw = engine.read_files(where[0], file_format=where[1]) if where else None
             register_normalised(engine, table, raw)
-            # A CSV file is parsed and normalised once (timestamps through a regular expression):
-            # the campaign reads the log twice and the job seekers, calls and appointments several
-            # times (identity, located, explanations, scenarios, situations).
-            if where is not None and where[1] == "csv":
+            if table == "consultations" and where is not None and where[1] == "csv":
                 engine.stage(f"in_{table}")
 
 

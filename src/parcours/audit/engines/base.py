@@ -68,9 +68,8 @@ class AnalyticsEngine(ABC):
     def stage(self, view: str) -> None:
         """Make a view over text files cheap to scan again: parsed once, its rows kept typed.
 
-        The campaign reads each input several times (the log in the input report and `located`,
-        the job seekers and the contexts in several steps); parsing a CSV file each time costs
-        more than writing it once in a columnar form.
+        The campaign reads the consultations several times (input report, located); parsing a
+        CSV log each time costs more than writing it once in a columnar form.
         """
 
     @abstractmethod
