@@ -114,8 +114,7 @@ def build_facts(
     engine: AnalyticsEngine, settings: ExplanationSettings, *, naive: bool = False
 ) -> ExplanationReport:
     """Needs `located`, `js_name_keys`, `agent_hours*`, `public_holidays`; creates `facts` with a
-    `strength` and drops `located`, which `facts` carries whole (the log twice in memory would only
-    push the later steps out of core at national scale).
+    `strength`.
 
     `naive`: the plain campaign queries knew no context, so every consultation counts as unexplained
     (the explanation flags are still computed and reported).
@@ -138,7 +137,7 @@ def build_facts(
     inner = engine.render(sql_file("consultation_facts"), params)
     strength = "0" if naive else settings.strength_sql()
     engine.create_table("facts", f"SELECT f.*, {strength} AS strength FROM ({inner}) f")
-    for table in ("pair_contexts", "calls_named", "located"):
+    for table in ("pair_contexts", "calls_named"):
         engine.execute(f"DROP TABLE IF EXISTS {table}")
     sums = ", ".join(f"sum(CASE WHEN e_{k} THEN 1 ELSE 0 END) AS {k}" for k in EXPLANATION_IDS)
     row = engine.fetch_dicts(
