@@ -90,6 +90,45 @@ def test_resolve_identities_finds_agents_ex_agents_and_protected() -> None:
     ).fetchall()
 
 
+def test_blocking_rules_keep_unknown_sex_and_a_mistyped_sex_with_the_same_first_name() -> None:
+    """Which pairs the model's blocking rules hand to scoring (the national quarter's volume)."""
+    con = duckdb.connect()
+    con.execute(
+        """
+        CREATE TABLE l (id VARCHAR, birth_date VARCHAR, sex VARCHAR, first_name VARCHAR,
+                        surname_compact VARCHAR);
+        CREATE TABLE r AS SELECT * FROM l;
+        INSERT INTO l VALUES ('same_sex', '1980-01-01', 'F', 'ANNE', 'MARTIN'),
+                             ('sex_unknown', '1980-01-01', NULL, 'ANNE', 'DURAND'),
+                             ('sex_typo_same_first', '1980-01-01', 'M', 'ANNE', 'LEROY'),
+                             ('sex_typo_other_first', '1980-01-01', 'M', 'CLAIRE', 'PETIT'),
+                             ('other_date', '1990-01-01', 'F', 'ANNE', 'ROUX');
+        INSERT INTO r VALUES ('agent', '1980-01-01', 'F', 'ANNE', 'BERNARD');
+        """
+    )
+    rules = " OR ".join(f"({rule.sql})" for rule in load_definition().blocking_rules)
+    blocked = {row[0] for row in con.execute(f"SELECT l.id FROM l, r WHERE {rules}").fetchall()}
+    assert blocked == {"same_sex", "sex_unknown", "sex_typo_same_first"}
+
+
+def test_unknown_sex_on_one_side_still_matches() -> None:
+    con = duckdb.connect()
+    _registers(con)
+    # DE2/AG2 differ in their first given name: only the birth-date rule compares them.
+    con.execute("UPDATE ag SET sex = NULL WHERE agent_id = 'AG2'")
+    resolve_identities(con, job_seekers="js", agents="ag", protected_persons="pp", threshold=0.01)
+    unknown = con.execute(
+        "SELECT match_probability FROM identity_matches WHERE de_id = 'DE2' AND target_id = 'AG2'"
+    ).fetchall()
+    con.execute("UPDATE ag SET sex = 'M' WHERE agent_id = 'AG2'")
+    resolve_identities(con, job_seekers="js", agents="ag", protected_persons="pp", threshold=0.01)
+    known = con.execute(
+        "SELECT match_probability FROM identity_matches WHERE de_id = 'DE2' AND target_id = 'AG2'"
+    ).fetchall()
+    # Scored, with a little less evidence than when both sexes are known and agree.
+    assert unknown and known and 0.01 < unknown[0][0] < known[0][0]
+
+
 def test_resolve_identities_threshold_and_empty_inputs() -> None:
     con = duckdb.connect()
     _registers(con)
@@ -152,7 +191,7 @@ def test_broken_definition_names_file_and_line(tmp_path: Path) -> None:
     broken = tmp_path / "model.yaml"
     broken.write_text(
         "probability_two_random_records_match: 0.001\n"
-        "blocking_rules:\n  - [birth_date]\n"
+        "blocking_rules:\n  - equal: [birth_date]\n"
         "comparisons:\n"
         "  - output_column_name: sex\n"
         "    levels:\n"
@@ -166,6 +205,23 @@ def test_broken_definition_names_file_and_line(tmp_path: Path) -> None:
         load_definition(broken)
     text = str(error.value)
     assert f"{broken}:5" in text and "add up to" in text and "ELSE" in text
+
+
+def test_blocking_rule_in_the_old_list_form_is_refused_with_its_line(tmp_path: Path) -> None:
+    definition = tmp_path / "model.yaml"
+    text = load_definition().source.read_text(encoding="utf-8")
+    definition.write_text(
+        text.replace("  - equal: [birth_date, first_name]", "  - [birth_date, first_name]"),
+        encoding="utf-8",
+    )
+    line = next(
+        i
+        for i, row in enumerate(definition.read_text().splitlines(), 1)
+        if row == "  - [birth_date, first_name]"
+    )
+    with pytest.raises(InvalidInput) as error:
+        load_definition(definition)
+    assert f"{definition}:{line}" in str(error.value) and "equal_when_known" in str(error.value)
 
 
 def test_missing_columns_are_named() -> None:

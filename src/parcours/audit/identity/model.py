@@ -41,11 +41,31 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class BlockingRule:
+    """Pairs to score: `equal` columns equal on both sides, and each `equal_when_known` column
+    equal unless it is unknown on either side (a missing sex must not hide a pair)."""
+
+    equal: tuple[str, ...]
+    equal_when_known: tuple[str, ...] = ()
+
+    @property
+    def sql(self) -> str:
+        terms = [f"l.{c} = r.{c}" for c in self.equal]
+        terms += [
+            f"(l.{c} = r.{c} OR l.{c} IS NULL OR r.{c} IS NULL)" for c in self.equal_when_known
+        ]
+        return " AND ".join(terms)
+
+
+@dataclass(frozen=True)
 class Definition:
     probability_two_random_records_match: float
-    blocking_rules: tuple[tuple[str, ...], ...]
+    blocking_rules: tuple[BlockingRule, ...]
     comparisons: tuple[Comparison, ...]
     source: Path
+
+
+_RULE_KEYS = ("equal", "equal_when_known")
 
 
 def load_definition(path: Path = DEFINITION_PATH) -> Definition:
@@ -62,15 +82,32 @@ def load_definition(path: Path = DEFINITION_PATH) -> Definition:
             data.line_of("probability_two_random_records_match"),
             "probability_two_random_records_match must be a number in (0, 1)",
         )
-    rules: list[tuple[str, ...]] = []
+    rules: list[BlockingRule] = []
     for i, rule in enumerate(data.get("blocking_rules") or []):
-        if not isinstance(rule, list) or not rule or not all(isinstance(c, str) for c in rule):
+        line = data["blocking_rules"].item_lines[i]
+        columns = {key: rule.get(key) for key in _RULE_KEYS} if isinstance(rule, dict) else {}
+        if (
+            not isinstance(rule, dict)
+            or set(rule) - set(_RULE_KEYS)
+            or not columns["equal"]
+            or not all(
+                isinstance(value, list) and all(isinstance(c, str) for c in value)
+                for value in columns.values()
+                if value is not None
+            )
+        ):
             fail(
-                data["blocking_rules"].item_lines[i],
-                "a blocking rule is a non-empty list of column names",
+                line,
+                "a blocking rule is a mapping: `equal` (a non-empty list of column names) and "
+                "optionally `equal_when_known` (columns equal unless unknown on either side)",
             )
             continue
-        rules.append(tuple(rule))
+        rules.append(
+            BlockingRule(
+                equal=tuple(columns["equal"]),
+                equal_when_known=tuple(columns["equal_when_known"] or ()),
+            )
+        )
     if not rules:
         fail(data.line_of("blocking_rules"), "at least one blocking rule is needed")
 
@@ -160,9 +197,7 @@ def splink_settings(definition: Definition) -> dict[str, Any]:
         "link_type": "link_only",
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": definition.probability_two_random_records_match,
-        "blocking_rules_to_generate_predictions": [
-            " AND ".join(f"l.{c} = r.{c}" for c in rule) for rule in definition.blocking_rules
-        ],
+        "blocking_rules_to_generate_predictions": [rule.sql for rule in definition.blocking_rules],
         "comparisons": [
             {
                 "output_column_name": c.output_column_name,

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 # Letters that NFKD does not decompose into a base letter plus a combining mark, and the
 # typographic apostrophes and dashes, all mapped to ASCII before accents are stripped (dropping
@@ -82,6 +83,8 @@ PARTICLES: frozenset[str] = frozenset(
 
 def fold(text: str) -> str:
     """Upper case ASCII: accents removed, typographic punctuation made plain, other scripts dropped."""
+    if text.isascii():  # most names; every key of _TO_ASCII is non-ASCII
+        return text.upper()
     text = text.translate(_TO_ASCII)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
@@ -94,8 +97,14 @@ def _words(text: str) -> list[str]:
     return [w for w in words if w]
 
 
-@dataclass(frozen=True)
-class Surname:
+def _unique(items: list[str]) -> tuple[str, ...]:
+    """The items in their first order, each once."""
+    return tuple(dict.fromkeys(items)) if len(items) > 1 else tuple(items)
+
+
+# Named tuples rather than dataclasses: a national file has millions of distinct name strings,
+# and building a frozen dataclass costs several times more than a tuple.
+class Surname(NamedTuple):
     compact: str
     tokens: tuple[str, ...]
 
@@ -105,17 +114,18 @@ def parse_surname(raw: str | None) -> Surname | None:
     """One surname string (possibly `X EPOUSE Y`, `X-Y`, `DE LA Z`) into its compact form and tokens."""
     if raw is None:
         return None
-    words = [w for w in _words(fold(raw)) if w not in MARKERS]
+    folded = fold(raw)
+    # The usual case is one plain word (folded text is ASCII: A-Z only).
+    words = [folded] if folded.isalpha() else _words(folded)
+    words = [w for w in words if w not in MARKERS]
     if not words:
         return None
     significant = [w for w in words if w not in PARTICLES]
     # A surname made only of particles (`LE`, `DU`) is still a surname.
-    tokens = list(dict.fromkeys(significant or words))
-    return Surname(compact="".join(words), tokens=tuple(tokens))
+    return Surname(compact="".join(words), tokens=_unique(significant or words))
 
 
-@dataclass(frozen=True)
-class GivenNames:
+class GivenNames(NamedTuple):
     first_name: str
     first_names: tuple[str, ...]
     first_names_compact: str
@@ -123,17 +133,31 @@ class GivenNames:
     given_parts: tuple[str, ...]
 
 
+@lru_cache(maxsize=65_536)
+def _given_name_parts(name: str) -> tuple[str, ...]:
+    """The parts of one folded given name (a hyphen or a dot joins a compound's parts), letters only."""
+    parts = (_NON_LETTERS.sub("", x) for x in _COMPOUND_JOINERS.split(name))
+    return tuple(p for p in parts if p)
+
+
 @lru_cache(maxsize=200_000)
 def parse_given_names(raw: str | None) -> GivenNames | None:
     """A list of given names: spaces and commas separate names, a hyphen joins a compound name."""
     if raw is None:
         return None
-    folded = _APOSTROPHES.sub("", fold(raw))
+    folded = fold(raw)
+    if "'" in folded or "`" in folded:
+        folded = _APOSTROPHES.sub("", folded)
     names: list[str] = []
     tokens: list[str] = []
     all_parts: list[str] = []
     for chunk in _GIVEN_NAME_SEPARATORS.split(folded):
-        parts = [p for p in (_NON_LETTERS.sub("", x) for x in _COMPOUND_JOINERS.split(chunk)) if p]
+        if chunk.isalpha():  # the usual case, one plain name (folded text is ASCII: A-Z only)
+            names.append(chunk)
+            tokens.append(chunk)
+            all_parts.append(chunk)
+            continue
+        parts = _given_name_parts(chunk)
         if not parts:
             continue
         names.append("".join(parts))
@@ -143,13 +167,7 @@ def parse_given_names(raw: str | None) -> GivenNames | None:
         tokens.extend(parts[1:] if len(parts) > 1 else parts)
     if not names:
         return None
-    return GivenNames(
-        first_name=names[0],
-        first_names=tuple(names),
-        first_names_compact="".join(names),
-        given_tokens=tuple(dict.fromkeys(tokens)),
-        given_parts=tuple(dict.fromkeys(all_parts)),
-    )
+    return GivenNames(names[0], tuple(names), "".join(names), _unique(tokens), _unique(all_parts))
 
 
 def normalise_sex(raw: str | None) -> str | None:

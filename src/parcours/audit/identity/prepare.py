@@ -8,7 +8,7 @@ people, and one implementation serves the single-pair, evaluation and bulk paths
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,20 +65,22 @@ def _distinct(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
 def _register_lookup(
     con: duckdb.DuckDBPyConnection,
     name: str,
-    values: Iterable[str],
-    fn: Callable[[str], dict[str, Any] | None],
+    values: Sequence[str],
+    fn: Callable[[str], tuple[Any, ...] | None],
     schema: pa.Schema,
 ) -> None:
-    """Build a lookup table `name(raw, ...)` from the Python standardisation of each distinct value."""
-    columns: dict[str, list[Any]] = {field.name: [] for field in schema}
-    for raw in values:
-        parsed = fn(raw)
-        if parsed is None:
-            continue
-        columns["raw"].append(raw)
-        for key, value in parsed.items():
-            columns[key].append(list(value) if isinstance(value, tuple) else value)
-    arrow = pa.table(columns, schema=schema)
+    """Build a lookup table `name(raw, ...)` from the Python standardisation of each distinct value.
+
+    `fn` returns the fields after `raw`, in the schema's order, or None for an unusable value.
+    """
+    parsed = [(raw, fn(raw)) for raw in values]
+    kept = [(raw, *fields) for raw, fields in parsed if fields is not None]
+    # Transposed in one pass: a national file has millions of distinct given-name strings.
+    columns = list(zip(*kept, strict=True)) if kept else [() for _ in schema]
+    arrow = pa.table(
+        {f.name: pa.array(column, f.type) for f, column in zip(schema, columns, strict=True)},
+        schema=schema,
+    )
     con.register(f"{name}_arrow", arrow)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
     con.unregister(f"{name}_arrow")
@@ -100,28 +102,10 @@ _GIVEN_SCHEMA = pa.schema(
 _CODE_SCHEMA = pa.schema([("raw", pa.string()), ("code", pa.string())])
 
 
-def _surname_fields(raw: str) -> dict[str, Any] | None:
-    parsed = parse_surname(raw)
-    return None if parsed is None else {"compact": parsed.compact, "tokens": parsed.tokens}
-
-
-def _given_fields(raw: str) -> dict[str, Any] | None:
-    parsed = parse_given_names(raw)
-    if parsed is None:
-        return None
-    return {
-        "first_name": parsed.first_name,
-        "first_names": parsed.first_names,
-        "first_names_compact": parsed.first_names_compact,
-        "given_tokens": parsed.given_tokens,
-        "given_parts": parsed.given_parts,
-    }
-
-
-def _code_fields(fn: Callable[[str | None], str | None]) -> Callable[[str], dict[str, Any] | None]:
-    def fields(raw: str) -> dict[str, Any] | None:
+def _code_fields(fn: Callable[[str | None], str | None]) -> Callable[[str], tuple[str] | None]:
+    def fields(raw: str) -> tuple[str] | None:
         code = fn(raw)
-        return None if code is None else {"code": code}
+        return None if code is None else (code,)
 
     return fields
 
@@ -144,14 +128,14 @@ def prepare_records(con: duckdb.DuckDBPyConnection, sources: list[Source], outpu
         con,
         f"{output}__surnames",
         _distinct(con, f"SELECT last_name FROM {src} UNION SELECT birth_name FROM {src}"),
-        _surname_fields,
+        parse_surname,
         _SURNAME_SCHEMA,
     )
     _register_lookup(
         con,
         f"{output}__given",
         _distinct(con, f"SELECT DISTINCT first_names FROM {src}"),
-        _given_fields,
+        parse_given_names,
         _GIVEN_SCHEMA,
     )
     _register_lookup(
