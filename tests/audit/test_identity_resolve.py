@@ -163,6 +163,19 @@ def test_match_pair_explains_one_pair() -> None:
     assert homonym < 0.01 and stranger < 0.01
 
 
+def test_two_adjacent_letters_swapped_is_one_edit() -> None:
+    """A transposition (the commonest typo with a wrong letter) weighs as one edit, above two
+    different letters, and with the same first name and birth date it is a match."""
+    person = PersonRecord("QUENARDEL", "Gaspard Honoré", "1962-04-17", sex="M")
+
+    def variant(surname: str) -> float:
+        return match_pair(person, PersonRecord(surname, "Gaspard", "1962-04-17", sex="M"))
+
+    swapped, substituted = variant("QUENRADEL"), variant("QUENERDEL")
+    assert swapped == substituted > 0.5
+    assert variant("QUEMARDEK") < 0.5 < swapped  # two letters wrong: two edits
+
+
 def test_trained_model_keeps_the_documented_priors() -> None:
     definition = load_definition()
     model = load_trained_model()
