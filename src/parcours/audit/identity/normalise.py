@@ -93,6 +93,8 @@ def fold(text: str) -> str:
 
 def _words(text: str) -> list[str]:
     """Words of a folded string: apostrophes and separators split, anything but A-Z dropped."""
+    if text.isalpha():  # the usual case, one plain word (folded text is ASCII: A-Z only)
+        return [text]
     words = (_NON_LETTERS.sub("", w) for w in _SEPARATORS.split(_APOSTROPHES.sub(" ", text)))
     return [w for w in words if w]
 
@@ -114,10 +116,7 @@ def parse_surname(raw: str | None) -> Surname | None:
     """One surname string (possibly `X EPOUSE Y`, `X-Y`, `DE LA Z`) into its compact form and tokens."""
     if raw is None:
         return None
-    folded = fold(raw)
-    # The usual case is one plain word (folded text is ASCII: A-Z only).
-    words = [folded] if folded.isalpha() else _words(folded)
-    words = [w for w in words if w not in MARKERS]
+    words = [w for w in _words(fold(raw)) if w not in MARKERS]
     if not words:
         return None
     significant = [w for w in words if w not in PARTICLES]
@@ -135,7 +134,9 @@ class GivenNames(NamedTuple):
 
 @lru_cache(maxsize=65_536)
 def _given_name_parts(name: str) -> tuple[str, ...]:
-    """The parts of one folded given name (a hyphen or a dot joins a compound's parts), letters only."""
+    """The parts of one folded given name (a hyphen or a dot joins a compound's parts), letters only.
+
+    Cached: a country has a few tens of thousands of given names, combined into millions of lists."""
     parts = (_NON_LETTERS.sub("", x) for x in _COMPOUND_JOINERS.split(name))
     return tuple(p for p in parts if p)
 
@@ -145,18 +146,11 @@ def parse_given_names(raw: str | None) -> GivenNames | None:
     """A list of given names: spaces and commas separate names, a hyphen joins a compound name."""
     if raw is None:
         return None
-    folded = fold(raw)
-    if "'" in folded or "`" in folded:
-        folded = _APOSTROPHES.sub("", folded)
+    folded = _APOSTROPHES.sub("", fold(raw))
     names: list[str] = []
     tokens: list[str] = []
     all_parts: list[str] = []
     for chunk in _GIVEN_NAME_SEPARATORS.split(folded):
-        if chunk.isalpha():  # the usual case, one plain name (folded text is ASCII: A-Z only)
-            names.append(chunk)
-            tokens.append(chunk)
-            all_parts.append(chunk)
-            continue
         parts = _given_name_parts(chunk)
         if not parts:
             continue

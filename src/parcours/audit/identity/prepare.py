@@ -73,8 +73,7 @@ def _register_lookup(
 
     `fn` returns the fields after `raw`, in the schema's order, or None for an unusable value.
     """
-    parsed = [(raw, fn(raw)) for raw in values]
-    kept = [(raw, *fields) for raw, fields in parsed if fields is not None]
+    kept = [(raw, *fields) for raw in values if (fields := fn(raw)) is not None]
     # Transposed in one pass: a national file has millions of distinct given-name strings.
     columns = list(zip(*kept, strict=True)) if kept else [() for _ in schema]
     arrow = pa.table(
