@@ -17,6 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from parcours.accounts.models import User, WebSession
 from parcours.accounts.roles import Role
@@ -93,3 +94,16 @@ async def optional_user(request: Request, found: WebSessionDep) -> User | None:
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+async def posted_form(request: Request) -> FormData:
+    """The submitted form, read on the event loop so that the route itself stays a plain `def`.
+
+    A route that uses the database must not be `async def`: its blocking calls would run on the event
+    loop, and a request waiting there for a lock (SQLite's write lock, a PostgreSQL row lock) would stop
+    the loop from committing the request that holds it. FastAPI runs `def` routes in its thread pool.
+    """
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]

@@ -20,8 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import httpx
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.routing import Mount
 
 from parcours.accounts import service, totp
 from parcours.accounts.models import User
@@ -320,22 +322,19 @@ class RouteRule:
     ok: frozenset[int] = frozenset({200})
 
 
-def enumerate_routes(app: object) -> set[tuple[str, str]]:
-    """Every (method, path) the application answers, static files excepted.
+def api_routes(app: object) -> list[tuple[str, APIRoute]]:
+    """Every API route of the application with its full path prefix, static files excepted.
 
     FastAPI keeps included routers either flattened (APIRoute) or wrapped (newer versions keep an
     `_IncludedRouter` holding the original router and the prefix); both are walked. An unknown kind of
-    route fails loudly, so that no route can slip past the permission matrix.
+    route fails loudly, so that no route can slip past the checks built on this list.
     """
-    from fastapi.routing import APIRoute
-    from starlette.routing import Mount
-
-    found: set[tuple[str, str]] = set()
+    found: list[tuple[str, APIRoute]] = []
 
     def walk(routes: list[object], prefix: str) -> None:
         for route in routes:
             if isinstance(route, APIRoute):
-                found.update((m, prefix + route.path) for m in route.methods or () if m != "HEAD")
+                found.append((prefix, route))
             elif isinstance(route, Mount) and route.path == "/static":
                 continue
             elif hasattr(route, "original_router") and hasattr(route, "include_context"):
@@ -345,3 +344,13 @@ def enumerate_routes(app: object) -> set[tuple[str, str]]:
 
     walk(list(app.routes), "")  # type: ignore[attr-defined]
     return found
+
+
+def enumerate_routes(app: object) -> set[tuple[str, str]]:
+    """Every (method, path) the application answers, static files excepted."""
+    return {
+        (m, prefix + route.path)
+        for prefix, route in api_routes(app)
+        for m in route.methods or ()
+        if m != "HEAD"
+    }

@@ -15,7 +15,7 @@ from parcours.audit.scenario import load_scenarios
 from parcours.controls import queries, trail
 from parcours.controls.campaigns import launch_detection_campaign
 from parcours.errors import InvalidInput
-from parcours.web.deps import DbSession, require_roles
+from parcours.web.deps import DbSession, PostedForm, require_roles
 from parcours.web.navigation import NavItem
 from parcours.web.rendering import render
 
@@ -34,8 +34,7 @@ def campaigns(request: Request, db: DbSession, user: NationalTeam) -> Response:
 
 
 @router.post("")
-async def launch(request: Request, db: DbSession, user: NationalTeam) -> Response:
-    form = await request.form()
+def launch(request: Request, db: DbSession, user: NationalTeam, form: PostedForm) -> Response:
     try:
         start = date.fromisoformat(str(form.get("debut", "")))
         end = date.fromisoformat(str(form.get("fin", "")))

@@ -23,7 +23,7 @@ from parcours.controls.protocol import OPEN_STATES, is_overdue, load_protocol, n
 from parcours.controls.report import generate_report
 from parcours.controls.scenario_guides import known_scenarios
 from parcours.errors import InvalidInput, NotFound
-from parcours.web.deps import CurrentUser, DbSession, require_roles
+from parcours.web.deps import CurrentUser, DbSession, PostedForm, require_roles
 from parcours.web.navigation import NavItem
 from parcours.web.rendering import attachment, render
 
@@ -158,11 +158,11 @@ def _fields_from_form(form: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/alertes/{control_id}/etape/{name}")
-async def transition(
-    request: Request, db: DbSession, user: AlertUser, control_id: int, name: str
+def transition(
+    request: Request, db: DbSession, user: AlertUser, control_id: int, name: str, posted: PostedForm
 ) -> Response:
     control = _load_in_scope(db, user, control_id)
-    form = dict(await request.form())
+    form = dict(posted)
     version = int(str(form.get("version") or control.version))
     before = control.state
     service.transition(
@@ -210,11 +210,11 @@ def add_comment(
 
 
 @router.post("/alertes/{control_id}/compte-rendu")
-async def create_report(
-    request: Request, db: DbSession, user: AlertUser, control_id: int
+def create_report(
+    request: Request, db: DbSession, user: AlertUser, control_id: int, form: PostedForm
 ) -> Response:
     control = _load_in_scope(db, user, control_id)
-    fields = _fields_from_form(dict(await request.form()))
+    fields = _fields_from_form(dict(form))
     report = generate_report(db, control=control, fields=fields, author=user.login, now=_now())
     trail.append(
         db, actor=user.login, action="report", object_type="control", object_id=str(control_id),

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from parcours.accounts.dossier import actor_id
 from parcours.accounts.models import User
@@ -43,7 +44,7 @@ from parcours.orientation.reports import (
     orientation_table,
 )
 from parcours.registry.models import Agency
-from parcours.web.deps import DbSession, require_roles
+from parcours.web.deps import DbSession, PostedForm, require_roles
 from parcours.web.files import open_file_for_request
 from parcours.web.navigation import NavItem
 from parcours.web.rendering import PARIS, attachment, is_htmx, render
@@ -106,8 +107,7 @@ def new_interview(request: Request, db: DbSession, user: Interviewer, de_id: str
 
 
 @router.post("/entretiens")
-async def start(request: Request, db: DbSession, user: Interviewer) -> Response:
-    form = await request.form()
+def start(request: Request, db: DbSession, user: Interviewer, form: PostedForm) -> Response:
     de_id = str(form.get("de_id", "")).strip()
     # Checks scope (or the declared purpose) and logs the opening before anything is recorded.
     open_file_for_request(
@@ -168,19 +168,18 @@ def interview_page(
     return _interview_page(request, db, user, interview)
 
 
-async def _posted_answers(request: Request, interview: OrientationInterview) -> dict[str, Any]:
-    form = await request.form()
+def _posted_answers(form: FormData, interview: OrientationInterview) -> dict[str, Any]:
     questions = {q.id for q in get_form(interview.form_version).questions}
     return {k: str(v) for k, v in form.items() if k in questions}
 
 
 @router.post("/entretiens/{interview_id}/reponses")
-async def autosave(
-    request: Request, db: DbSession, user: Interviewer, interview_id: str
+def autosave(
+    request: Request, db: DbSession, user: Interviewer, interview_id: str, form: PostedForm
 ) -> Response:
     """Autosave (HTMX, on every change) or the "save draft" button without JavaScript."""
     interview = _interview_in_scope(db, user, interview_id)
-    answers = await _posted_answers(request, interview)
+    answers = _posted_answers(form, interview)
     error = None
     try:
         service.save_answers(
@@ -203,13 +202,13 @@ async def autosave(
 
 
 @router.post("/entretiens/{interview_id}/terminer")
-async def complete(
-    request: Request, db: DbSession, user: Interviewer, interview_id: str
+def complete(
+    request: Request, db: DbSession, user: Interviewer, interview_id: str, form: PostedForm
 ) -> Response:
     interview = _interview_in_scope(db, user, interview_id)
     if interview.status == "complete":
         return RedirectResponse(f"/orientation/entretiens/{interview_id}/proposition", 303)
-    answers = await _posted_answers(request, interview)
+    answers = _posted_answers(form, interview)
     now = datetime.now(UTC)
     labels = {q.id: q.spec.label for q in get_form(interview.form_version).questions}
     try:
@@ -281,9 +280,10 @@ def proposal_page(
 
 
 @router.post("/entretiens/{interview_id}/decision")
-async def decide(request: Request, db: DbSession, user: Interviewer, interview_id: str) -> Response:
+def decide(
+    request: Request, db: DbSession, user: Interviewer, interview_id: str, form: PostedForm
+) -> Response:
     interview = _interview_in_scope(db, user, interview_id)
-    form = await request.form()
     changing = form.get("action") == "modifier"
 
     def field(name: str) -> str | None:
@@ -314,12 +314,11 @@ async def decide(request: Request, db: DbSession, user: Interviewer, interview_i
 
 
 @router.post("/entretiens/{interview_id}/reorientation")
-async def reorient(
-    request: Request, db: DbSession, user: Interviewer, interview_id: str
+def reorient(
+    request: Request, db: DbSession, user: Interviewer, interview_id: str, form: PostedForm
 ) -> Response:
     """A later change of orientation: a new decision with its own date; the earlier ones stay."""
     interview = _interview_in_scope(db, user, interview_id)
-    form = await request.form()
     try:
         service.reorient(
             db,
