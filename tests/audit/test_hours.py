@@ -25,7 +25,7 @@ def test_work_pattern_rejects_garbage(bad: str) -> None:
         weekly_envelopes(bad)
 
 
-def _located(rows: list[tuple[str, datetime]]) -> pa.Table:
+def _period_consultations(rows: list[tuple[str, datetime]]) -> pa.Table:
     return pa.table(
         {
             "agent_id": [a for a, _ in rows],
@@ -47,7 +47,7 @@ def test_learned_hours_are_robust_to_a_few_late_evenings() -> None:
     rows.append(("L", late))
     rows.append(("L", datetime(2024, 4, 6, 11, 0)))  # one Saturday: not a usual day
     with DuckDBEngine(threads=1) as engine:
-        engine.register_arrow("located", _located(rows))
+        engine.register_arrow("period_consultations", _period_consultations(rows))
         engine.register_arrow(
             "in_agents",
             pa.table({"agent_id": ["L"], "work_pattern": pa.array([None], pa.string())}),
@@ -69,7 +69,10 @@ def test_learned_hours_are_robust_to_a_few_late_evenings() -> None:
 def test_declared_pattern_wins_and_invalid_patterns_are_reported() -> None:
     with DuckDBEngine(threads=1) as engine:
         engine.register_arrow(
-            "located", _located([("P", datetime(2024, 4, 2, 10)), ("Q", datetime(2024, 4, 2, 10))])
+            "period_consultations",
+            _period_consultations(
+                [("P", datetime(2024, 4, 2, 10)), ("Q", datetime(2024, 4, 2, 10))]
+            ),
         )
         engine.register_arrow(
             "in_agents",

@@ -217,11 +217,6 @@ def run_pipeline(
 
     build_name_keys(engine)
     build_located(engine, start_utc=bounds["start_utc"], end_utc=bounds["end_utc"])
-    located = engine.fetch_dicts(engine.render(sql_file("located_report"), {}))[0]
-    if located["duplicate_event_ids"]:
-        located.update(engine.fetch_dicts(engine.render(sql_file("duplicate_event_ids"), {}))[0])
-    for k, v in located.items():
-        setattr(inputs, k, int(v or 0))
     done("located")
 
     n_holidays = register_public_holidays(engine, start=start, end=end)
@@ -235,6 +230,12 @@ def run_pipeline(
     done("hours")
 
     explanation = build_facts(engine, cfg.explanations, naive=naive)
+    # `located` is a view: its quality report reads `facts`, which holds one row per consultation.
+    located = engine.fetch_dicts(engine.render(sql_file("located_report"), {}))[0]
+    if located["duplicate_event_ids"]:
+        located.update(engine.fetch_dicts(engine.render(sql_file("duplicate_event_ids"), {}))[0])
+    for k, v in located.items():
+        setattr(inputs, k, int(v or 0))
     engine.create_table(
         "off_hours_at_work",
         engine.render(

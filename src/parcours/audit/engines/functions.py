@@ -129,13 +129,6 @@ def _duckdb_functions() -> dict[str, Fn]:
         "string_agg_distinct": lambda col: f"string_agg(DISTINCT {col}, ',' ORDER BY {col})",
         "greatest": lambda *cols: f"greatest({', '.join(cols)})",
         "hash64": lambda col: f"hash({col})",
-        # A list of time windows {kind, lo, hi} per agent x file (hi NULL: still open), and the
-        # test "does `ts` fall in a window of this kind". NULL list or NULL bound: false.
-        "window_list": lambda kind, lo, hi: f"list({{'kind': {kind}, 'lo': {lo}, 'hi': {hi}}})",
-        "in_window": lambda windows, kind, ts: (
-            f"coalesce(len(list_filter({windows}, lambda w: w.kind = {kind} AND {ts} >= w.lo "
-            f"AND ({ts} <= w.hi OR w.hi IS NULL))) > 0, false)"
-        ),
     }
 
 
@@ -161,13 +154,6 @@ def _spark_functions() -> dict[str, Fn]:
         "string_agg_distinct": lambda col: f"array_join(array_sort(collect_set({col})), ',')",
         "greatest": lambda *cols: f"greatest({', '.join(cols)})",
         "hash64": lambda col: f"xxhash64({col})",
-        "window_list": lambda kind, lo, hi: (
-            f"collect_list(named_struct('kind', {kind}, 'lo', {lo}, 'hi', {hi}))"
-        ),
-        "in_window": lambda windows, kind, ts: (
-            f"coalesce(exists({windows}, w -> w.kind = {kind} AND {ts} >= w.lo "
-            f"AND ({ts} <= w.hi OR w.hi IS NULL)), false)"
-        ),
     }
 
 

@@ -102,12 +102,14 @@ def build_name_keys(engine: AnalyticsEngine) -> None:
 
 
 def build_located(engine: AnalyticsEngine, *, start_utc: str, end_utc: str) -> None:
-    engine.create_table(
-        "located",
-        engine.render(
-            sql_file("consultations_located"), {"start_utc": start_utc, "end_utc": end_utc}
-        ),
+    """Views, not tables: `period_consultations` (the log of the period in local time, read by the
+    usual hours) and `located` (with the reference files, read once by `facts`). Materialising the
+    log once more cost a full write of it (region quarter: 5 s, national: about 150 s)."""
+    bounds = {"start_utc": start_utc, "end_utc": end_utc}
+    engine.create_view(
+        "period_consultations", engine.render(sql_file("consultations_period"), bounds)
     )
+    engine.create_view("located", engine.render(sql_file("consultations_located"), {}))
 
 
 def build_facts(
@@ -119,26 +121,16 @@ def build_facts(
     `naive`: the plain campaign queries knew no context, so every consultation counts as unexplained
     (the explanation flags are still computed and reported).
     """
-    # Two formulations of the same tests (consultation_facts.sql). Spark: the contexts grouped per
-    # agent x file, the log shuffled once on the pair -- the per-kind joins and the join back cost
-    # one shuffle of the whole log each. DuckDB: per-kind joins and a join back on the row, which
-    # spill to disk, where its list aggregate per pair does not (out of memory at 8 GB on the
-    # national quarter).
-    per_pair = engine.name == "spark"
-    params = settings.windows.model_dump() | {"per_pair": per_pair}
-    if per_pair:
-        engine.create_table("pair_contexts", engine.render(sql_file("pair_contexts"), params))
-    else:
-        engine.create_table(
-            "calls_named",
-            "SELECT c.agent_id, c.de_id, c.started_at, c.ended_at, k.name_key "
-            "FROM in_calls c JOIN js_name_keys k ON k.de_id = c.de_id",
-        )
+    # The contexts as disjoint segments per agent x file (context_segments.sql): the log is joined
+    # once, on the pair, on every engine. Earlier formulations probed the log once per kind of
+    # context and grouped the hits back per consultation (DuckDB), or grouped the windows of each
+    # pair into a list (Spark; DuckDB's list aggregate does not spill to disk).
+    params = settings.windows.model_dump()
+    engine.create_table("context_segments", engine.render(sql_file("context_segments"), params))
     inner = engine.render(sql_file("consultation_facts"), params)
     strength = "0" if naive else settings.strength_sql()
     engine.create_table("facts", f"SELECT f.*, {strength} AS strength FROM ({inner}) f")
-    for table in ("pair_contexts", "calls_named"):
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
+    engine.execute("DROP TABLE IF EXISTS context_segments")
     sums = ", ".join(f"sum(CASE WHEN e_{k} THEN 1 ELSE 0 END) AS {k}" for k in EXPLANATION_IDS)
     row = engine.fetch_dicts(
         "SELECT count(*) AS n, sum(CASE WHEN strength > 0 THEN 1 ELSE 0 END) AS explained, "

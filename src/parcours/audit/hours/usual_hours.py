@@ -79,7 +79,7 @@ def build_usual_hours(
     settings: HoursSettings,
     use_declared_patterns: bool = True,
 ) -> HoursReport:
-    """Needs `in_agents` and `located`; creates `agent_hours` and `agent_hours_basis`."""
+    """Needs `in_agents` and `period_consultations`; creates `agent_hours` and `agent_hours_basis`."""
     report = HoursReport()
     margin = settings.margin_minutes
     rows: dict[str, list[int]] = {"dow": [], "start_minute": [], "end_minute": []}
@@ -113,6 +113,12 @@ def build_usual_hours(
     )
     engine.register_arrow("period_weekdays", _period_weekdays(start, end))
     params = {**settings.learned.model_dump(), "margin_minutes": margin}
+    # One scan of the log: each agent's active days, then the hours and the basis from those.
+    engine.create_table(
+        "active_days",
+        "SELECT agent_id, local_date, dow, min(minute) AS first_minute, max(minute) AS last_minute "
+        "FROM period_consultations GROUP BY agent_id, local_date, dow",
+    )
     engine.create_table("hours_learned", engine.render(sql_file("agent_hours_learned"), params))
     d_lo, d_hi = settings.default.minutes()
     engine.register_arrow(
@@ -126,7 +132,7 @@ def build_usual_hours(
             WHEN agent_id IN (SELECT agent_id FROM hours_declared) THEN 'pattern'
             WHEN agent_id IN (SELECT agent_id FROM hours_learned) THEN 'learned'
             ELSE 'default' END AS basis
-        FROM (SELECT DISTINCT agent_id FROM located) a
+        FROM (SELECT DISTINCT agent_id FROM active_days) a
         """,
     )
     engine.create_table(
@@ -144,6 +150,7 @@ def build_usual_hours(
         WHERE b.basis = 'default'
         """,
     )
+    engine.execute("DROP TABLE IF EXISTS active_days")
     for r in engine.fetch_dicts(
         "SELECT basis, count(*) AS n FROM agent_hours_basis GROUP BY basis"
     ):

@@ -1,11 +1,7 @@
 -- Usual hours learned from each agent's own history: per weekday, robust quantiles of the first and
--- last consultation minute of each active day. Input: located (consultations of the period).
-WITH active_days AS (
-  SELECT agent_id, local_date, dow, min(minute) AS first_minute, max(minute) AS last_minute
-  FROM located
-  GROUP BY agent_id, local_date, dow
-),
-per_agent AS (
+-- last consultation minute of each active day. Inputs: active_days (per agent and local date: first
+-- and last minute, from period_consultations), period_weekdays.
+WITH per_agent AS (
   SELECT agent_id, count(*) AS active_days FROM active_days GROUP BY agent_id
 ),
 per_weekday AS (

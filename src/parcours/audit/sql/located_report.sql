@@ -1,5 +1,6 @@
--- Quality of the consultations the campaign uses: references the reference files do not know
--- (other regions, national platforms) are kept and counted, like unknown actions and duplicates.
+-- Quality of the consultations the campaign uses, read from `facts` (one row per consultation):
+-- references the reference files do not know (other regions, national platforms) are kept and
+-- counted, like unknown actions and duplicates.
 SELECT
   count(*) AS in_period,
   sum(CASE WHEN NOT known_agent THEN 1 ELSE 0 END) AS unknown_agent_rows,
@@ -11,4 +12,4 @@ SELECT
   -- Distinct 64-bit hashes instead of distinct ids: a quarter of the memory on 200M rows. Equal
   -- hashes (a repeated id, or rarely a collision) are recounted exactly by duplicate_event_ids.sql.
   count(*) - count(DISTINCT {{ hash64('event_id') }}) AS duplicate_event_ids
-FROM located
+FROM facts
