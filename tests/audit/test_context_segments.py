@@ -1,6 +1,7 @@
-"""The context segments (context_segments.sql) give each consultation exactly the contexts whose
-window holds its time, as testing every window directly would: overlapping and touching windows,
-inclusive bounds to the microsecond, open tasks, inverted windows, homonyms' calls."""
+"""The context segments (context_segments.sql, by file and by name key) give each consultation
+exactly the contexts whose window holds its time, as testing every window directly would:
+overlapping and touching windows, inclusive bounds to the microsecond, open tasks, inverted
+windows, calls about a homonym (also while a call about the file itself is open)."""
 
 from __future__ import annotations
 
@@ -10,36 +11,56 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 
 from parcours.audit.engines.duckdb import DuckDBEngine
-from parcours.audit.explain.contexts import load_explanation_settings
-from parcours.audit.sqlfiles import sql_file
+from parcours.audit.explain.contexts import build_facts, load_explanation_settings
 
 T0 = datetime(2024, 4, 1, tzinfo=UTC)
 TS = pa.timestamp("us", tz="UTC")
 KINDS = ("appointment", "call", "call_homonym", "task")
+AGENT_HOURS = {
+    "agent_id": pa.string(),
+    "dow": pa.int32(),
+    "start_minute": pa.int32(),
+    "end_minute": pa.int32(),
+}
 
 
 def _flags(engine: DuckDBEngine, probes: list[tuple[str, str, datetime]]) -> list[tuple[bool, ...]]:
+    """The explanation flags `build_facts` gives each probe (a consultation: agent, file, time)."""
+    n = len(probes)
     engine.register_arrow(
-        "probes",
+        "located",
         pa.table(
             {
-                "i": list(range(len(probes))),
+                "event_id": [f"e{i}" for i in range(n)],
+                "ts": pa.array([t for _, _, t in probes], TS),
                 "agent_id": [a for a, _, _ in probes],
                 "de_id": [d for _, d, _ in probes],
-                "ts": pa.array([t for _, _, t in probes], TS),
+                "action": ["view"] * n,
+                "local_date": pa.array([t.date() for _, _, t in probes], pa.date32()),
+                "dow": pa.array([t.isoweekday() for _, _, t in probes], pa.int32()),
+                "minute": pa.array([t.hour * 60 + t.minute for _, _, t in probes], pa.int32()),
+                **{
+                    c: [c.startswith("known")] * n
+                    for c in ("known_agent", "known_file", "e_referent", "e_agency")
+                },
+                **{c: [False] * n for c in ("e_manager", "e_purpose")},
             }
         ),
     )
-    windows = load_explanation_settings().windows.model_dump()
-    engine.create_table("context_segments", engine.render(sql_file("context_segments"), windows))
-    cols = ", ".join(f"coalesce(s.by_{k}, false) AS {k}" for k in KINDS)
-    rows = engine.fetch_dicts(
-        f"SELECT p.i, {cols} FROM probes p LEFT JOIN context_segments s"
-        " ON s.agent_id = p.agent_id AND s.de_id = p.de_id"
-        " AND p.ts >= s.seg_start AND (s.seg_end IS NULL OR p.ts < s.seg_end) ORDER BY p.i"
+    engine.register_arrow(
+        "agent_hours",
+        pa.table({k: pa.array([], t) for k, t in AGENT_HOURS.items()}),
     )
-    assert [r["i"] for r in rows] == list(range(len(probes)))  # one row per consultation
-    return [tuple(bool(r[k]) for k in KINDS) for r in rows]
+    engine.register_arrow(
+        "agent_hours_basis",
+        pa.table({"agent_id": pa.array([], pa.string()), "basis": pa.array([], pa.string())}),
+    )
+    engine.register_arrow("public_holidays", pa.table({"local_date": pa.array([], pa.date32())}))
+    build_facts(engine, load_explanation_settings())
+    rows = engine.fetch_dicts(f"SELECT event_id, {', '.join(f'e_{k}' for k in KINDS)} FROM facts")
+    assert len(rows) == n  # one row per consultation
+    by_id = {r["event_id"]: tuple(bool(r[f"e_{k}"]) for k in KINDS) for r in rows}
+    return [by_id[f"e{i}"] for i in range(n)]
 
 
 def _register(
@@ -125,6 +146,43 @@ def test_bounds_are_inclusive_to_the_microsecond_and_inverted_windows_explain_no
     none = (False, False, False, False)
     task = (False, False, False, True)
     assert got == [none, call, call, none, task]
+
+
+def test_a_call_about_a_homonym_explains_even_while_the_file_has_its_own_call() -> None:
+    minutes = lambda m: T0 + timedelta(minutes=m)  # noqa: E731
+    with DuckDBEngine(threads=1) as engine:
+        _register(
+            engine,
+            appointments=[],
+            calls=[
+                ("A", "Y", minutes(0), minutes(5)),  # about Y itself
+                ("A", "Y", minutes(20), minutes(25)),  # about Y again, overlapping the first
+                ("A", "Y", minutes(190), minutes(195)),  # about Y, later
+                ("A", "X", minutes(200), minutes(205)),  # about X, a homonym of Y
+                ("B", "Z", minutes(0), minutes(5)),  # another agent, another name
+            ],
+            tasks=[],
+            name_keys={"X": "MARTIN|JEAN", "Y": "MARTIN|JEAN", "Z": "DUPONT|ANNE"},
+        )
+        got = _flags(
+            engine,
+            [
+                ("A", "Y", minutes(30)),  # two calls about Y itself open: no homonym
+                ("A", "X", minutes(30)),  # calls about Y, its homonym: explained
+                ("A", "Y", minutes(210)),  # Y's own later call and the one about X
+                ("A", "Y", minutes(320)),  # Y's own call over, X's still open
+                ("A", "Y", minutes(400)),  # every window closed
+                ("B", "X", minutes(1)),  # B's call was about another name
+            ],
+        )
+    assert got == [
+        (False, True, False, False),
+        (False, False, True, False),
+        (False, True, True, False),
+        (False, False, True, False),
+        (False, False, False, False),
+        (False, False, False, False),
+    ]
 
 
 def test_segments_agree_with_testing_every_window() -> None:

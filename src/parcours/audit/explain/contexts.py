@@ -121,16 +121,21 @@ def build_facts(
     `naive`: the plain campaign queries knew no context, so every consultation counts as unexplained
     (the explanation flags are still computed and reported).
     """
-    # The contexts as disjoint segments per agent x file (context_segments.sql): the log is joined
-    # once, on the pair, on every engine. Earlier formulations probed the log once per kind of
-    # context and grouped the hits back per consultation (DuckDB), or grouped the windows of each
-    # pair into a list (Spark; DuckDB's list aggregate does not spill to disk).
+    # The contexts as disjoint segments per agent x file and per agent x name key
+    # (context_segments.sql): the log is joined once on each, on every engine. Earlier formulations
+    # probed the log once per kind of context and grouped the hits back per consultation (DuckDB),
+    # or grouped the windows of each pair into a list (Spark; DuckDB's list aggregate does not
+    # spill to disk).
     params = settings.windows.model_dump()
-    engine.create_table("context_segments", engine.render(sql_file("context_segments"), params))
+    for by in ("file", "name"):
+        engine.create_table(
+            f"{by}_segments", engine.render(sql_file("context_segments"), params | {"by": by})
+        )
     inner = engine.render(sql_file("consultation_facts"), params)
     strength = "0" if naive else settings.strength_sql()
     engine.create_table("facts", f"SELECT f.*, {strength} AS strength FROM ({inner}) f")
-    engine.execute("DROP TABLE IF EXISTS context_segments")
+    for by in ("file", "name"):
+        engine.execute(f"DROP TABLE IF EXISTS {by}_segments")
     sums = ", ".join(f"sum(CASE WHEN e_{k} THEN 1 ELSE 0 END) AS {k}" for k in EXPLANATION_IDS)
     row = engine.fetch_dicts(
         "SELECT count(*) AS n, sum(CASE WHEN strength > 0 THEN 1 ELSE 0 END) AS explained, "

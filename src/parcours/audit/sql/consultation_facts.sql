@@ -1,7 +1,8 @@
 -- One row per consultation of the period with the agent's usual hours and every legitimate context
--- tested. Inputs: located (consultations_located.sql), context_segments (context_segments.sql: at
--- most one segment of the pair holds a given instant, so the join keeps one row per consultation),
--- agent_hours (one envelope per agent and weekday), agent_hours_basis, public_holidays.
+-- tested. Inputs: located (consultations_located.sql); file_segments and name_segments
+-- (context_segments.sql by file and by name key: at most one segment of a key holds a given
+-- instant, so the joins keep one row per consultation); js_name_keys; agent_hours (one envelope
+-- per agent and weekday), agent_hours_basis, public_holidays.
 SELECT
   l.event_id, l.ts, l.local_date, l.dow, l.minute, l.agent_id, l.de_id,
   l.action, l.known_agent, l.known_file,
@@ -14,17 +15,22 @@ SELECT
   ) AS off_hours,
   coalesce(ab.basis, 'default') AS hours_basis,
   l.e_referent,
-  coalesce(s.by_appointment, false) AS e_appointment,
-  coalesce(s.by_call, false) AS e_call,
-  coalesce(s.by_call_homonym, false) AS e_call_homonym,
-  coalesce(s.by_task, false) AS e_task,
+  coalesce(s.n_appointment, 0) > 0 AS e_appointment,
+  coalesce(s.n_call, 0) > 0 AS e_call,
+  -- more of the agent's calls hold this instant on the file's name than on the file itself
+  coalesce(ns.n_call, 0) > coalesce(s.n_call, 0) AS e_call_homonym,
+  coalesce(s.n_task, 0) > 0 AS e_task,
   l.e_purpose,
   l.e_agency,
   l.e_manager
 FROM located l
-LEFT JOIN context_segments s
+LEFT JOIN file_segments s
   ON s.agent_id = l.agent_id AND s.de_id = l.de_id
   AND l.ts >= s.seg_start AND (s.seg_end IS NULL OR l.ts < s.seg_end)
+LEFT JOIN js_name_keys nk ON nk.de_id = l.de_id
+LEFT JOIN name_segments ns
+  ON ns.agent_id = l.agent_id AND ns.name_key = nk.name_key
+  AND l.ts >= ns.seg_start AND (ns.seg_end IS NULL OR l.ts < ns.seg_end)
 LEFT JOIN agent_hours h ON h.agent_id = l.agent_id AND h.dow = l.dow
 LEFT JOIN agent_hours_basis ab ON ab.agent_id = l.agent_id
 LEFT JOIN public_holidays ph ON ph.local_date = l.local_date
