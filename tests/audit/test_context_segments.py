@@ -28,7 +28,7 @@ def _flags(engine: DuckDBEngine, probes: list[tuple[str, str, datetime]]) -> lis
     """The explanation flags `build_facts` gives each probe (a consultation: agent, file, time)."""
     n = len(probes)
     engine.register_arrow(
-        "located",
+        "probes",
         pa.table(
             {
                 "event_id": [f"e{i}" for i in range(n)],
@@ -46,6 +46,10 @@ def _flags(engine: DuckDBEngine, probes: list[tuple[str, str, datetime]]) -> lis
                 **{c: [False] * n for c in ("e_manager", "e_purpose")},
             }
         ),
+    )
+    engine.create_table(
+        "located",
+        "SELECT p.*, r.name_key FROM probes p LEFT JOIN file_refs r ON r.de_id = p.de_id",
     )
     engine.register_arrow(
         "agent_hours",
@@ -103,10 +107,12 @@ def _register(
         ),
     )
     engine.register_arrow(
-        "js_name_keys",
+        "file_refs",
         pa.table(
             {
                 "de_id": pa.array(list(name_keys), pa.string()),
+                "referent_agent_id": pa.array([None] * len(name_keys), pa.string()),
+                "agency_id": pa.array([None] * len(name_keys), pa.string()),
                 "name_key": pa.array(list(name_keys.values()), pa.string()),
             }
         ),

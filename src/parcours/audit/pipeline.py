@@ -21,8 +21,8 @@ from parcours.audit.explain.contexts import (
     ExplanationReport,
     ExplanationSettings,
     build_facts,
+    build_file_refs,
     build_located,
-    build_name_keys,
     load_explanation_settings,
 )
 from parcours.audit.hours.holidays import register_public_holidays
@@ -215,7 +215,7 @@ def run_pipeline(
     n_matches = int(engine.scalar("SELECT count(*) FROM identity_matches") or 0)
     done("identity")
 
-    build_name_keys(engine)
+    build_file_refs(engine)
     build_located(engine, start_utc=bounds["start_utc"], end_utc=bounds["end_utc"])
     done("located")
 

@@ -90,14 +90,18 @@ class ExplanationReport:
         return self.explained / self.consultations if self.consultations else 0.0
 
 
-def build_name_keys(engine: AnalyticsEngine) -> None:
-    """`js_name_keys(de_id, name_key)`: same key = homonyms the telephony may confuse."""
+def build_file_refs(engine: AnalyticsEngine) -> None:
+    """`file_refs(de_id, referent_agent_id, agency_id, name_key)`: what the consultations need from
+    the job seekers' file, read once (`located` joins it for every consultation; a CSV file would
+    be parsed again each time). Same name key = homonyms the telephony may confuse; no surname, no
+    key."""
     n = engine.functions.functions["normalize_name"]
     t = engine.functions.functions["first_token"]
     engine.create_table(
-        "js_name_keys",
-        f"SELECT de_id, {n('last_name')} || '|' || {t(n('first_names'))} AS name_key "
-        "FROM in_job_seekers WHERE last_name IS NOT NULL",
+        "file_refs",
+        "SELECT de_id, referent_agent_id, agency_id, "
+        f"CASE WHEN last_name IS NOT NULL THEN {n('last_name')} || '|' || {t(n('first_names'))} "
+        "END AS name_key FROM in_job_seekers",
     )
 
 
@@ -115,7 +119,7 @@ def build_located(engine: AnalyticsEngine, *, start_utc: str, end_utc: str) -> N
 def build_facts(
     engine: AnalyticsEngine, settings: ExplanationSettings, *, naive: bool = False
 ) -> ExplanationReport:
-    """Needs `located`, `js_name_keys`, `agent_hours*`, `public_holidays`; creates `facts` with a
+    """Needs `located`, `file_refs`, `agent_hours*`, `public_holidays`; creates `facts` with a
     `strength`.
 
     `naive`: the plain campaign queries knew no context, so every consultation counts as unexplained

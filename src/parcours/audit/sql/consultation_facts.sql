@@ -1,7 +1,7 @@
 -- One row per consultation of the period with the agent's usual hours and every legitimate context
 -- tested. Inputs: located (consultations_located.sql); file_segments and name_segments
 -- (context_segments.sql by file and by name key: at most one segment of a key holds a given
--- instant, so the joins keep one row per consultation); js_name_keys; agent_hours (one envelope
+-- instant, so the joins keep one row per consultation); agent_hours (one envelope
 -- per agent and weekday), agent_hours_basis, public_holidays.
 SELECT
   l.event_id, l.ts, l.local_date, l.dow, l.minute, l.agent_id, l.de_id,
@@ -27,9 +27,8 @@ FROM located l
 LEFT JOIN file_segments s
   ON s.agent_id = l.agent_id AND s.de_id = l.de_id
   AND l.ts >= s.seg_start AND (s.seg_end IS NULL OR l.ts < s.seg_end)
-LEFT JOIN js_name_keys nk ON nk.de_id = l.de_id
 LEFT JOIN name_segments ns
-  ON ns.agent_id = l.agent_id AND ns.name_key = nk.name_key
+  ON ns.agent_id = l.agent_id AND ns.name_key = l.name_key
   AND l.ts >= ns.seg_start AND (ns.seg_end IS NULL OR l.ts < ns.seg_end)
 LEFT JOIN agent_hours h ON h.agent_id = l.agent_id AND h.dow = l.dow
 LEFT JOIN agent_hours_basis ab ON ab.agent_id = l.agent_id

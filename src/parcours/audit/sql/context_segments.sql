@@ -3,7 +3,7 @@
 -- segment of its pair that holds a window of that kind.
 -- `p.by`:
 -- - 'file': key = the file (de_id); kinds appointment, call, back-office task;
--- - 'name': key = the name key of the called file (js_name_keys); kind call. A consultation of file
+-- - 'name': key = the name key of the called file (file_refs); kind call. A consultation of file
 --   Y is explained by a call about a homonym when more of the agent's calls hold its time on Y's
 --   name key than on Y itself: the telephony surfaced a file of the same name, and the agent looked
 --   for the right person. Counting on the name key keeps this linear in the calls; listing every
@@ -15,7 +15,7 @@
 -- Windows include both bounds; timestamps have microsecond precision on every engine, so a
 -- window's closing edge is its end plus one microsecond. A window whose end precedes its start
 -- explains nothing, as in a direct comparison, and is left out (its -1 would cancel another).
--- Inputs: in_appointments, in_calls, in_tasks, js_name_keys (contexts.build_name_keys).
+-- Inputs: in_appointments, in_calls, in_tasks, file_refs (contexts.build_file_refs).
 {% set key = 'de_id' if p.by == 'file' else 'name_key' %}
 {% set kinds = ['appointment', 'call', 'task'] if p.by == 'file' else ['call'] %}
 WITH windows AS (
@@ -40,7 +40,7 @@ WITH windows AS (
          c.started_at - INTERVAL {{ p.call_minutes_before }} MINUTE AS lo,
          coalesce(c.ended_at, c.started_at) + INTERVAL {{ p.call_minutes_after }} MINUTE AS hi
   FROM in_calls c
-  JOIN js_name_keys k ON k.de_id = c.de_id
+  JOIN file_refs k ON k.de_id = c.de_id
 {% endif %}
 ),
 valid AS (
