@@ -247,3 +247,56 @@ def test_steering_is_scoped(client_as: ClientAs, world: World, engine: Engine) -
         assert page.status_code == 200 and f"{len(agencies)} décisions" in page.text
         fragment = c.get(f"/orientation/pilotage?{period}", headers={"HX-Request": "true"})
         assert "<html" not in fragment.text and "Orientations par organisme" in fragment.text
+
+
+def test_concurrent_saves_lose_nothing_and_a_double_completion_records_one_proposal(
+    client_as: ClientAs, world: World, engine: Engine
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from parcours.orientation.models import OrientationInterview, OrientationProposal
+
+    interview_id = _interview_in(engine, "AG-A1", world.de_portfolio, complete=False)
+    url = f"/orientation/entretiens/{interview_id}"
+    c = client_as(Role.CONSEILLER)
+    token = csrf_token_of(c)
+    headers = {"HX-Request": "true", "X-CSRF-Token": token}
+    fields = {"age": "34", "rsa": "false", "boeth": "false", "qualification": "bac2"}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        saved = list(
+            pool.map(
+                lambda kv: c.post(f"{url}/reponses", data=dict([kv]), headers=headers).status_code,
+                fields.items(),
+            )
+        )
+    assert saved == [200] * len(fields)
+    with session_scope(engine) as s:
+        stored = s.get(OrientationInterview, interview_id)
+        assert stored is not None
+        # Each save merged into what the others had written: no answer lost.
+        assert {k: str(v).lower() for k, v in stored.answers.items()} == {
+            "age": "34",
+            "rsa": "false",
+            "boeth": "false",
+            "qualification": "bac2",
+        }
+
+    form = {"csrf_token": token, **_form(age=34)}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        done = list(
+            pool.map(
+                lambda _: c.post(f"{url}/terminer", data=form, follow_redirects=False),
+                range(3),
+            )
+        )
+    assert [r.status_code for r in done] == [303] * 3
+    assert all(r.headers["location"].endswith("/proposition") for r in done)
+    with session_scope(engine) as s:
+        proposals = s.scalar(
+            select(func.count())
+            .select_from(OrientationProposal)
+            .where(OrientationProposal.interview_id == interview_id)
+        )
+    assert proposals == 1

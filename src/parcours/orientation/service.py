@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from parcours.config import get_settings
@@ -113,21 +113,43 @@ def start_interview(
     return interview
 
 
+_SAVE_ATTEMPTS = 5
+
+
 def save_answers(
     session: Session, *, interview_id: str, answers: Mapping[str, Any], saved_at: datetime
 ) -> OrientationInterview:
-    """Autosave: merge answers into the draft (a wrong answer is refused, a missing one is not)."""
-    interview = _interview(session, interview_id)
-    if interview.status != "draft":
-        raise Conflict("this interview is complete: its answers can no longer change")
-    merged = {**interview.answers, **answers}
-    merged = {k: v for k, v in merged.items() if v is not None and v != ""}
-    typed = get_form(interview.form_version).validate(merged, partial=True)
-    # Keep what was answered, typed ("oui" -> true); hidden defaults are filled on completion.
-    interview.answers = {k: typed[k] for k in merged if k in typed}
-    interview.saved_at = to_utc(saved_at)
-    session.flush()
-    return interview
+    """Autosave: merge answers into the draft (a wrong answer is refused, a missing one is not).
+
+    Two saves of one draft may run at once (two requests, two workers): the write is a
+    compare-and-set on the draft as it was read (still a draft, same `saved_at`), so a save never
+    overwrites a merge it did not see, nor a completed interview; on a concurrent change it merges
+    again from what is stored now."""
+    for _ in range(_SAVE_ATTEMPTS):
+        interview = _interview(session, interview_id)
+        session.refresh(interview)  # what is committed now, not what this session read before
+        if interview.status != "draft":
+            raise Conflict("this interview is complete: its answers can no longer change")
+        merged = {**interview.answers, **answers}
+        merged = {k: v for k, v in merged.items() if v is not None and v != ""}
+        typed = get_form(interview.form_version).validate(merged, partial=True)
+        # Keep what was answered, typed ("oui" -> true); hidden defaults are filled on completion.
+        kept = {k: typed[k] for k in merged if k in typed}
+        read_at = interview.saved_at
+        written = session.execute(
+            update(OrientationInterview)
+            .where(
+                OrientationInterview.interview_id == interview_id,
+                OrientationInterview.status == "draft",
+                OrientationInterview.saved_at == read_at,
+            )
+            .values(answers=kept, saved_at=to_utc(saved_at))
+            .execution_options(synchronize_session=False)
+        )
+        if cast("CursorResult[Any]", written).rowcount == 1:
+            session.refresh(interview)
+            return interview
+    raise Conflict("the draft keeps changing: save again")
 
 
 def complete_interview(
@@ -151,6 +173,18 @@ def complete_interview(
         department=interview.department_code,
         library=library or default_library(),
     )
+    # Claimed with a compare-and-set: of two completions at once, only one records a proposal.
+    claimed = session.execute(
+        update(OrientationInterview)
+        .where(
+            OrientationInterview.interview_id == interview_id,
+            OrientationInterview.status == "draft",
+        )
+        .values(status="complete")
+        .execution_options(synchronize_session=False)
+    )
+    if cast("CursorResult[Any]", claimed).rowcount != 1:
+        raise Conflict("this interview is already complete")
     interview.answers = answers
     interview.status = "complete"
     interview.completed_at = completed

@@ -218,6 +218,12 @@ def complete(
     except InvalidInput as exc:
         errors = [f"{labels.get(i.column or '', i.column)} — {i.reason}" for i in exc.issues]
         return _interview_page(request, db, user, interview, errors=errors, status_code=422)
+    except Conflict:
+        # A second "terminer" (double submit) while the first completed it: show the proposal.
+        # Nothing was written by the refused attempt (both checks come before any change).
+        db.refresh(interview)
+        if interview.status != "complete":
+            raise
     return RedirectResponse(f"/orientation/entretiens/{interview_id}/proposition", 303)
 
 
