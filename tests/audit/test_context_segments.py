@@ -6,6 +6,7 @@ windows, calls about a homonym (also while a call about the file itself is open)
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
@@ -51,20 +52,23 @@ def _flags(engine: DuckDBEngine, probes: list[tuple[str, str, datetime]]) -> lis
         "located",
         "SELECT p.*, r.name_key FROM probes p LEFT JOIN file_refs r ON r.de_id = p.de_id",
     )
+    engine.register_arrow("agent_hours", _table(AGENT_HOURS, []))
     engine.register_arrow(
-        "agent_hours",
-        pa.table({k: pa.array([], t) for k, t in AGENT_HOURS.items()}),
+        "agent_hours_basis", _table({"agent_id": pa.string(), "basis": pa.string()}, [])
     )
-    engine.register_arrow(
-        "agent_hours_basis",
-        pa.table({"agent_id": pa.array([], pa.string()), "basis": pa.array([], pa.string())}),
-    )
-    engine.register_arrow("public_holidays", pa.table({"local_date": pa.array([], pa.date32())}))
+    engine.register_arrow("public_holidays", _table({"local_date": pa.date32()}, []))
     build_facts(engine, load_explanation_settings())
     rows = engine.fetch_dicts(f"SELECT event_id, {', '.join(f'e_{k}' for k in KINDS)} FROM facts")
     assert len(rows) == n  # one row per consultation
     by_id = {r["event_id"]: tuple(bool(r[f"e_{k}"]) for k in KINDS) for r in rows}
     return [by_id[f"e{i}"] for i in range(n)]
+
+
+def _table(schema: dict[str, pa.DataType], rows: Sequence[tuple[object, ...]]) -> pa.Table:
+    """Rows given as tuples, in the order of the schema's columns."""
+    return pa.table(
+        {c: pa.array([r[i] for r in rows], t) for i, (c, t) in enumerate(schema.items())}
+    )
 
 
 def _register(
@@ -74,38 +78,10 @@ def _register(
     tasks: list[tuple[str, str, datetime, datetime | None]],
     name_keys: dict[str, str],
 ) -> None:
-    engine.register_arrow(
-        "in_appointments",
-        pa.table(
-            {
-                "agent_id": pa.array([a for a, _, _ in appointments], pa.string()),
-                "de_id": pa.array([d for _, d, _ in appointments], pa.string()),
-                "starts_at": pa.array([t for _, _, t in appointments], TS),
-            }
-        ),
-    )
-    engine.register_arrow(
-        "in_calls",
-        pa.table(
-            {
-                "agent_id": pa.array([c[0] for c in calls], pa.string()),
-                "de_id": pa.array([c[1] for c in calls], pa.string()),
-                "started_at": pa.array([c[2] for c in calls], TS),
-                "ended_at": pa.array([c[3] for c in calls], TS),
-            }
-        ),
-    )
-    engine.register_arrow(
-        "in_tasks",
-        pa.table(
-            {
-                "agent_id": pa.array([t[0] for t in tasks], pa.string()),
-                "de_id": pa.array([t[1] for t in tasks], pa.string()),
-                "created_at": pa.array([t[2] for t in tasks], TS),
-                "closed_at": pa.array([t[3] for t in tasks], TS),
-            }
-        ),
-    )
+    pair = {"agent_id": pa.string(), "de_id": pa.string()}
+    engine.register_arrow("in_appointments", _table(pair | {"starts_at": TS}, appointments))
+    engine.register_arrow("in_calls", _table(pair | {"started_at": TS, "ended_at": TS}, calls))
+    engine.register_arrow("in_tasks", _table(pair | {"created_at": TS, "closed_at": TS}, tasks))
     engine.register_arrow(
         "file_refs",
         pa.table(

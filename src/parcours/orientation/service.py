@@ -16,7 +16,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from parcours.config import get_settings
@@ -59,8 +59,9 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _interview(session: Session, interview_id: str) -> OrientationInterview:
-    interview = session.get(OrientationInterview, interview_id)
+def _interview(session: Session, interview_id: str, *, fresh: bool = False) -> OrientationInterview:
+    """`fresh`: read what is committed now, not what this session loaded before."""
+    interview = session.get(OrientationInterview, interview_id, populate_existing=fresh)
     if interview is None:
         raise NotFound(f"interview {interview_id} not found")
     return interview
@@ -116,6 +117,24 @@ def start_interview(
 _SAVE_ATTEMPTS = 5
 
 
+def _update_draft(
+    session: Session, interview_id: str, *conditions: ColumnElement[bool], **values: Any
+) -> bool:
+    """Compare-and-set: write `values` only if the interview is still a draft (and `conditions`
+    hold); False when a concurrent request changed it first."""
+    result = session.execute(
+        update(OrientationInterview)
+        .where(
+            OrientationInterview.interview_id == interview_id,
+            OrientationInterview.status == "draft",
+            *conditions,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", result).rowcount == 1
+
+
 def save_answers(
     session: Session, *, interview_id: str, answers: Mapping[str, Any], saved_at: datetime
 ) -> OrientationInterview:
@@ -126,8 +145,7 @@ def save_answers(
     overwrites a merge it did not see, nor a completed interview; on a concurrent change it merges
     again from what is stored now."""
     for _ in range(_SAVE_ATTEMPTS):
-        interview = _interview(session, interview_id)
-        session.refresh(interview)  # what is committed now, not what this session read before
+        interview = _interview(session, interview_id, fresh=True)
         if interview.status != "draft":
             raise Conflict("this interview is complete: its answers can no longer change")
         merged = {**interview.answers, **answers}
@@ -135,18 +153,8 @@ def save_answers(
         typed = get_form(interview.form_version).validate(merged, partial=True)
         # Keep what was answered, typed ("oui" -> true); hidden defaults are filled on completion.
         kept = {k: typed[k] for k in merged if k in typed}
-        read_at = interview.saved_at
-        written = session.execute(
-            update(OrientationInterview)
-            .where(
-                OrientationInterview.interview_id == interview_id,
-                OrientationInterview.status == "draft",
-                OrientationInterview.saved_at == read_at,
-            )
-            .values(answers=kept, saved_at=to_utc(saved_at))
-            .execution_options(synchronize_session=False)
-        )
-        if cast("CursorResult[Any]", written).rowcount == 1:
+        unchanged = OrientationInterview.saved_at == interview.saved_at
+        if _update_draft(session, interview_id, unchanged, answers=kept, saved_at=to_utc(saved_at)):
             session.refresh(interview)
             return interview
     raise Conflict("the draft keeps changing: save again")
@@ -174,16 +182,7 @@ def complete_interview(
         library=library or default_library(),
     )
     # Claimed with a compare-and-set: of two completions at once, only one records a proposal.
-    claimed = session.execute(
-        update(OrientationInterview)
-        .where(
-            OrientationInterview.interview_id == interview_id,
-            OrientationInterview.status == "draft",
-        )
-        .values(status="complete")
-        .execution_options(synchronize_session=False)
-    )
-    if cast("CursorResult[Any]", claimed).rowcount != 1:
+    if not _update_draft(session, interview_id, status="complete"):
         raise Conflict("this interview is already complete")
     interview.answers = answers
     interview.status = "complete"

@@ -13,6 +13,8 @@ from parcours.audit.sqlfiles import sql_file
 from parcours.yamlfiles import load_model
 
 EXPLANATIONS_FILE = Path(__file__).with_name("explanations.yaml")
+# context_segments.sql is rendered once per key: `<key>_segments`, joined by consultation_facts.sql.
+SEGMENT_KEYS = ("file", "name")
 
 Strength = Literal["strong", "weak"]
 # The flags computed by consultation_facts.sql, in the order they are reported.
@@ -131,14 +133,14 @@ def build_facts(
     # or grouped the windows of each pair into a list (Spark; DuckDB's list aggregate does not
     # spill to disk).
     params = settings.windows.model_dump()
-    for by in ("file", "name"):
+    for by in SEGMENT_KEYS:
         engine.create_table(
             f"{by}_segments", engine.render(sql_file("context_segments"), params | {"by": by})
         )
     inner = engine.render(sql_file("consultation_facts"), params)
     strength = "0" if naive else settings.strength_sql()
     engine.create_table("facts", f"SELECT f.*, {strength} AS strength FROM ({inner}) f")
-    for by in ("file", "name"):
+    for by in SEGMENT_KEYS:
         engine.execute(f"DROP TABLE IF EXISTS {by}_segments")
     sums = ", ".join(f"sum(CASE WHEN e_{k} THEN 1 ELSE 0 END) AS {k}" for k in EXPLANATION_IDS)
     row = engine.fetch_dicts(
