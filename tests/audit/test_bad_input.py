@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from parcours.audit.engines.base import AnalyticsEngine
 from parcours.audit.engines.duckdb import DuckDBEngine
 from parcours.audit.inputs import InterchangeDirSource
-from parcours.audit.pipeline import run_pipeline
+from parcours.audit.pipeline import PipelineResult, run_pipeline
 from parcours.errors import InvalidInput
 
 
@@ -85,3 +86,60 @@ def test_repeated_event_ids_are_kept_and_counted(
     assert r.inputs.in_period == 5 + 3
     assert r.inputs.duplicate_event_ids == 3
     assert r.explanation.consultations == 8
+
+
+def _repeat_lines(path: Path, *starts: str) -> None:
+    """Append a second copy of the CSV lines that begin with one of `starts`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(
+        "\n".join([*lines, *(x for x in lines[1:] if x.startswith(starts))]) + "\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize(
+    "engine_name",
+    ["duckdb", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.xdist_group("spark")])],
+)
+def test_repeated_reference_ids_are_counted_and_do_not_multiply_consultations(
+    interchange_dir: Path, tmp_path: Path, engine_name: str, request: pytest.FixtureRequest
+) -> None:
+    """A job seeker, an agent and an agency listed twice in their files: each consultation still
+    counts once (joined to one row per id), and the repeated rows are reported."""
+    clean = interchange_dir
+    folder = Path(shutil.copytree(clean, tmp_path / "repeated"))
+    _repeat_lines(
+        folder / "job_seekers.csv",
+        '"D_A2"',
+    )
+    _repeat_lines(
+        folder / "agents.csv",
+        '"A1"',
+    )
+    _repeat_lines(
+        folder / "agencies.csv",
+        '"AG1"',
+    )
+
+    def run(where: Path) -> PipelineResult:
+        if engine_name == "duckdb":
+            engine: AnalyticsEngine = DuckDBEngine(threads=1)
+        else:
+            from parcours.audit.engines.spark import SparkEngine
+
+            engine = SparkEngine(session=request.getfixturevalue("spark_session"))
+        with engine:
+            return run_pipeline(
+                engine, InterchangeDirSource(where), start=date(2024, 4, 1), end=date(2024, 6, 30)
+            )
+
+    expected, got = run(clean), run(folder)
+    assert got.explanation.consultations == expected.explanation.consultations == 5
+    assert [(s.agent_id, s.de_id, s.consultations, s.level) for s in got.situations] == [
+        (s.agent_id, s.de_id, s.consultations, s.level) for s in expected.situations
+    ]
+    assert (got.inputs.duplicate_agent_ids, got.inputs.duplicate_de_ids) == (1, 1)
+    assert got.inputs.duplicate_agency_ids == 1
+    assert expected.inputs.duplicate_de_ids == 0
+    warnings = "\n".join(got.inputs.warnings())
+    assert "dossiers de demandeurs en double" in warnings

@@ -115,6 +115,17 @@ TABLES: dict[str, dict[str, Kind]] = {
 
 REQUIRED_TABLES = ("agents", "job_seekers", "consultations")
 
+# The reference tables and their id. The campaign joins them to every consultation, so an id listed
+# twice would count each of its consultations twice: `in_<table>` keeps one row per id
+# (`keep_one_row_per_id`) and the repeats are counted in the run report.
+KEYS: dict[str, str] = {
+    "establishments": "establishment_id",
+    "agencies": "agency_id",
+    "agents": "agent_id",
+    "job_seekers": "de_id",
+    "protected_persons": "person_id",
+}
+
 
 def _with_seconds(v: str) -> str:
     """`2024-04-01T07:05+00:00` -> `2024-04-01T07:05:00+00:00`: Spark casts an offset without seconds
@@ -186,10 +197,39 @@ def register_normalised(engine: AnalyticsEngine, table: str, raw_relation: str |
             given = "NULLIF(TRIM(ts), '') IS NOT NULL" if text else "ts IS NOT NULL"
         cols.append(f"{given} AS ts_given")
     select = ", ".join(cols)
+    name = f"in_{table}_rows" if table in KEYS else f"in_{table}"
     if raw_relation is None:
-        engine.create_view(f"in_{table}", f"SELECT {select} WHERE false")
+        engine.create_view(name, f"SELECT {select} WHERE false")
     else:
-        engine.create_view(f"in_{table}", f"SELECT {select} FROM {raw_relation}")
+        engine.create_view(name, f"SELECT {select} FROM {raw_relation}")
+    if table in KEYS:
+        engine.create_view(f"in_{table}", f"SELECT * FROM {name}")
+
+
+def keep_one_row_per_id(engine: AnalyticsEngine) -> dict[str, int]:
+    """Count each reference table's repeated ids (`duplicate_<id>s`: rows beyond the first per id)
+    and, where there are any, make `in_<table>` keep one row per id: the first in the order of its
+    columns, so that the choice depends neither on the file's order nor on the engine. Counting
+    reads each table once; the one-row-per-id view is only installed where it is needed."""
+    rows = engine.fetch_dicts(
+        " UNION ALL ".join(
+            f"SELECT '{table}' AS reference_table, count({key}) - count(DISTINCT {key}) AS repeats "
+            f"FROM in_{table}_rows"
+            for table, key in KEYS.items()
+        )
+    )
+    repeats = {str(r["reference_table"]): int(r["repeats"] or 0) for r in rows}
+    for table, n in repeats.items():
+        if n:
+            columns = ", ".join(TABLES[table])
+            order = ", ".join(f"{c} NULLS LAST" for c in TABLES[table])
+            engine.create_view(
+                f"in_{table}",
+                f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER "
+                f"(PARTITION BY {KEYS[table]} ORDER BY {order}) AS id_rank "
+                f"FROM in_{table}_rows) r WHERE id_rank = 1",
+            )
+    return {f"duplicate_{KEYS[t]}s": n for t, n in repeats.items()}
 
 
 class InputSource(ABC):

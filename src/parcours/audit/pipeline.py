@@ -33,7 +33,7 @@ from parcours.audit.hours.usual_hours import (
     load_hours_settings,
 )
 from parcours.audit.identity_step import resolve_identities
-from parcours.audit.inputs import InputSource, TableSource
+from parcours.audit.inputs import InputSource, TableSource, keep_one_row_per_id
 from parcours.audit.scenario import Scenario, load_scenarios
 from parcours.audit.scoring.score import ScoredSituation, score_all
 from parcours.audit.scoring.weights import Weights, load_weights
@@ -82,6 +82,12 @@ class InputReport:
     unknown_files: int = 0
     unknown_action_rows: int = 0
     duplicate_event_ids: int = 0
+    # Reference rows whose id was already listed (inputs.keep_one_row_per_id: one row per id kept).
+    duplicate_establishment_ids: int = 0
+    duplicate_agency_ids: int = 0
+    duplicate_agent_ids: int = 0
+    duplicate_de_ids: int = 0
+    duplicate_person_ids: int = 0
 
     def warnings(self) -> list[str]:
         """Plain French lines for what the campaign could not use or could not resolve."""
@@ -96,6 +102,11 @@ class InputReport:
             "unknown_file_rows": "consultations de dossiers absents du référentiel (gardées)",
             "unknown_action_rows": "consultations d'action inconnue (gardées)",
             "duplicate_event_ids": "identifiants d'événement en double (gardés)",
+            "duplicate_establishment_ids": "établissements en double (une ligne gardée par identifiant)",
+            "duplicate_agency_ids": "agences en double (une ligne gardée par identifiant)",
+            "duplicate_agent_ids": "agents en double (une ligne gardée par identifiant)",
+            "duplicate_de_ids": "dossiers de demandeurs en double (une ligne gardée par identifiant)",
+            "duplicate_person_ids": "personnes protégées en double (une ligne gardée par identifiant)",
         }
         return [f"{getattr(self, k)} {v}" for k, v in labels.items() if getattr(self, k)]
 
@@ -193,6 +204,7 @@ def run_pipeline(
     lo, hi = period_bounds_utc(start, end)
     engine.functions.for_period(start, end)
     source.register(engine)
+    repeated_ids = keep_one_row_per_id(engine)
     plausible_to = datetime.now(UTC) + timedelta(days=1)
     bounds = {
         "start_utc": _iso(lo),
@@ -203,6 +215,8 @@ def run_pipeline(
     inputs = InputReport(**engine.fetch_dicts(engine.render(sql_file("input_report"), bounds))[0])
     for k, v in asdict(inputs).items():
         setattr(inputs, k, int(v or 0))
+    for k, n in repeated_ids.items():
+        setattr(inputs, k, n)
     done("inputs")
 
     if isinstance(source, TableSource) and "identity_matches" in source.tables:
