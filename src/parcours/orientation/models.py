@@ -16,10 +16,12 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
@@ -70,6 +72,18 @@ class OrientationProposal(Base):
 
 class OrientationDecision(Base):
     __tablename__ = "orientation_decisions"
+    # Two counsellors may both find "no decision yet" before either commits: the database keeps one
+    # initial decision per interview, and one revision per decision (the history stays a chain).
+    __table_args__ = (
+        Index(
+            "uq_orientation_decisions_initial",
+            "interview_id",
+            unique=True,
+            sqlite_where=text("kind = 'initial'"),
+            postgresql_where=text("kind = 'initial'"),
+        ),
+        Index("uq_orientation_decisions_supersedes", "supersedes_id", unique=True),
+    )
 
     decision_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     de_id: Mapped[str] = mapped_column(String(32), index=True)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import ColumnElement, CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parcours.config import get_settings
@@ -53,6 +54,16 @@ def to_utc(moment: datetime) -> datetime:
 def stored_utc(moment: datetime) -> datetime:
     """Timestamps read back: SQLite drops the zone of values that were stored in UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _record_decision(session: Session, decision: OrientationDecision, taken: str) -> None:
+    """Insert in a savepoint: when a concurrent decision got there first (unique indexes of
+    `OrientationDecision`), say so, and the caller's transaction stays usable."""
+    try:
+        with session.begin_nested():
+            session.add(decision)
+    except IntegrityError as exc:
+        raise Conflict(taken) from exc
 
 
 def _new_id() -> str:
@@ -322,8 +333,9 @@ def decide(
         department_code=interview.department_code,
         agency_id=interview.agency_id,
     )
-    session.add(decision)
-    session.flush()
+    _record_decision(
+        session, decision, "this interview already has its decision: record a reorientation instead"
+    )
     return decision
 
 
@@ -404,6 +416,9 @@ def reorient(
         department_code=previous.department_code,
         agency_id=previous.agency_id,
     )
-    session.add(decision)
-    session.flush()
+    _record_decision(
+        session,
+        decision,
+        "La décision en vigueur vient d'être révisée par ailleurs : rechargez la page avant de réorienter.",
+    )
     return decision
