@@ -143,3 +143,38 @@ def test_repeated_reference_ids_are_counted_and_do_not_multiply_consultations(
     assert expected.inputs.duplicate_de_ids == 0
     warnings = "\n".join(got.inputs.warnings())
     assert "dossiers de demandeurs en double" in warnings
+
+
+def test_unreadable_reference_values_are_counted_and_never_explain(
+    interchange_dir: Path,
+) -> None:
+    """An appointment whose time cannot be read, a task whose closing time cannot be read: both
+    are counted in the report, and the task is not taken for an open one (which would explain
+    every later look at the file, the colleague's file at night included)."""
+    (interchange_dir / "appointments.csv").write_text(
+        "appointment_id,de_id,agent_id,starts_at,kind,status\n"
+        "R1,D_A2,A1,2024-04-03 25:61,suivi,held\n",
+        encoding="utf-8",
+    )
+    (interchange_dir / "tasks.csv").write_text(
+        "task_id,de_id,agent_id,created_at,closed_at,kind\n"
+        "T1,D_A2,A1,2024-04-01 09:00:00,le 2 avril,courrier\n",
+        encoding="utf-8",
+    )
+    (interchange_dir / "agents.csv").write_text(
+        (interchange_dir / "agents.csv")
+        .read_text(encoding="utf-8")
+        .replace('"2010-01-01"', '"01/01/2010"'),
+        encoding="utf-8",
+    )
+    r = _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    assert r.inputs.unreadable_values == {
+        "agents.hired_on": 1,
+        "appointments.starts_at": 1,
+        "tasks.closed_at": 1,
+    }
+    warnings = "\n".join(r.inputs.warnings())
+    assert "1 valeurs illisibles dans tasks.closed_at (tâche tenue pour close" in warnings
+    colleague = [s for s in r.situations if (s.agent_id, s.de_id) == ("A1", "D_A2")]
+    assert colleague and colleague[0].level == "mandatory"
+    assert colleague[0].explanation != "strong"

@@ -81,7 +81,14 @@ def _register(
     pair = {"agent_id": pa.string(), "de_id": pa.string()}
     engine.register_arrow("in_appointments", _table(pair | {"starts_at": TS}, appointments))
     engine.register_arrow("in_calls", _table(pair | {"started_at": TS, "ended_at": TS}, calls))
-    engine.register_arrow("in_tasks", _table(pair | {"created_at": TS, "closed_at": TS}, tasks))
+    # As in_tasks: a task without a closing time is open (none was given).
+    engine.register_arrow(
+        "in_tasks",
+        _table(
+            pair | {"created_at": TS, "closed_at": TS, "closed_at_given": pa.bool_()},
+            [(*t, t[3] is not None) for t in tasks],
+        ),
+    )
     engine.register_arrow(
         "file_refs",
         pa.table(

@@ -181,6 +181,60 @@ def _cast(engine: AnalyticsEngine, col: str, kind: Kind, source_type: str | None
     )
 
 
+def _is_text(source_type: str | None) -> bool:
+    return source_type in {"VARCHAR", "TEXT", "STRING"}
+
+
+def _given(types: Mapping[str, str], col: str) -> str:
+    """Whether the raw row holds a value in `col` at all (readable or not)."""
+    if col not in types:
+        return "false"
+    return f"NULLIF(TRIM({col}), '') IS NOT NULL" if _is_text(types[col]) else f"{col} IS NOT NULL"
+
+
+# The reference tables with dates, instants or booleans: what `unreadable_values` reports on.
+TYPED_REFERENCE_TABLES = tuple(
+    t for t, spec in TABLES.items() if t != "consultations" and set(spec.values()) != {"text"}
+)
+
+
+def unreadable_column(table: str, col: str) -> str:
+    return f"{table}__{col}"
+
+
+def _register_unreadable(
+    engine: AnalyticsEngine, table: str, raw_relation: str | None, types: Mapping[str, str]
+) -> None:
+    """View `in_<table>_unreadable`: one row counting, per date, timestamp or boolean column, the
+    values given as text that do not read as their type (they become NULL in `in_<table>`)."""
+    counts = []
+    for col, kind in TABLES[table].items():
+        if kind == "text":
+            continue
+        name = unreadable_column(table, col)
+        if raw_relation is not None and _is_text(types.get(col)):
+            cast = _cast(engine, col, kind, types[col])
+            counts.append(
+                f"sum(CASE WHEN {_given(types, col)} AND ({cast}) IS NULL THEN 1 ELSE 0 END) AS {name}"
+            )
+        else:
+            counts.append(f"0 AS {name}")
+    if any(c.startswith("sum(") for c in counts):
+        engine.create_view(
+            f"in_{table}_unreadable", f"SELECT {', '.join(counts)} FROM {raw_relation}"
+        )
+    else:
+        engine.create_view(f"in_{table}_unreadable", f"SELECT {', '.join(counts)}")
+
+
+def unreadable_values(engine: AnalyticsEngine) -> dict[str, int]:
+    """`table.column` -> values of the reference files that could not be read (dates, instants,
+    booleans), for the run report: each reference file is read once more, as it is."""
+    views = [f"in_{t}_unreadable" for t in TYPED_REFERENCE_TABLES]
+    row = engine.fetch_dicts(f"SELECT * FROM {', '.join(views)}")[0]
+    return {k.replace("__", "."): int(v) for k, v in row.items() if v}
+
+
 def register_normalised(engine: AnalyticsEngine, table: str, raw_relation: str | None) -> None:
     """Create view `in_<table>` over a raw relation (or an empty one when the file is absent).
 
@@ -191,11 +245,12 @@ def register_normalised(engine: AnalyticsEngine, table: str, raw_relation: str |
     types = engine.column_types(raw_relation) if raw_relation is not None else {}
     cols = [f"{_cast(engine, c, k, types.get(c))} AS {c}" for c, k in spec.items()]
     if table == "consultations":
-        given = "false"
-        if "ts" in types:
-            text = types["ts"] in {"VARCHAR", "TEXT", "STRING"}
-            given = "NULLIF(TRIM(ts), '') IS NOT NULL" if text else "ts IS NOT NULL"
-        cols.append(f"{given} AS ts_given")
+        cols.append(f"{_given(types, 'ts')} AS ts_given")
+    if table == "tasks":
+        # An unreadable closing time must not leave the task open (explaining every later look).
+        cols.append(f"{_given(types, 'closed_at')} AS closed_at_given")
+    if table in TYPED_REFERENCE_TABLES:
+        _register_unreadable(engine, table, raw_relation, types)
     select = ", ".join(cols)
     name = f"in_{table}_rows" if table in KEYS else f"in_{table}"
     if raw_relation is None:

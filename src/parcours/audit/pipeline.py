@@ -33,7 +33,12 @@ from parcours.audit.hours.usual_hours import (
     load_hours_settings,
 )
 from parcours.audit.identity_step import resolve_identities
-from parcours.audit.inputs import InputSource, TableSource, keep_one_row_per_id
+from parcours.audit.inputs import (
+    InputSource,
+    TableSource,
+    keep_one_row_per_id,
+    unreadable_values,
+)
 from parcours.audit.scenario import Scenario, load_scenarios
 from parcours.audit.scoring.score import ScoredSituation, score_all
 from parcours.audit.scoring.weights import Weights, load_weights
@@ -66,6 +71,16 @@ class DetectionConfig:
         )
 
 
+# What an unreadable value of a reference file does to the campaign, where it matters (run report).
+UNREADABLE_EFFECT = {
+    "appointments.starts_at": "rendez-vous ignorés comme contexte",
+    "calls.started_at": "appels ignorés comme contexte",
+    "calls.ended_at": "fin d'appel prise au début de l'appel",
+    "tasks.created_at": "tâches ignorées comme contexte",
+    "tasks.closed_at": "tâche tenue pour close à sa création, jamais pour ouverte",
+}
+
+
 @dataclass
 class InputReport:
     rows_read: int = 0
@@ -88,6 +103,8 @@ class InputReport:
     duplicate_agent_ids: int = 0
     duplicate_de_ids: int = 0
     duplicate_person_ids: int = 0
+    # `table.column` -> dates, instants or booleans of the reference files that could not be read.
+    unreadable_values: dict[str, int] = field(default_factory=dict)
 
     def warnings(self) -> list[str]:
         """Plain French lines for what the campaign could not use or could not resolve."""
@@ -108,7 +125,11 @@ class InputReport:
             "duplicate_de_ids": "dossiers de demandeurs en double (une ligne gardée par identifiant)",
             "duplicate_person_ids": "personnes protégées en double (une ligne gardée par identifiant)",
         }
-        return [f"{getattr(self, k)} {v}" for k, v in labels.items() if getattr(self, k)]
+        lines = [f"{getattr(self, k)} {v}" for k, v in labels.items() if getattr(self, k)]
+        for column, n in sorted(self.unreadable_values.items()):
+            effect = UNREADABLE_EFFECT.get(column, "laissées vides")
+            lines.append(f"{n} valeurs illisibles dans {column} ({effect})")
+        return lines
 
 
 @dataclass
@@ -214,9 +235,11 @@ def run_pipeline(
     }
     inputs = InputReport(**engine.fetch_dicts(engine.render(sql_file("input_report"), bounds))[0])
     for k, v in asdict(inputs).items():
-        setattr(inputs, k, int(v or 0))
+        if not isinstance(v, dict):
+            setattr(inputs, k, int(v or 0))
     for k, n in repeated_ids.items():
         setattr(inputs, k, n)
+    inputs.unreadable_values = unreadable_values(engine)
     done("inputs")
 
     if isinstance(source, TableSource) and "identity_matches" in source.tables:

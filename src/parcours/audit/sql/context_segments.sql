@@ -30,10 +30,12 @@ WITH windows AS (
          coalesce(ended_at, started_at) + INTERVAL {{ p.call_minutes_after }} MINUTE AS hi
   FROM in_calls
   UNION ALL
-  -- An open task (closed_at NULL) explains everything after its creation: it never closes.
+  -- An open task (closed_at NULL) explains everything after its creation: it never closes. A
+  -- closing time given but unreadable is not an open task: it is taken as the creation time.
   SELECT agent_id, de_id, 'task' AS kind,
          created_at - INTERVAL {{ p.task_days_before }} DAY AS lo,
-         closed_at + INTERVAL {{ p.task_days_after }} DAY AS hi
+         CASE WHEN closed_at IS NULL AND closed_at_given THEN created_at ELSE closed_at END
+           + INTERVAL {{ p.task_days_after }} DAY AS hi
   FROM in_tasks
 {% else %}
   SELECT c.agent_id, k.name_key, 'call' AS kind,
