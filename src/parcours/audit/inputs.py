@@ -117,7 +117,7 @@ REQUIRED_TABLES = ("agents", "job_seekers", "consultations")
 
 # The reference tables and their id. The campaign joins them to every consultation, so an id listed
 # twice would count each of its consultations twice: `in_<table>` keeps one row per id
-# (`keep_one_row_per_id`) and the repeats are counted in the run report.
+# (`check_reference_tables`) and the repeats are counted in the run report.
 KEYS: dict[str, str] = {
     "establishments": "establishment_id",
     "agencies": "agency_id",
@@ -192,47 +192,64 @@ def _given(types: Mapping[str, str], col: str) -> str:
     return f"NULLIF(TRIM({col}), '') IS NOT NULL" if _is_text(types[col]) else f"{col} IS NOT NULL"
 
 
-# The reference tables with dates, instants or booleans: what `unreadable_values` reports on.
-TYPED_REFERENCE_TABLES = tuple(
-    t for t, spec in TABLES.items() if t != "consultations" and set(spec.values()) != {"text"}
-)
-
-
-def unreadable_column(table: str, col: str) -> str:
-    return f"{table}__{col}"
-
-
-def _register_unreadable(
+def _register_checks(
     engine: AnalyticsEngine, table: str, raw_relation: str | None, types: Mapping[str, str]
 ) -> None:
-    """View `in_<table>_unreadable`: one row counting, per date, timestamp or boolean column, the
-    values given as text that do not read as their type (they become NULL in `in_<table>`)."""
-    counts = []
+    """View `in_<table>_checks`: one row with what the run report says about a reference file, read
+    in one pass over the file as it is: its repeated ids (rows beyond the first per id) and, per date,
+    instant or boolean column, the values given as text that do not read as their type (they are
+    NULL in `in_<table>`)."""
+    counts: list[str] = []
+    if table in KEYS:
+        key = _cast(engine, KEYS[table], "text", types.get(KEYS[table]))
+        counts.append(f"count({key}) - count(DISTINCT {key}) AS {table}__repeats")
     for col, kind in TABLES[table].items():
-        if kind == "text":
-            continue
-        name = unreadable_column(table, col)
-        if raw_relation is not None and _is_text(types.get(col)):
+        if kind != "text" and _is_text(types.get(col)):
             cast = _cast(engine, col, kind, types[col])
             counts.append(
-                f"sum(CASE WHEN {_given(types, col)} AND ({cast}) IS NULL THEN 1 ELSE 0 END) AS {name}"
+                f"sum(CASE WHEN {_given(types, col)} AND ({cast}) IS NULL THEN 1 ELSE 0 END) "
+                f"AS {table}__{col}"
             )
-        else:
-            counts.append(f"0 AS {name}")
-    if any(c.startswith("sum(") for c in counts):
-        engine.create_view(
-            f"in_{table}_unreadable", f"SELECT {', '.join(counts)} FROM {raw_relation}"
-        )
+    if raw_relation is None or not counts:
+        counts.append(f"0 AS {table}__nothing")  # no file, or nothing to check in it
+        engine.create_view(f"in_{table}_checks", f"SELECT {counts[-1]}")
     else:
-        engine.create_view(f"in_{table}_unreadable", f"SELECT {', '.join(counts)}")
+        engine.create_view(f"in_{table}_checks", f"SELECT {', '.join(counts)} FROM {raw_relation}")
 
 
-def unreadable_values(engine: AnalyticsEngine) -> dict[str, int]:
-    """`table.column` -> values of the reference files that could not be read (dates, instants,
-    booleans), for the run report: each reference file is read once more, as it is."""
-    views = [f"in_{t}_unreadable" for t in TYPED_REFERENCE_TABLES]
-    row = engine.fetch_dicts(f"SELECT * FROM {', '.join(views)}")[0]
-    return {k.replace("__", "."): int(v) for k, v in row.items() if v}
+@dataclass(frozen=True)
+class ReferenceChecks:
+    repeated_ids: dict[str, int]  # `duplicate_<id>s` -> rows beyond the first per id
+    unreadable_values: dict[str, int]  # `table.column` -> values that could not be read
+
+
+def check_reference_tables(engine: AnalyticsEngine) -> ReferenceChecks:
+    """Read every reference file once for the run report and, where an id is listed more than once,
+    make `in_<table>` keep one row per id: the first in the order of its columns, so that the
+    choice depends neither on the file's order nor on the engine (the one-row view is only
+    installed where a repeat exists)."""
+    views = ", ".join(f"in_{t}_checks" for t in TABLES if t != "consultations")
+    row = engine.fetch_dicts(f"SELECT * FROM {views}")[0]
+    repeats = {t: int(row.get(f"{t}__repeats") or 0) for t in KEYS}
+    for table, n in repeats.items():
+        if n:
+            columns = ", ".join(TABLES[table])
+            order = ", ".join(f"{c} NULLS LAST" for c in TABLES[table])
+            engine.create_view(
+                f"in_{table}",
+                f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER "
+                f"(PARTITION BY {KEYS[table]} ORDER BY {order}) AS id_rank "
+                f"FROM in_{table}_rows) r WHERE id_rank = 1",
+            )
+    unreadable = {
+        k.replace("__", "."): int(v)
+        for k, v in row.items()
+        if v and not k.endswith(("__repeats", "__nothing"))
+    }
+    return ReferenceChecks(
+        repeated_ids={f"duplicate_{KEYS[t]}s": n for t, n in repeats.items()},
+        unreadable_values=unreadable,
+    )
 
 
 def register_normalised(engine: AnalyticsEngine, table: str, raw_relation: str | None) -> None:
@@ -249,8 +266,8 @@ def register_normalised(engine: AnalyticsEngine, table: str, raw_relation: str |
     if table == "tasks":
         # An unreadable closing time must not leave the task open (explaining every later look).
         cols.append(f"{_given(types, 'closed_at')} AS closed_at_given")
-    if table in TYPED_REFERENCE_TABLES:
-        _register_unreadable(engine, table, raw_relation, types)
+    if table != "consultations":
+        _register_checks(engine, table, raw_relation, types)
     select = ", ".join(cols)
     name = f"in_{table}_rows" if table in KEYS else f"in_{table}"
     if raw_relation is None:
@@ -259,32 +276,6 @@ def register_normalised(engine: AnalyticsEngine, table: str, raw_relation: str |
         engine.create_view(name, f"SELECT {select} FROM {raw_relation}")
     if table in KEYS:
         engine.create_view(f"in_{table}", f"SELECT * FROM {name}")
-
-
-def keep_one_row_per_id(engine: AnalyticsEngine) -> dict[str, int]:
-    """Count each reference table's repeated ids (`duplicate_<id>s`: rows beyond the first per id)
-    and, where there are any, make `in_<table>` keep one row per id: the first in the order of its
-    columns, so that the choice depends neither on the file's order nor on the engine. Counting
-    reads each table once; the one-row-per-id view is only installed where it is needed."""
-    rows = engine.fetch_dicts(
-        " UNION ALL ".join(
-            f"SELECT '{table}' AS reference_table, count({key}) - count(DISTINCT {key}) AS repeats "
-            f"FROM in_{table}_rows"
-            for table, key in KEYS.items()
-        )
-    )
-    repeats = {str(r["reference_table"]): int(r["repeats"] or 0) for r in rows}
-    for table, n in repeats.items():
-        if n:
-            columns = ", ".join(TABLES[table])
-            order = ", ".join(f"{c} NULLS LAST" for c in TABLES[table])
-            engine.create_view(
-                f"in_{table}",
-                f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER "
-                f"(PARTITION BY {KEYS[table]} ORDER BY {order}) AS id_rank "
-                f"FROM in_{table}_rows) r WHERE id_rank = 1",
-            )
-    return {f"duplicate_{KEYS[t]}s": n for t, n in repeats.items()}
 
 
 class InputSource(ABC):

@@ -33,12 +33,7 @@ from parcours.audit.hours.usual_hours import (
     load_hours_settings,
 )
 from parcours.audit.identity_step import resolve_identities
-from parcours.audit.inputs import (
-    InputSource,
-    TableSource,
-    keep_one_row_per_id,
-    unreadable_values,
-)
+from parcours.audit.inputs import InputSource, TableSource, check_reference_tables
 from parcours.audit.scenario import Scenario, load_scenarios
 from parcours.audit.scoring.score import ScoredSituation, score_all
 from parcours.audit.scoring.weights import Weights, load_weights
@@ -97,7 +92,7 @@ class InputReport:
     unknown_files: int = 0
     unknown_action_rows: int = 0
     duplicate_event_ids: int = 0
-    # Reference rows whose id was already listed (inputs.keep_one_row_per_id: one row per id kept).
+    # Reference rows whose id was already listed (inputs.check_reference_tables: one row per id kept).
     duplicate_establishment_ids: int = 0
     duplicate_agency_ids: int = 0
     duplicate_agent_ids: int = 0
@@ -225,7 +220,7 @@ def run_pipeline(
     lo, hi = period_bounds_utc(start, end)
     engine.functions.for_period(start, end)
     source.register(engine)
-    repeated_ids = keep_one_row_per_id(engine)
+    checks = check_reference_tables(engine)
     plausible_to = datetime.now(UTC) + timedelta(days=1)
     bounds = {
         "start_utc": _iso(lo),
@@ -237,9 +232,9 @@ def run_pipeline(
     for k, v in asdict(inputs).items():
         if not isinstance(v, dict):
             setattr(inputs, k, int(v or 0))
-    for k, n in repeated_ids.items():
+    for k, n in checks.repeated_ids.items():
         setattr(inputs, k, n)
-    inputs.unreadable_values = unreadable_values(engine)
+    inputs.unreadable_values = checks.unreadable_values
     done("inputs")
 
     if isinstance(source, TableSource) and "identity_matches" in source.tables:
