@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
 
 from parcours.config import reset_settings_cache
 from parcours.db import get_engine, make_engine
+from parcours.errors import Conflict
 from parcours.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get(
@@ -152,3 +155,42 @@ def engine(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def race(engine: Engine) -> Callable[[Callable[[Session], object]], list[str]]:
+    """Two users record the same thing at the same time, each in their own transaction: the first
+    holds its transaction open until the second has passed its own checks and is writing, then
+    commits. `race(record)` returns each one's outcome: "recorded" or "conflict"."""
+
+    def run(record: Callable[[Session], object]) -> list[str]:
+        first_flushed, first_may_commit = threading.Event(), threading.Event()
+        outcomes: dict[str, str] = {}
+
+        def user(name: str) -> None:
+            with Session(engine) as s:
+                try:
+                    record(s)
+                    if name == "first":
+                        first_flushed.set()
+                        first_may_commit.wait(10)
+                    s.commit()
+                    outcomes[name] = "recorded"
+                except Conflict:
+                    s.rollback()
+                    outcomes[name] = "conflict"
+                finally:
+                    first_flushed.set()
+
+        first = threading.Thread(target=user, args=("first",))
+        first.start()
+        assert first_flushed.wait(10)
+        second = threading.Thread(target=user, args=("second",))
+        second.start()
+        second.join(0.5)  # the second one is now blocked on the first one's row (or lock)
+        first_may_commit.set()
+        first.join(30)
+        second.join(30)
+        return [outcomes.get("first", "?"), outcomes.get("second", "?")]
+
+    return run

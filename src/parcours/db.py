@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from parcours.config import get_settings
+from parcours.errors import Conflict
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -96,3 +98,15 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def add_or_conflict(session: Session, row: Base, taken: str) -> None:
+    """Insert `row` in a savepoint; when a unique index says a concurrent transaction recorded the
+    same thing first, raise `Conflict(taken)` and leave the caller's transaction usable. The
+    service's own "already there?" check cannot see what another transaction has not committed.
+    (On SQLite, pysqlite's transaction handling makes the savepoint's release commit the row.)"""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        raise Conflict(taken) from exc

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from parcours.consultlog.buffer import flush_buffer
@@ -16,6 +17,7 @@ from parcours.consultlog.store import ConsultLog
 from parcours.db import session_scope
 from parcours.engagement.dates import add_months
 from parcours.engagement.financing import Period, cej_period, financing_warnings
+from parcours.engagement.models import EngagementContract, FinancingPeriod
 from parcours.engagement.pdf import contract_document, print_contract, render_contract_pdf
 from parcours.engagement.service import (
     SigningSession,
@@ -236,3 +238,33 @@ def test_unsigned_pdf_says_so(engine: Engine) -> None:
         doc = contract_document(s, contract_id=c.contract_id, holder_name="X")
     text = PdfReader(io.BytesIO(render_contract_pdf(doc))).pages[0].extract_text()
     assert "Projet non signé" in text
+
+
+def test_simultaneous_drafts_and_renewals_record_one(
+    engine: Engine, race: Callable[..., list[str]]
+) -> None:
+    """Two counsellors draw up the contract of one DPA appointment at the same time, then two renew
+    its ESF period at the same time: both pass the service's checks before either commits, and the
+    database keeps one draft per registrant and one renewal per period."""
+    with session_scope(engine) as s:
+        booking_id = _dpa(s).booking_id
+
+    def draft(s: Session) -> object:
+        return create_contract(
+            s, booking_id=booking_id, portfolio="renforce", modality="cej", programme="CEJ",
+            esf_financed=True, actor_id="C1", with_default_plan=["formation"],
+        )  # fmt: skip
+
+    assert race(draft) == ["recorded", "conflict"]
+    with session_scope(engine) as s:
+        [contract_id] = s.scalars(select(EngagementContract.contract_id)).all()
+        sign_contract(s, contract_id=contract_id, signer_agent_id="C1",
+                      signing=SigningSession("individual"), now=datetime(2026, 3, 2, 10, tzinfo=UTC))  # fmt: skip
+    outcomes = race(lambda s: renew_esf_period(s, contract_id=contract_id))
+    with session_scope(engine) as s:
+        renewed = [p.renewal_of for p in s.scalars(select(FinancingPeriod)) if p.renewal_of]
+    # Never two renewals of one period. On PostgreSQL the second renewal is refused; on SQLite the
+    # savepoint's release commits the first renewal at once (pysqlite), so the second one, which
+    # starts after it, renews the renewal.
+    assert len(renewed) == len(set(renewed)) and outcomes[0] == "recorded"
+    assert outcomes[1] == "conflict" or engine.dialect.name == "sqlite"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -217,46 +216,14 @@ def test_dpa_orientation_is_held_in_person(session: Session) -> None:
     assert msa.msa_experiment and service.target_minutes(msa) == 20
 
 
-def _race(engine: Engine, record: Callable[[Session], object]) -> list[str]:
-    """Two counsellors record at the same time: the first holds its transaction open until the
-    second has passed its own checks and is writing, then commits. Returns each one's outcome."""
-    first_flushed, first_may_commit = threading.Event(), threading.Event()
-    outcomes: dict[str, str] = {}
-
-    def counsellor(name: str) -> None:
-        with Session(engine) as s:
-            try:
-                record(s)
-                if name == "first":
-                    first_flushed.set()
-                    first_may_commit.wait(10)
-                s.commit()
-                outcomes[name] = "recorded"
-            except Conflict:
-                s.rollback()
-                outcomes[name] = "conflict"
-            finally:
-                first_flushed.set()
-
-    first = threading.Thread(target=counsellor, args=("first",))
-    first.start()
-    assert first_flushed.wait(10)
-    second = threading.Thread(target=counsellor, args=("second",))
-    second.start()
-    second.join(0.5)  # the second one is now blocked on the first one's row (or lock)
-    first_may_commit.set()
-    first.join(30)
-    second.join(30)
-    return [outcomes.get("first", "?"), outcomes.get("second", "?")]
-
-
-def test_two_simultaneous_decisions_record_one(session: Session, engine: Engine) -> None:
+def test_two_simultaneous_decisions_record_one(
+    session: Session, race: Callable[..., list[str]]
+) -> None:
     """Both counsellors pass the 'no decision yet' check before either commits: the database
     keeps one initial decision per interview and one revision per decision, the other one is told."""
     proposal = _completed(session)
     session.commit()
-    outcomes = _race(
-        engine,
+    outcomes = race(
         lambda s: service.decide(
             s, interview_id=proposal.interview_id, agent_id="AG1", decided_at=T0
         ),
@@ -277,5 +244,5 @@ def test_two_simultaneous_decisions_record_one(session: Session, engine: Engine)
             change_comment="Perte de logement.",
         )
 
-    assert _race(engine, revise) == ["recorded", "conflict"]
+    assert race(revise) == ["recorded", "conflict"]
     assert session.scalar(select(func.count()).select_from(OrientationDecision)) == 2

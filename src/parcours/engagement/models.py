@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parcours.db import Base, UtcDateTime
@@ -14,6 +14,16 @@ DRAFT, SIGNED = "draft", "signed"
 
 class EngagementContract(Base):
     __tablename__ = "engagement_contracts"
+    # One contract in preparation per registrant, even when two counsellors start it at once.
+    __table_args__ = (
+        Index(
+            "uq_engagement_contracts_draft",
+            "de_id",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
+        ),
+    )
 
     contract_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     de_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -69,4 +79,5 @@ class FinancingPeriod(Base):
     funder: Mapped[str] = mapped_column(String(8), default="FSE")
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)  # inclusive
-    renewal_of: Mapped[int | None] = mapped_column(Integer)
+    # A period is renewed once (two simultaneous renewals would both extend it).
+    renewal_of: Mapped[int | None] = mapped_column(Integer, unique=True)

@@ -12,6 +12,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from parcours.db import add_or_conflict
 from parcours.engagement.dates import add_months
 from parcours.engagement.financing import (
     FinancingWarning,
@@ -108,8 +109,9 @@ def create_contract(
         created_at=at,
         created_by=actor_id,
     )
-    session.add(contract)
-    session.flush()
+    add_or_conflict(
+        session, contract, "un contrat en préparation vient d'être créé pour cette personne"
+    )
     for code in with_default_plan:
         set_action(session, contract_id=contract.contract_id, activity_code=code)
     return contract
@@ -286,8 +288,7 @@ def renew_esf_period(session: Session, *, contract_id: str) -> FinancingPeriod:
         ends_on=nxt.ends_on,
         renewal_of=last.period_id,
     )
-    session.add(row)
-    session.flush()
+    add_or_conflict(session, row, "cette période de financement vient d'être renouvelée")
     return row
 
 

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import ColumnElement, CursorResult, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parcours.config import get_settings
+from parcours.db import add_or_conflict
 from parcours.errors import Conflict, InvalidInput, Issue, NotFound
 from parcours.orientation.evaluator import CD, evaluate
 from parcours.orientation.form import form_at, get_form
@@ -54,16 +54,6 @@ def to_utc(moment: datetime) -> datetime:
 def stored_utc(moment: datetime) -> datetime:
     """Timestamps read back: SQLite drops the zone of values that were stored in UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _record_decision(session: Session, decision: OrientationDecision, taken: str) -> None:
-    """Insert in a savepoint: when a concurrent decision got there first (unique indexes of
-    `OrientationDecision`), say so, and the caller's transaction stays usable."""
-    try:
-        with session.begin_nested():
-            session.add(decision)
-    except IntegrityError as exc:
-        raise Conflict(taken) from exc
 
 
 def _new_id() -> str:
@@ -333,7 +323,7 @@ def decide(
         department_code=interview.department_code,
         agency_id=interview.agency_id,
     )
-    _record_decision(
+    add_or_conflict(
         session, decision, "this interview already has its decision: record a reorientation instead"
     )
     return decision
@@ -416,7 +406,7 @@ def reorient(
         department_code=previous.department_code,
         agency_id=previous.agency_id,
     )
-    _record_decision(
+    add_or_conflict(
         session,
         decision,
         "La décision en vigueur vient d'être révisée par ailleurs : rechargez la page avant de réorienter.",
