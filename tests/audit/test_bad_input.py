@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from parcours.audit.engines.base import AnalyticsEngine
 from parcours.audit.engines.duckdb import DuckDBEngine
+from parcours.audit.input_report import InputReport
 from parcours.audit.inputs import InterchangeDirSource
 from parcours.audit.pipeline import PipelineResult, run_pipeline
 from parcours.errors import InvalidInput
@@ -178,3 +180,11 @@ def test_unreadable_reference_values_are_counted_and_never_explain(
     colleague = [s for s in r.situations if (s.agent_id, s.de_id) == ("A1", "D_A2")]
     assert colleague and colleague[0].level == "mandatory"
     assert colleague[0].explanation != "strong"
+
+
+def test_the_stored_input_report_reads_back_as_printed(interchange_dir: Path) -> None:
+    """The pages read the input report from the stored run report (`detection_runs.report`)."""
+    r = _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    stored = json.loads(json.dumps(r.to_report()))["inputs"]
+    assert InputReport.from_report(stored) == r.inputs
+    assert InputReport.from_report(stored).warnings() == r.inputs.warnings() != []

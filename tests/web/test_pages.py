@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -236,3 +237,37 @@ def test_every_field_has_a_label(client_as: Callable[[Role], TestClient], world:
             seen += 1
             assert field.get("id") in parser.label_for, f"field without a label: {field}"
     assert seen >= 10
+
+
+def test_campaigns_page_shows_what_each_detection_could_not_use(
+    client_as: Callable[[Role], TestClient], engine: Engine
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from parcours.audit.models import DetectionRun
+
+    report = {
+        "inputs": {
+            "rows_read": 120,
+            "invalid_timestamp": 3,
+            "duplicate_de_ids": 2,
+            "unreadable_values": {"tasks.closed_at": 1},
+            "a_count_of_a_later_version": 7,  # an unknown key of another version is left out
+        }
+    }
+    with session_scope(engine) as s:
+        s.add(
+            DetectionRun(
+                run_id="run-test", started_at=datetime(2024, 7, 1, 8, tzinfo=UTC),
+                period_start=date(2024, 4, 1), period_end=date(2024, 6, 30), naive=False,
+                engine="duckdb", source="interchange:/data", identity_resolver="splink",
+                status="done", consultations=117, situations=4, mandatory=1, optional=3,
+                share_explained=0.963, report=json.dumps(report),
+            )
+        )  # fmt: skip
+    page = client_as(Role.NATIONAL).get("/campagnes").text
+    runs = page[page.index('data-testid="detection-runs"') :]
+    assert "3 horodatages illisibles (ignorés)" in runs
+    assert "2 dossiers de demandeurs en double (une ligne gardée par identifiant)" in runs
+    assert "1 valeurs illisibles dans tasks.closed_at (tâche tenue pour close" in runs
+    assert "96,3" in runs and "1 / 3" in runs

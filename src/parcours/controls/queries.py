@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,6 +10,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from parcours.accounts.scope import Scope
+from parcours.audit.input_report import InputReport
+from parcours.audit.models import DetectionRun
 from parcours.controls.models import Campaign, Control
 from parcours.controls.protocol import OPEN_STATES
 
@@ -81,6 +84,30 @@ def controls_about_agent(session: Session, agent_id: str) -> list[Control]:
             select(Control).where(Control.agent_id == agent_id).order_by(Control.created_at.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A detection run as the national team reads it: what it found and what its inputs lacked."""
+
+    run: DetectionRun
+    input_warnings: list[str]
+
+
+def detection_runs(session: Session, limit: int = 10) -> list[RunSummary]:
+    """The latest detection runs (campaigns launched here, by the CLI or by the flow), newest first,
+    with their input report in plain French: aggregates only, no personal data."""
+    runs = session.scalars(
+        select(DetectionRun)
+        .where(DetectionRun.naive.is_(False))
+        .order_by(DetectionRun.started_at.desc())
+        .limit(limit)
+    )
+    out = []
+    for run in runs:
+        stored = json.loads(run.report or "{}").get("inputs") or {}
+        out.append(RunSummary(run, InputReport.from_report(stored).warnings()))
+    return out
 
 
 def campaigns(session: Session, limit: int = 50) -> list[Campaign]:

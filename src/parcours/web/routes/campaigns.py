@@ -29,7 +29,12 @@ def campaigns(request: Request, db: DbSession, user: NationalTeam) -> Response:
     return render(
         request,
         "controls/campaigns.html",
-        {"campaigns": queries.campaigns(db), "scenarios": load_scenarios(), "error": None},
+        {
+            "campaigns": queries.campaigns(db),
+            "runs": queries.detection_runs(db),
+            "scenarios": load_scenarios(),
+            "error": None,
+        },
     )
 
 
