@@ -188,3 +188,23 @@ def test_the_stored_input_report_reads_back_as_printed(interchange_dir: Path) ->
     stored = json.loads(json.dumps(r.to_report()))["inputs"]
     assert InputReport.from_report(stored) == r.inputs
     assert InputReport.from_report(stored).warnings() == r.inputs.warnings() != []
+
+
+def test_a_semicolon_export_or_a_missing_key_column_is_refused_by_name(
+    interchange_dir: Path,
+) -> None:
+    """A spreadsheet's export separated by semicolons, a file whose id column is named otherwise:
+    refused with the file, the line and the column, all problems at once, not read as empty."""
+    seekers = interchange_dir / "job_seekers.csv"
+    seekers.write_text(seekers.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    agents = interchange_dir / "agents.csv"
+    agents.write_text(
+        agents.read_text(encoding="utf-8").replace('"agent_id"', '"matricule"', 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput) as exc:
+        _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    found = {(Path(i.file).name, i.line, i.column) for i in exc.value.issues}
+    assert found == {("job_seekers.csv", 1, None), ("agents.csv", 1, "agent_id")}
+    message = str(exc.value)
+    assert "point-virgule" in message and "colonne obligatoire absente" in message

@@ -114,6 +114,19 @@ TABLES: dict[str, dict[str, Kind]] = {
 }
 
 REQUIRED_TABLES = ("agents", "job_seekers", "consultations")
+# Without these columns a file's rows are of no use: a file lacking one is refused, named, rather
+# than read as if every value were missing (a semicolon-separated export reads as one column).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "establishments": ("establishment_id",),
+    "agencies": ("agency_id",),
+    "agents": ("agent_id",),
+    "job_seekers": ("de_id",),
+    "protected_persons": ("person_id",),
+    "appointments": ("de_id", "agent_id", "starts_at"),
+    "calls": ("de_id", "agent_id", "started_at"),
+    "tasks": ("de_id", "agent_id", "created_at"),
+    "consultations": ("event_id", "ts", "agent_id", "de_id"),
+}
 
 # The reference tables and their id. The campaign joins them to every consultation, so an id listed
 # twice would count each of its consultations twice: `in_<table>` keeps one row per id
@@ -333,12 +346,54 @@ class InterchangeDirSource(InputSource):
                     for t in missing
                 ]
             )
-        for table in TABLES:
+        raws: dict[str, str | None] = {}
+        issues: list[Issue] = []
+        for table, where in found.items():
+            raws[table] = None
+            if where is None:
+                continue
+            header = self._csv_header_issue(table, where)
+            if header is not None:
+                issues.append(header)
+                continue
+            raw = raws[table] = engine.read_files(where[0], file_format=where[1])
+            types = engine.column_types(raw)
+            issues += [
+                Issue(where[0], 1, col, "colonne obligatoire absente de l'en-tête")
+                for col in REQUIRED_COLUMNS[table]
+                if col not in types
+            ]
+        if issues:
+            raise InvalidInput(issues)
+        for table, relation in raws.items():
+            register_normalised(engine, table, relation)
             where = found[table]
-            raw = engine.read_files(where[0], file_format=where[1]) if where else None
-            register_normalised(engine, table, raw)
             if table == "consultations" and where is not None and where[1] == "csv":
                 engine.stage(f"in_{table}")
+
+    def _csv_header_issue(self, table: str, where: tuple[str, str]) -> Issue | None:
+        """A local CSV file whose header is not comma-separated (a French spreadsheet's export uses
+        semicolons): named, with the separator found, before the engine tries to parse it."""
+        if where[1] != "csv" or self.is_remote:
+            return None
+        first = Path(where[0])
+        if not first.is_file():
+            first = next(iter(sorted((Path(self.root) / table).rglob("*.csv"))), first)
+        try:
+            with first.open(encoding="utf-8-sig", errors="replace") as fh:
+                header = fh.readline()
+        except OSError:
+            return None
+        if "," in header:
+            return None
+        for sep, name in ((";", "point-virgule"), ("\t", "tabulation"), ("|", "barre verticale")):
+            if sep in header:
+                return Issue(
+                    str(first), 1, None,
+                    f"colonnes séparées par « {name} » : le format d'échange les sépare par des "
+                    "virgules",
+                )  # fmt: skip
+        return None
 
 
 @dataclass(frozen=True)
