@@ -107,8 +107,12 @@ def test_interview_to_changed_decision_with_the_keyboard(
     page.keyboard.press("Tab")
     page.focus("#age")
     page.keyboard.type("34")
-    with page.expect_response(lambda r: r.url.endswith("/reponses")) as saved:
-        page.keyboard.press("Tab")  # leaving the field fires `change`: autosave
+    # Leaving the field fires `change`: an autosave of the whole form. The earlier fields' autosaves
+    # may still be queued (hx-sync): wait for the one that carries the age, not the first to answer.
+    with page.expect_response(
+        lambda r: r.url.endswith("/reponses") and "age=34" in (r.request.post_data or "")
+    ) as saved:
+        page.keyboard.press("Tab")
     assert saved.value.ok
 
     # The call drops: the draft is still there after a reload.
