@@ -161,7 +161,7 @@ def engine(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
 def race(engine: Engine) -> Callable[[Callable[[Session], object]], list[str]]:
     """Two users record the same thing at the same time, each in their own transaction: the first
     holds its transaction open until the second has passed its own checks and is writing, then
-    commits. `race(record)` returns each one's outcome: "recorded" or "conflict"."""
+    commits. `race(record)` returns each one's outcome: "recorded", "conflict" or the error."""
 
     def run(record: Callable[[Session], object]) -> list[str]:
         first_flushed, first_may_commit = threading.Event(), threading.Event()
@@ -179,6 +179,8 @@ def race(engine: Engine) -> Callable[[Callable[[Session], object]], list[str]]:
                 except Conflict:
                     s.rollback()
                     outcomes[name] = "conflict"
+                except Exception as exc:  # shown in the assertion instead of lost in the thread
+                    outcomes[name] = f"error: {exc!r}"
                 finally:
                     first_flushed.set()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 from parcours.accounts import passwords, throttling, totp
 from parcours.accounts.roles import Role
 from parcours.accounts.scope import Scope, scope_for
+from parcours.accounts.service import create_user
+from parcours.web.testing import World
 
 
 @pytest.mark.parametrize(
@@ -123,3 +126,23 @@ def test_scope_covers_itself_and_is_monotonic(role: Role, est: str, agency: str 
         assert not scope.covers_scope(national)
     establishment_wide = Scope(est, None)
     assert establishment_wide.covers_scope(scope) or role is Role.NATIONAL
+
+
+def test_two_simultaneous_accounts_with_one_login_record_one(
+    world: World, race: Callable[..., list[str]]
+) -> None:
+    """Two administrators create the same login at once: both pass the "login free?" check before
+    either commits; the second is told the login is taken (409), not shown a server error."""
+    outcomes = race(
+        lambda s: create_user(
+            s,
+            login="nouveau.conseiller",
+            display_name="Nouveau",
+            role=Role.CONSEILLER,
+            establishment_id="DR-A",
+            agency_id="AG-A1",
+            password=None,
+            password_hash="$argon2id$v=19$m=1$x$y",
+        )
+    )
+    assert outcomes == ["recorded", "conflict"]

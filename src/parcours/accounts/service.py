@@ -13,6 +13,7 @@ from parcours.accounts import passwords, throttling, totp
 from parcours.accounts.models import User
 from parcours.accounts.roles import ROLES_REQUIRING_TOTP, ROLES_WITH_AGENCY, Role
 from parcours.accounts.sessions import close_all_sessions
+from parcours.db import add_or_conflict
 from parcours.errors import Conflict, InvalidInput, Issue, NotFound
 from parcours.registry.models import Agency, Establishment
 
@@ -86,8 +87,7 @@ def create_user(
         failed_attempts=0,
         created_at=now or _now(),
     )
-    session.add(user)
-    session.flush()
+    add_or_conflict(session, user, f"Un compte existe déjà avec l'identifiant {login!r}.")
     return user
 
 
