@@ -114,19 +114,6 @@ TABLES: dict[str, dict[str, Kind]] = {
 }
 
 REQUIRED_TABLES = ("agents", "job_seekers", "consultations")
-# Without these columns a file's rows are of no use: a file lacking one is refused, named, rather
-# than read as if every value were missing (a semicolon-separated export reads as one column).
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "establishments": ("establishment_id",),
-    "agencies": ("agency_id",),
-    "agents": ("agent_id",),
-    "job_seekers": ("de_id",),
-    "protected_persons": ("person_id",),
-    "appointments": ("de_id", "agent_id", "starts_at"),
-    "calls": ("de_id", "agent_id", "started_at"),
-    "tasks": ("de_id", "agent_id", "created_at"),
-    "consultations": ("event_id", "ts", "agent_id", "de_id"),
-}
 
 # The reference tables and their id. The campaign joins them to every consultation, so an id listed
 # twice would count each of its consultations twice: `in_<table>` keeps one row per id
@@ -138,6 +125,19 @@ KEYS: dict[str, str] = {
     "job_seekers": "de_id",
     "protected_persons": "person_id",
 }
+# Without these columns a file's rows are of no use: a file lacking one is refused, named, rather
+# than read as if every value were missing (a semicolon-separated export reads as one column).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{table: (key,) for table, key in KEYS.items()},
+    "appointments": ("de_id", "agent_id", "starts_at"),
+    "calls": ("de_id", "agent_id", "started_at"),
+    "tasks": ("de_id", "agent_id", "created_at"),
+    "consultations": ("event_id", "ts", "agent_id", "de_id"),
+}
+
+
+def _is_text(source_type: str | None) -> bool:
+    return source_type in {"VARCHAR", "TEXT", "STRING"}
 
 
 def _with_seconds(v: str) -> str:
@@ -159,7 +159,7 @@ def _cast(engine: AnalyticsEngine, col: str, kind: Kind, source_type: str | None
             "bool": "CAST(NULL AS BOOLEAN)",
         }[kind]
     q = f'"{col}"'
-    text = source_type in {"VARCHAR", "TEXT", "STRING"}
+    text = _is_text(source_type)
     if kind == "text":
         if not text:
             return f"CAST({q} AS VARCHAR)"
@@ -194,10 +194,6 @@ def _cast(engine: AnalyticsEngine, col: str, kind: Kind, source_type: str | None
     )
 
 
-def _is_text(source_type: str | None) -> bool:
-    return source_type in {"VARCHAR", "TEXT", "STRING"}
-
-
 def _given(types: Mapping[str, str], col: str) -> str:
     """Whether the raw row holds a value in `col` at all (readable or not)."""
     if col not in types:
@@ -223,9 +219,8 @@ def _register_checks(
                 f"sum(CASE WHEN {_given(types, col)} AND ({cast}) IS NULL THEN 1 ELSE 0 END) "
                 f"AS {table}__{col}"
             )
-    if raw_relation is None or not counts:
-        counts.append(f"0 AS {table}__nothing")  # no file, or nothing to check in it
-        engine.create_view(f"in_{table}_checks", f"SELECT {counts[-1]}")
+    if raw_relation is None or not counts:  # no file, or nothing to check in it
+        engine.create_view(f"in_{table}_checks", f"SELECT 0 AS {table}__nothing")
     else:
         engine.create_view(f"in_{table}_checks", f"SELECT {', '.join(counts)} FROM {raw_relation}")
 
@@ -265,14 +260,20 @@ def check_reference_tables(engine: AnalyticsEngine) -> ReferenceChecks:
     )
 
 
-def register_normalised(engine: AnalyticsEngine, table: str, raw_relation: str | None) -> None:
+def register_normalised(
+    engine: AnalyticsEngine,
+    table: str,
+    raw_relation: str | None,
+    types: Mapping[str, str] | None = None,
+) -> None:
     """Create view `in_<table>` over a raw relation (or an empty one when the file is absent).
 
     Consultations also get `ts_given`: whether the raw row had a timestamp at all, so that rows whose
     timestamp could not be parsed are counted and reported, never silently lost.
     """
     spec = TABLES[table]
-    types = engine.column_types(raw_relation) if raw_relation is not None else {}
+    if types is None:  # the caller may have read them already (InterchangeDirSource)
+        types = engine.column_types(raw_relation) if raw_relation is not None else {}
     cols = [f"{_cast(engine, c, k, types.get(c))} AS {c}" for c, k in spec.items()]
     if table == "consultations":
         cols.append(f"{_given(types, 'ts')} AS ts_given")
@@ -346,18 +347,19 @@ class InterchangeDirSource(InputSource):
                     for t in missing
                 ]
             )
-        raws: dict[str, str | None] = {}
+        raws: dict[str, tuple[str | None, dict[str, str]]] = {}
         issues: list[Issue] = []
         for table, where in found.items():
-            raws[table] = None
+            raws[table] = (None, {})
             if where is None:
                 continue
             header = self._csv_header_issue(table, where)
             if header is not None:
                 issues.append(header)
                 continue
-            raw = raws[table] = engine.read_files(where[0], file_format=where[1])
+            raw = engine.read_files(where[0], file_format=where[1])
             types = engine.column_types(raw)
+            raws[table] = (raw, types)
             issues += [
                 Issue(where[0], 1, col, "colonne obligatoire absente de l'en-tête")
                 for col in REQUIRED_COLUMNS[table]
@@ -365,8 +367,8 @@ class InterchangeDirSource(InputSource):
             ]
         if issues:
             raise InvalidInput(issues)
-        for table, relation in raws.items():
-            register_normalised(engine, table, relation)
+        for table, (relation, types) in raws.items():
+            register_normalised(engine, table, relation, types)
             where = found[table]
             if table == "consultations" and where is not None and where[1] == "csv":
                 engine.stage(f"in_{table}")

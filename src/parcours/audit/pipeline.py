@@ -168,13 +168,12 @@ def run_pipeline(
         "plausible_from_utc": _iso(PLAUSIBLE_FROM),
         "plausible_to_utc": _iso(plausible_to),
     }
-    inputs = InputReport(**engine.fetch_dicts(engine.render(sql_file("input_report"), bounds))[0])
-    for k, v in asdict(inputs).items():
-        if not isinstance(v, dict):
-            setattr(inputs, k, int(v or 0))
-    for k, n in checks.repeated_ids.items():
-        setattr(inputs, k, n)
-    inputs.unreadable_values = checks.unreadable_values
+    log = engine.fetch_dicts(engine.render(sql_file("input_report"), bounds))[0]
+    inputs = InputReport(
+        **{k: int(v or 0) for k, v in log.items()},
+        **checks.repeated_ids,
+        unreadable_values=checks.unreadable_values,
+    )
     done("inputs")
 
     if isinstance(source, TableSource) and "identity_matches" in source.tables:
