@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, Index, MetaData, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -110,3 +110,10 @@ def add_or_conflict(session: Session, row: Base, taken: str) -> None:
             session.add(row)
     except IntegrityError as exc:
         raise Conflict(taken) from exc
+
+
+def unique_where(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows that match `where` only (partial, on SQLite and PostgreSQL)."""
+    return Index(
+        name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where)
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from parcours.db import Base, UtcDateTime
+from parcours.db import Base, UtcDateTime, unique_where
 
 DRAFT, SIGNED = "draft", "signed"
 
@@ -16,13 +16,7 @@ class EngagementContract(Base):
     __tablename__ = "engagement_contracts"
     # One contract in preparation per registrant, even when two counsellors start it at once.
     __table_args__ = (
-        Index(
-            "uq_engagement_contracts_draft",
-            "de_id",
-            unique=True,
-            sqlite_where=text("status = 'draft'"),
-            postgresql_where=text("status = 'draft'"),
-        ),
+        unique_where("uq_engagement_contracts_draft", "de_id", where="status = 'draft'"),
     )
 
     contract_id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -21,11 +21,10 @@ from sqlalchemy import (
     String,
     Text,
     event,
-    text,
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
-from parcours.db import Base, UtcDateTime
+from parcours.db import Base, UtcDateTime, unique_where
 from parcours.errors import Conflict
 
 
@@ -75,13 +74,7 @@ class OrientationDecision(Base):
     # Two counsellors may both find "no decision yet" before either commits: the database keeps one
     # initial decision per interview, and one revision per decision (the history stays a chain).
     __table_args__ = (
-        Index(
-            "uq_orientation_decisions_initial",
-            "interview_id",
-            unique=True,
-            sqlite_where=text("kind = 'initial'"),
-            postgresql_where=text("kind = 'initial'"),
-        ),
+        unique_where("uq_orientation_decisions_initial", "interview_id", where="kind = 'initial'"),
         Index("uq_orientation_decisions_supersedes", "supersedes_id", unique=True),
     )
 

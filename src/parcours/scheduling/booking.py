@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from parcours.db import add_or_conflict
 from parcours.errors import Conflict, InvalidInput, NotFound
 from parcours.notify import enqueue_email, enqueue_sms
 from parcours.registry.models import Appointment
@@ -191,11 +192,15 @@ def _check_bookable(
     return end, end + timedelta(minutes=rule.break_minutes), day
 
 
+_TAKEN = "Créneau ou rendez-vous déjà pris (réservation concurrente)"
+
+
 def _flush_or_conflict(session: Session) -> None:
+    """A moved booking: its UPDATE meets the same unique indexes as a new one."""
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict("Créneau ou rendez-vous déjà pris (réservation concurrente)") from exc
+        raise Conflict(_TAKEN) from exc
 
 
 def _sync_registry(session: Session, booking: Booking) -> None:
@@ -355,8 +360,7 @@ def _book(
         created_at=at,
         updated_at=at,
     )
-    session.add(booking)
-    _flush_or_conflict(session)
+    add_or_conflict(session, booking, _TAKEN)
     session.execute(
         insert(BookingEvent).values(
             booking_id=booking.booking_id,

@@ -12,11 +12,10 @@ from sqlalchemy import (
     Integer,
     String,
     Time,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from parcours.db import Base, UtcDateTime
+from parcours.db import Base, UtcDateTime, unique_where
 
 BOOKED, CANCELLED, NO_SHOW, DONE = "booked", "cancelled", "no_show", "done"
 
@@ -98,21 +97,11 @@ class Booking(Base):
         Index("ix_scheduling_bookings_agent_day", "agent_id", "local_day"),
         # Last line of defence behind the counsellor-day lock: one live booking per counsellor and start,
         # and one live booking per registrant and activity.
-        Index(
-            "uq_scheduling_bookings_live_slot",
-            "agent_id",
-            "starts_at",
-            unique=True,
-            sqlite_where=text("status = 'booked'"),
-            postgresql_where=text("status = 'booked'"),
+        unique_where(
+            "uq_scheduling_bookings_live_slot", "agent_id", "starts_at", where="status = 'booked'"
         ),
-        Index(
-            "uq_scheduling_bookings_live_person",
-            "de_id",
-            "activity",
-            unique=True,
-            sqlite_where=text("status = 'booked'"),
-            postgresql_where=text("status = 'booked'"),
+        unique_where(
+            "uq_scheduling_bookings_live_person", "de_id", "activity", where="status = 'booked'"
         ),
     )
 
