@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,6 +10,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from parcours.audit.cases import Case, case_tables, load_case_file
+from parcours.audit.engines.base import AnalyticsEngine
 
 # A story for the end-to-end tests: one misuse (a colleague's file at night, printed), one
 # legitimate contact (referent), one unknown agent, one unknown file, one unreadable timestamp.
@@ -61,3 +63,19 @@ def spark_session() -> object:
     from parcours.audit.engines.spark import local_session
 
     return local_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")
+
+
+@pytest.fixture
+def open_engine(request: pytest.FixtureRequest) -> Callable[[str], AnalyticsEngine]:
+    """`open_engine("duckdb" | "spark")`: a new engine of that name (Spark on the shared session)."""
+
+    def make(name: str) -> AnalyticsEngine:
+        if name == "duckdb":
+            from parcours.audit.engines.duckdb import DuckDBEngine
+
+            return DuckDBEngine(threads=1)
+        from parcours.audit.engines.spark import SparkEngine
+
+        return SparkEngine(session=request.getfixturevalue("spark_session"))
+
+    return make

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -71,17 +72,11 @@ def test_missing_required_file_is_named(tmp_path: Path, interchange_dir: Path) -
     ["duckdb", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.xdist_group("spark")])],
 )
 def test_repeated_event_ids_are_kept_and_counted(
-    repeated_interchange_dir: Path, engine_name: str, request: pytest.FixtureRequest
+    repeated_interchange_dir: Path, engine_name: str, open_engine: Callable[[str], AnalyticsEngine]
 ) -> None:
     """A log delivered twice in part: the rows stay (nothing dropped) and the repeats are counted."""
     folder = repeated_interchange_dir
-    if engine_name == "duckdb":
-        engine: AnalyticsEngine = DuckDBEngine(threads=1)
-    else:
-        from parcours.audit.engines.spark import SparkEngine
-
-        engine = SparkEngine(session=request.getfixturevalue("spark_session"))
-    with engine:
+    with open_engine(engine_name) as engine:
         r = run_pipeline(
             engine, InterchangeDirSource(folder), start=date(2024, 4, 1), end=date(2024, 6, 30)
         )
@@ -104,7 +99,10 @@ def _repeat_lines(path: Path, *starts: str) -> None:
     ["duckdb", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.xdist_group("spark")])],
 )
 def test_repeated_reference_ids_are_counted_and_do_not_multiply_consultations(
-    interchange_dir: Path, tmp_path: Path, engine_name: str, request: pytest.FixtureRequest
+    interchange_dir: Path,
+    tmp_path: Path,
+    engine_name: str,
+    open_engine: Callable[[str], AnalyticsEngine],
 ) -> None:
     """A job seeker, an agent and an agency listed twice in their files: each consultation still
     counts once (joined to one row per id), and the repeated rows are reported."""
@@ -124,13 +122,7 @@ def test_repeated_reference_ids_are_counted_and_do_not_multiply_consultations(
     )
 
     def run(where: Path) -> PipelineResult:
-        if engine_name == "duckdb":
-            engine: AnalyticsEngine = DuckDBEngine(threads=1)
-        else:
-            from parcours.audit.engines.spark import SparkEngine
-
-            engine = SparkEngine(session=request.getfixturevalue("spark_session"))
-        with engine:
+        with open_engine(engine_name) as engine:
             return run_pipeline(
                 engine, InterchangeDirSource(where), start=date(2024, 4, 1), end=date(2024, 6, 30)
             )

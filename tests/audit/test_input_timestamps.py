@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
 
 from parcours.audit.engines.base import AnalyticsEngine
-from parcours.audit.engines.duckdb import DuckDBEngine
 from parcours.audit.inputs import register_normalised
 
 # 2024-04-01 07:05:16 UTC is 09:05:16 in Paris (summer time).
@@ -43,14 +43,9 @@ def _read(engine: AnalyticsEngine) -> list[tuple[str, datetime]]:
     ["duckdb", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.xdist_group("spark")])],
 )
 def test_contract_timestamp_spellings_give_one_instant(
-    engine_name: str, request: pytest.FixtureRequest
+    engine_name: str, open_engine: Callable[[str], AnalyticsEngine]
 ) -> None:
-    if engine_name == "duckdb":
-        engine: AnalyticsEngine = DuckDBEngine(threads=1)
-    else:
-        from parcours.audit.engines.spark import SparkEngine
-
-        engine = SparkEngine(session=request.getfixturevalue("spark_session"))
+    engine = open_engine(engine_name)
     try:
         read = _read(engine)
     finally:

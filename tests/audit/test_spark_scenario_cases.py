@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -39,24 +40,18 @@ def _params() -> list[Any]:
     return out
 
 
-def open_engine(name: str, request: pytest.FixtureRequest) -> AnalyticsEngine:
-    if name == "duckdb":
-        from parcours.audit.engines.duckdb import DuckDBEngine
-
-        return DuckDBEngine(threads=1)
-    from parcours.audit.engines.spark import SparkEngine
-
-    return SparkEngine(session=request.getfixturevalue("spark_session"))
-
-
 @pytest.mark.parametrize(("engine_name", "scenario_id", "index", "name"), _params())
 def test_scenario_case_on_engine(
-    engine_name: str, scenario_id: str, index: int, name: str, request: pytest.FixtureRequest
+    engine_name: str,
+    scenario_id: str,
+    index: int,
+    name: str,
+    open_engine: Callable[[str], AnalyticsEngine],
 ) -> None:
     cf = load_case_file(scenario_id)
     case = cf.cases[index]
     period = case.period or cf.period
-    with open_engine(engine_name, request) as engine:
+    with open_engine(engine_name) as engine:
         result = run_pipeline(
             engine, TableSource(case_tables(cf, case)), start=period.start, end=period.end
         )
