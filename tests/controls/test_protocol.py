@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -183,6 +184,39 @@ def test_full_protocol_to_proven_requires_reminder_and_report(engine: Engine) ->
             and "agent_explanation" in kinds
             and "assignment" in kinds
         )
+
+
+def test_two_managers_writing_the_report_at_once_store_one(
+    engine: Engine, race: Callable[[Callable[[Session], object]], list[str]]
+) -> None:
+    """Two managers click "compte rendu" on one control at the same time: both pass the "no report
+    yet" check before either commits; one report is stored and the other is told it exists."""
+    with Session(engine) as s:
+        seed_registry(s)
+        _, summary = service.launch_campaign(
+            s, name="c", period_start=date(2024, 4, 1), period_end=date(2024, 6, 30), scenarios=["x"],
+            levels=["mandatory"], launched_by="dpo", now=NOW, alerts=[alert("a1", "AG1", "DE1", "x")],
+        )  # fmt: skip
+        cid = summary.by_establishment["DR76"][0]
+        service.transition(
+            s, control_id=cid, name="schedule_interview",
+            fields={"pre_examination_notes": "Aucun rendez-vous ni appel"}, actor="m", now=NOW,
+        )  # fmt: skip
+        service.transition(
+            s, control_id=cid, name="record_interview",
+            fields={"interview_date": "2024-07-20", "participants": "ELD, agent", "agent_explanation": "Curiosité"},
+            actor="m", now=NOW,
+        )  # fmt: skip
+        s.commit()
+    finding = {"outcome": "proven", "justification": "Aucun motif de service"}
+
+    def write_report(s: Session) -> object:
+        control = service.get_control(s, cid)
+        return generate_report(s, control=control, fields=finding, author="m", now=NOW)
+
+    assert race(write_report) == ["recorded", "conflict"]
+    with Session(engine) as s:
+        assert s.query(ControlReport).count() == 1
 
 
 def test_report_is_deterministic_for_the_same_inputs(engine: Engine) -> None:

@@ -14,9 +14,11 @@ from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from parcours.controls.models import Campaign, Control, ControlReport
+from parcours.db import add_or_conflict
 from parcours.errors import Conflict
 
 TEMPLATE = Path(__file__).parent / "templates" / "report_v1.yaml"
+REPORT_EXISTS = "le compte rendu existe déjà"
 
 # The PDF core fonts are Latin-1: map the few French typographic characters outside it.
 _LATIN1_FALLBACKS = str.maketrans(
@@ -116,7 +118,7 @@ def generate_report(
         raise Conflict("la justification du constat est requise pour le compte rendu")
     control.data = draft
     if session.query(ControlReport).filter_by(control_id=control.control_id).first() is not None:
-        raise Conflict("le compte rendu existe déjà")
+        raise Conflict(REPORT_EXISTS)
     campaign = session.get(Campaign, control.campaign_id)
     assert campaign is not None
     pdf = render_report_pdf(control, campaign, author=author, now=now)
@@ -127,6 +129,6 @@ def generate_report(
         pdf=pdf,
         template_version=str(_template()["version"]),
     )
-    session.add(report)
+    add_or_conflict(session, report, REPORT_EXISTS)
     control.data = {**draft, "report_generated": True, "report_sha256": report.sha256}
     return report
