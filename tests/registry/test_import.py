@@ -237,6 +237,10 @@ def test_each_kind_of_bad_row_is_rejected_with_file_line_column_reason(
             "colonnes inconnues : nom",
         ),
         (b"\xe9tablissement,name\n", "pas en UTF-8"),
+        (  # a French spreadsheet's "CSV" export
+            b"agency_id;name;establishment_id;department_code;msa_experiment\nA31;Toulouse;DR76;31;false\n",
+            "colonnes séparées par « point-virgule »",
+        ),
     ],
 )
 def test_unusable_files_are_refused_whole(

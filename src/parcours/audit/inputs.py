@@ -19,6 +19,7 @@ import pyarrow as pa
 from parcours.audit.engines.base import AnalyticsEngine
 from parcours.consultlog.store import ConsultLog
 from parcours.errors import InvalidInput, Issue
+from parcours.registry.contract import separator_issue
 from parcours.registry.warehouse import Warehouse
 
 Kind = Literal["text", "date", "ts", "bool"]
@@ -386,16 +387,8 @@ class InterchangeDirSource(InputSource):
                 header = fh.readline()
         except OSError:
             return None
-        if "," in header:
-            return None
-        for sep, name in ((";", "point-virgule"), ("\t", "tabulation"), ("|", "barre verticale")):
-            if sep in header:
-                return Issue(
-                    str(first), 1, None,
-                    f"colonnes séparées par « {name} » : le format d'échange les sépare par des "
-                    "virgules",
-                )  # fmt: skip
-        return None
+        reason = separator_issue(header)
+        return None if reason is None else Issue(str(first), 1, None, reason)
 
 
 @dataclass(frozen=True)

@@ -317,6 +317,24 @@ BY_NAME: dict[str, FileSpec] = {f.name: f for f in FILES}
 REJECT_COLUMNS: tuple[str, ...] = ("line", "column", "reason")
 
 
+# A CSV file of the contract is comma-separated; a French spreadsheet's CSV export uses semicolons.
+_OTHER_SEPARATORS = ((";", "point-virgule"), ("\t", "tabulation"), ("|", "barre verticale"))
+
+
+def separator_issue(header_line: str) -> str | None:
+    """Why a CSV header line is not of the contract because it uses another separator, in French;
+    None when it is comma-separated (or has a single column, whose problems are told elsewhere)."""
+    if "," in header_line:
+        return None
+    for sep, name in _OTHER_SEPARATORS:
+        if sep in header_line:
+            return (
+                f"colonnes séparées par « {name} » : le format d'échange les sépare par des "
+                "virgules"
+            )
+    return None
+
+
 def check_contract() -> list[str]:
     """Internal consistency: ids exist, references point backwards to existing files, enums have values."""
     problems: list[str] = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from parcours.errors import Issue
-from parcours.registry.contract import FILES, FileSpec
+from parcours.registry.contract import FILES, FileSpec, separator_issue
 from parcours.registry.validation import literal, quote_ident
 
 FORMATS = (".csv", ".parquet")
@@ -135,6 +135,9 @@ def read_csv_header(source: SourceFile) -> list[str]:
                 f"en-tête qui n'est pas en UTF-8 (octet {e.start + 1}) : réenregistrez le fichier en UTF-8",
             )
         ) from e
+    reason = separator_issue(text)
+    if reason is not None:
+        raise FileRefused(Issue(source.label, 1, None, reason))
     header = next(csv.reader(io.StringIO(text)))
     check_header(source, header)
     return header
