@@ -174,6 +174,27 @@ def test_unreadable_reference_values_are_counted_and_never_explain(
     assert colleague[0].explanation != "strong"
 
 
+def test_a_missing_or_empty_context_file_is_named_with_what_it_takes_away(
+    interchange_dir: Path,
+) -> None:
+    """Without calls or appointments the campaign still runs, but every look those would have
+    explained may become a situation: the run report says which files gave nothing, and why it
+    matters."""
+    (interchange_dir / "calls.csv").unlink(missing_ok=True)
+    (interchange_dir / "appointments.csv").write_text(
+        "appointment_id,de_id,agent_id,starts_at,kind,status\n", encoding="utf-8"
+    )
+    r = _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    assert {"calls", "appointments"} <= set(r.inputs.empty_files)
+    assert not {"agents", "job_seekers"} & set(r.inputs.empty_files)
+    warnings = r.inputs.warnings()
+    assert (
+        "fichier calls absent ou vide : aucune consultation ne peut être expliquée par un appel 3949"
+        in warnings
+    )
+    assert any(w.startswith("fichier appointments absent ou vide") for w in warnings)
+
+
 def test_the_stored_input_report_reads_back_as_printed(interchange_dir: Path) -> None:
     """The pages read the input report from the stored run report (`detection_runs.report`)."""
     r = _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))

@@ -18,6 +18,18 @@ UNREADABLE_EFFECT = {
     "tasks.closed_at": "tâche tenue pour close à sa création, jamais pour ouverte",
 }
 
+# What a reference file without a single row (absent or empty) takes away from the campaign (the
+# establishments file serves the alerts' dispatch, not the detection).
+EMPTY_EFFECT = {
+    "agencies": "ni le département des agences (hors territoire), ni l'encadrement d'un établissement",
+    "agents": "ni collègue ni ancien collègue reconnaissable, ni agence, encadrement ou horaires déclarés",
+    "job_seekers": "ni référent ni agence des dossiers, et aucune identité reconnaissable",
+    "protected_persons": "aucun dossier d'élu ou de candidat reconnaissable",
+    "appointments": "aucune consultation ne peut être expliquée par un rendez-vous",
+    "calls": "aucune consultation ne peut être expliquée par un appel 3949",
+    "tasks": "aucune consultation ne peut être expliquée par une tâche",
+}
+
 
 @dataclass
 class InputReport:
@@ -43,6 +55,8 @@ class InputReport:
     duplicate_person_ids: int = 0
     # `table.column` -> dates, instants or booleans of the reference files that could not be read.
     unreadable_values: dict[str, int] = field(default_factory=dict)
+    # Reference tables the detection reads that have no row: absent or empty file (EMPTY_EFFECT).
+    empty_files: list[str] = field(default_factory=list)
 
     def warnings(self) -> list[str]:
         """Plain French lines for what the campaign could not use or could not resolve."""
@@ -63,7 +77,8 @@ class InputReport:
             "duplicate_de_ids": "dossiers de demandeurs en double (une ligne gardée par identifiant)",
             "duplicate_person_ids": "personnes protégées en double (une ligne gardée par identifiant)",
         }
-        lines = [f"{getattr(self, k)} {v}" for k, v in labels.items() if getattr(self, k)]
+        lines = [f"fichier {t} absent ou vide : {EMPTY_EFFECT[t]}" for t in self.empty_files]
+        lines += [f"{getattr(self, k)} {v}" for k, v in labels.items() if getattr(self, k)]
         for column, n in sorted(self.unreadable_values.items()):
             effect = UNREADABLE_EFFECT.get(column, "laissées vides")
             lines.append(f"{n} valeurs illisibles dans {column} ({effect})")

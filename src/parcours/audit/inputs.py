@@ -17,6 +17,7 @@ from typing import Literal
 import pyarrow as pa
 
 from parcours.audit.engines.base import AnalyticsEngine
+from parcours.audit.input_report import EMPTY_EFFECT
 from parcours.consultlog.store import ConsultLog
 from parcours.errors import InvalidInput, Issue
 from parcours.registry.contract import separator_issue
@@ -206,10 +207,10 @@ def _register_checks(
     engine: AnalyticsEngine, table: str, raw_relation: str | None, types: Mapping[str, str]
 ) -> None:
     """View `in_<table>_checks`: one row with what the run report says about a reference file, read
-    in one pass over the file as it is: its repeated ids (rows beyond the first per id) and, per date,
-    instant or boolean column, the values given as text that do not read as their type (they are
-    NULL in `in_<table>`)."""
-    counts: list[str] = []
+    in one pass over the file as it is: its rows, its repeated ids (rows beyond the first per id)
+    and, per date, instant or boolean column, the values given as text that do not read as their
+    type (they are NULL in `in_<table>`)."""
+    counts = [f"count(*) AS {table}__rows"]
     if table in KEYS:
         key = _cast(engine, KEYS[table], "text", types.get(KEYS[table]))
         counts.append(f"count({key}) - count(DISTINCT {key}) AS {table}__repeats")
@@ -220,8 +221,8 @@ def _register_checks(
                 f"sum(CASE WHEN {_given(types, col)} AND ({cast}) IS NULL THEN 1 ELSE 0 END) "
                 f"AS {table}__{col}"
             )
-    if raw_relation is None or not counts:  # no file, or nothing to check in it
-        engine.create_view(f"in_{table}_checks", f"SELECT 0 AS {table}__nothing")
+    if raw_relation is None:
+        engine.create_view(f"in_{table}_checks", f"SELECT 0 AS {table}__rows")
     else:
         engine.create_view(f"in_{table}_checks", f"SELECT {', '.join(counts)} FROM {raw_relation}")
 
@@ -230,6 +231,7 @@ def _register_checks(
 class ReferenceChecks:
     repeated_ids: dict[str, int]  # `duplicate_<id>s` -> rows beyond the first per id
     unreadable_values: dict[str, int]  # `table.column` -> values that could not be read
+    empty_files: list[str]  # tables the detection reads that have no row (file absent or empty)
 
 
 def check_reference_tables(engine: AnalyticsEngine) -> ReferenceChecks:
@@ -253,11 +255,12 @@ def check_reference_tables(engine: AnalyticsEngine) -> ReferenceChecks:
     unreadable = {
         k.replace("__", "."): int(v)
         for k, v in row.items()
-        if v and not k.endswith(("__repeats", "__nothing"))
+        if v and not k.endswith(("__repeats", "__rows"))
     }
     return ReferenceChecks(
         repeated_ids={f"duplicate_{KEYS[t]}s": n for t, n in repeats.items()},
         unreadable_values=unreadable,
+        empty_files=[t for t in EMPTY_EFFECT if not row[f"{t}__rows"]],
     )
 
 

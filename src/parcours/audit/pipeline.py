@@ -173,6 +173,7 @@ def run_pipeline(
         **{k: int(v or 0) for k, v in log.items()},
         **checks.repeated_ids,
         unreadable_values=checks.unreadable_values,
+        empty_files=checks.empty_files,
     )
     done("inputs")
 
