@@ -82,6 +82,9 @@ def test_codes() -> None:
     assert normalise_sex("f") == "F" and normalise_sex("H") == "M" and normalise_sex("X") is None
     assert normalise_department("1") == "01" and normalise_department("2a") == "2A"
     assert normalise_department(" ") is None
+    # The election files' letters for overseas départements meet the registers' INSEE codes.
+    assert normalise_department("ZA") == "971" and normalise_department("zd") == "974"
+    assert normalise_department("ZZ") == "ZZ"  # French people abroad: no INSEE département
 
 
 @given(st.text(max_size=40))

@@ -176,8 +176,26 @@ def normalise_sex(raw: str | None) -> str | None:
     return None
 
 
+# The Ministry of the Interior's election files (candidate lists, results) code the overseas
+# départements and collectivities by letters; a watch-list built from them must meet a job seeker's
+# INSEE code. ZX (Saint-Martin and Saint-Barthélemy together) and ZZ (French people abroad) name no
+# single INSEE code and are left as they are.
+ELECTION_DEPARTMENT_CODES = {
+    "ZA": "971",  # Guadeloupe
+    "ZB": "972",  # Martinique
+    "ZC": "973",  # Guyane
+    "ZD": "974",  # La Réunion
+    "ZS": "975",  # Saint-Pierre-et-Miquelon
+    "ZM": "976",  # Mayotte
+    "ZW": "986",  # Wallis-et-Futuna
+    "ZP": "987",  # Polynésie française
+    "ZN": "988",  # Nouvelle-Calédonie
+}
+
+
 def normalise_department(raw: str | None) -> str | None:
-    """Département code as written by INSEE: `1` → `01`, `2a` → `2A`; empty means unknown."""
+    """Département code as written by INSEE: `1` → `01`, `2a` → `2A`, the election files' `ZA` →
+    `971`; empty means unknown."""
     if raw is None:
         return None
     value = fold(raw).strip()
@@ -185,7 +203,7 @@ def normalise_department(raw: str | None) -> str | None:
         return None
     if value.isdigit() and len(value) == 1:
         return "0" + value
-    return value
+    return ELECTION_DEPARTMENT_CODES.get(value, value)
 
 
 @dataclass(frozen=True)
