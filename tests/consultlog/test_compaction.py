@@ -181,4 +181,6 @@ def test_discarding_a_batch_removes_its_files_only(tmp_path: Path) -> None:
     for name in ("b1", "b1_0", "b1_x", "b10"):
         (folder / f"{name}.parquet").write_bytes(only.read_bytes())
     assert log.discard_batch("b1") == 2
-    assert sorted(p.stem for p in folder.glob("b*.parquet")) == ["b10", "b1_x"]
+    # The appended file's random name may start with "b" too (1 in 16): it is not the story's.
+    left = sorted(p.stem for p in folder.glob("b*.parquet") if p != only)
+    assert left == ["b10", "b1_x"] and only.exists()
