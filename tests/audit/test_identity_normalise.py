@@ -84,7 +84,7 @@ def test_codes() -> None:
     assert normalise_department(" ") is None
     # The election files' letters for overseas départements meet the registers' INSEE codes.
     assert normalise_department("ZA") == "971" and normalise_department("zd") == "974"
-    assert normalise_department("ZZ") == "ZZ"  # French people abroad: no INSEE département
+    assert normalise_department("ZZ") is None  # French people abroad: no département
 
 
 @given(st.text(max_size=40))

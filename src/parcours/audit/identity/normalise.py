@@ -179,8 +179,8 @@ def normalise_sex(raw: str | None) -> str | None:
 # The Ministry of the Interior's election files (candidate lists, results) code the overseas
 # départements and collectivities by letters; a watch-list built from them must meet a job seeker's
 # INSEE code. ZX (Saint-Martin and Saint-Barthélemy together) and ZZ (French people abroad) name no
-# single INSEE code and are left as they are.
-ELECTION_DEPARTMENT_CODES = {
+# single département: unknown, so that they count neither for nor against a match.
+ELECTION_DEPARTMENT_CODES: dict[str, str | None] = {
     "ZA": "971",  # Guadeloupe
     "ZB": "972",  # Martinique
     "ZC": "973",  # Guyane
@@ -190,12 +190,14 @@ ELECTION_DEPARTMENT_CODES = {
     "ZW": "986",  # Wallis-et-Futuna
     "ZP": "987",  # Polynésie française
     "ZN": "988",  # Nouvelle-Calédonie
+    "ZX": None,
+    "ZZ": None,
 }
 
 
 def normalise_department(raw: str | None) -> str | None:
     """Département code as written by INSEE: `1` → `01`, `2a` → `2A`, the election files' `ZA` →
-    `971`; empty means unknown."""
+    `971`; empty (or a code naming no single département) means unknown."""
     if raw is None:
         return None
     value = fold(raw).strip()
