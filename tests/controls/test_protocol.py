@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from parcours.controls import service
 from parcours.controls.dispatch import AlertInput
 from parcours.controls.guides import all_guides, get_guide
-from parcours.controls.models import ControlReport
+from parcours.controls.models import Campaign, ControlReport
 from parcours.controls.protocol import apply_transition, is_overdue, load_protocol, needs_reminder
 from parcours.controls.report import generate_report
 from parcours.errors import Conflict, InvalidInput, NotFound
@@ -61,6 +61,17 @@ def seed_registry(session: Session) -> None:
     session.flush()
 
 
+def one_control(s: Session) -> tuple[Campaign, int]:
+    """The registry and a campaign of one mandatory alert about AG1 (Toulouse): its campaign and
+    the id of its control."""
+    seed_registry(s)
+    camp, summary = service.launch_campaign(
+        s, name="c", period_start=date(2024, 4, 1), period_end=date(2024, 6, 30), scenarios=["x"],
+        levels=["mandatory"], launched_by="dpo", now=NOW, alerts=[alert("a1", "AG1", "DE1", "x")],
+    )  # fmt: skip
+    return camp, summary.by_establishment["DR76"][0]
+
+
 def test_dispatch_routes_to_agent_establishment_and_deduplicates(engine: Engine) -> None:
     with Session(engine) as s:
         seed_registry(s)
@@ -96,12 +107,7 @@ def test_dispatch_routes_to_agent_establishment_and_deduplicates(engine: Engine)
 
 def test_false_positive_closed_at_pre_examination_with_structured_reason(engine: Engine) -> None:
     with Session(engine) as s:
-        seed_registry(s)
-        _, summary = service.launch_campaign(
-            s, name="c", period_start=date(2024, 4, 1), period_end=date(2024, 6, 30), scenarios=["x"],
-            levels=["mandatory"], launched_by="dpo", now=NOW, alerts=[alert("a1", "AG1", "DE1", "x")],
-        )  # fmt: skip
-        cid = summary.by_establishment["DR76"][0]
+        _, cid = one_control(s)
         with pytest.raises(InvalidInput) as err:
             service.transition(
                 s, control_id=cid, name="close_false_positive", fields={}, actor="m", now=NOW
@@ -129,12 +135,7 @@ def test_false_positive_closed_at_pre_examination_with_structured_reason(engine:
 
 def test_full_protocol_to_proven_requires_reminder_and_report(engine: Engine) -> None:
     with Session(engine) as s:
-        seed_registry(s)
-        _, summary = service.launch_campaign(
-            s, name="c", period_start=date(2024, 4, 1), period_end=date(2024, 6, 30), scenarios=["x"],
-            levels=["mandatory"], launched_by="dpo", now=NOW, alerts=[alert("a1", "AG1", "DE1", "x")],
-        )  # fmt: skip
-        cid = summary.by_establishment["DR76"][0]
+        _, cid = one_control(s)
         service.assign(s, control_id=cid, assignee="manager-31", actor="corr", now=NOW)
         service.record_agent_explanation(
             s, control_id=cid, agent_id="AG1", body="Je pensais aider un collègue.", now=NOW
@@ -192,12 +193,7 @@ def test_two_managers_writing_the_report_at_once_store_one(
     """Two managers click "compte rendu" on one control at the same time: both pass the "no report
     yet" check before either commits; one report is stored and the other is told it exists."""
     with Session(engine) as s:
-        seed_registry(s)
-        _, summary = service.launch_campaign(
-            s, name="c", period_start=date(2024, 4, 1), period_end=date(2024, 6, 30), scenarios=["x"],
-            levels=["mandatory"], launched_by="dpo", now=NOW, alerts=[alert("a1", "AG1", "DE1", "x")],
-        )  # fmt: skip
-        cid = summary.by_establishment["DR76"][0]
+        _, cid = one_control(s)
         service.transition(
             s, control_id=cid, name="schedule_interview",
             fields={"pre_examination_notes": "Aucun rendez-vous ni appel"}, actor="m", now=NOW,
@@ -223,12 +219,8 @@ def test_report_is_deterministic_for_the_same_inputs(engine: Engine) -> None:
     from parcours.controls.report import render_report_pdf
 
     with Session(engine) as s:
-        seed_registry(s)
-        camp, summary = service.launch_campaign(
-            s, name="c", period_start=date(2024, 4, 1), period_end=date(2024, 6, 30), scenarios=["x"],
-            levels=["mandatory"], launched_by="dpo", now=NOW, alerts=[alert("a1", "AG1", "DE1", "x")],
-        )  # fmt: skip
-        c = service.get_control(s, summary.by_establishment["DR76"][0])
+        camp, cid = one_control(s)
+        c = service.get_control(s, cid)
         assert render_report_pdf(c, camp, author="m", now=NOW) == render_report_pdf(
             c, camp, author="m", now=NOW
         )
