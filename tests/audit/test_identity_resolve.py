@@ -163,6 +163,28 @@ def test_match_pair_explains_one_pair() -> None:
     assert homonym < 0.01 and stranger < 0.01
 
 
+def test_hyphen_and_extra_given_names_at_once_are_one_list_extending_the_other() -> None:
+    """`Jean Paul` and `Jean-Paul Gaspard Honoré`: the compound written with a space on one side and
+    more given names on the other. Their first given names differ (JEAN / JEANPAUL), but glued, the
+    shorter list starts the longer one: as strong as the same first given name, not a mere overlap of
+    parts. `Jean` against `Jean-Paul` stays the weaker level: Jean and Jean-Paul are two names."""
+    born, short = "1988-09-30", "Jean Paul"
+    extended = match_pair(
+        PersonRecord("MAUBLANC", short, born, sex="M"),
+        PersonRecord("MAUBLANC", "Jean-Paul Gaspard Honoré", born, sex="M"),
+    )
+    same_first = match_pair(
+        PersonRecord("MAUBLANC", short, born, sex="M"),
+        PersonRecord("MAUBLANC", "Jean Paul Gaspard", born, sex="M"),
+    )
+    part_only = match_pair(
+        PersonRecord("MAUBLANC", "Jean", born, sex="M"),
+        PersonRecord("MAUBLANC", "Jean-Paul", born, sex="M"),
+    )
+    assert extended == pytest.approx(same_first) and extended > 0.93
+    assert part_only < extended
+
+
 def test_two_adjacent_letters_swapped_is_one_edit() -> None:
     """A transposition (the commonest typo with a wrong letter) weighs as one edit, above two
     different letters, and with the same first name and birth date it is a match."""

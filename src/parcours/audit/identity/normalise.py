@@ -130,6 +130,11 @@ class GivenNames(NamedTuple):
     first_names_compact: str
     given_tokens: tuple[str, ...]
     given_parts: tuple[str, ...]
+    # The first name, the first two glued, ... the whole list glued, each between bars
+    # (`|JEANJOSEPH|JEANJOSEPHQUENTIN|`): another list that is one of these once glued is the start
+    # of this list written with other hyphens or spaces (`Jean Joseph`). One string rather than a
+    # list: the comparison is a substring test, and strings cost Splink less to carry than lists.
+    name_prefixes: str
 
 
 @lru_cache(maxsize=65_536)
@@ -161,7 +166,15 @@ def parse_given_names(raw: str | None) -> GivenNames | None:
         tokens.extend(parts[1:] if len(parts) > 1 else parts)
     if not names:
         return None
-    return GivenNames(names[0], tuple(names), "".join(names), _unique(tokens), _unique(all_parts))
+    prefixes = ["".join(names[: k + 1]) for k in range(len(names))]
+    return GivenNames(
+        names[0],
+        tuple(names),
+        prefixes[-1],
+        _unique(tokens),
+        _unique(all_parts),
+        "|" + "|".join(prefixes) + "|",
+    )
 
 
 def normalise_sex(raw: str | None) -> str | None:

@@ -34,6 +34,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "first_names_compact",
     "given_tokens",
     "given_parts",
+    "name_prefixes",
     "birth_date",
     "sex",
     "department",
@@ -96,6 +97,7 @@ _GIVEN_SCHEMA = pa.schema(
         ("first_names_compact", pa.string()),
         ("given_tokens", pa.list_(pa.string())),
         ("given_parts", pa.list_(pa.string())),
+        ("name_prefixes", pa.string()),
     ]
 )
 _CODE_SCHEMA = pa.schema([("raw", pa.string()), ("code", pa.string())])
@@ -173,6 +175,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, sources: list[Source], outpu
                v.compact AS surname_compact,
                v.tokens AS surname_tokens,
                g.first_name, g.first_names, g.first_names_compact, g.given_tokens, g.given_parts,
+               g.name_prefixes,
                v.birth_date,
                s.code AS sex,
                d.code AS department
