@@ -70,7 +70,9 @@ def test_given_names_list_and_accents() -> None:
     assert parsed.first_name == "LAETITIA"
     assert parsed.first_names == ("LAETITIA", "MARIEHELENE", "ANNE")
     # The starts of the list, glued: what another list written with other hyphens is compared to.
-    assert parsed.name_prefixes == "|LAETITIA|LAETITIAMARIEHELENE|LAETITIAMARIEHELENEANNE|"
+    assert parsed.name_prefixes == "|LAETITIA|LAETITIAMARIEHELENE|"
+    single = parse_given_names("Anne")
+    assert single is not None and single.name_prefixes == ""
 
 
 def test_surname_variants_usage_and_birth_names() -> None:

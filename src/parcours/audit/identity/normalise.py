@@ -130,10 +130,11 @@ class GivenNames(NamedTuple):
     first_names_compact: str
     given_tokens: tuple[str, ...]
     given_parts: tuple[str, ...]
-    # The first name, the first two glued, ... the whole list glued, each between bars
-    # (`|JEANJOSEPH|JEANJOSEPHQUENTIN|`): another list that is one of these once glued is the start
-    # of this list written with other hyphens or spaces (`Jean Joseph`). One string rather than a
-    # list: the comparison is a substring test, and strings cost Splink less to carry than lists.
+    # The first name, the first two glued, ... up to all but the last, each between bars
+    # (`|JEANJOSEPH|` for Jean-Joseph Quentin): another list that is one of these once glued is the
+    # start of this list written with other hyphens or spaces (`Jean Joseph`); the whole list is
+    # `first_names_compact`. One string, empty for a single given name, rather than a list: the
+    # comparison is a substring test, and short strings cost Splink far less to carry than lists.
     name_prefixes: str
 
 
@@ -166,14 +167,14 @@ def parse_given_names(raw: str | None) -> GivenNames | None:
         tokens.extend(parts[1:] if len(parts) > 1 else parts)
     if not names:
         return None
-    prefixes = ["".join(names[: k + 1]) for k in range(len(names))]
+    starts = "".join(f"|{''.join(names[: k + 1])}" for k in range(len(names) - 1))
     return GivenNames(
         names[0],
         tuple(names),
-        prefixes[-1],
+        "".join(names),
         _unique(tokens),
         _unique(all_parts),
-        "|" + "|".join(prefixes) + "|",
+        starts + "|" if starts else "",
     )
 
 
