@@ -27,6 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import NamedTuple
 
 # Letters that NFKD does not decompose into a base letter plus a combining mark, and the
@@ -167,14 +168,14 @@ def parse_given_names(raw: str | None) -> GivenNames | None:
         tokens.extend(parts[1:] if len(parts) > 1 else parts)
     if not names:
         return None
-    starts = "".join(f"|{''.join(names[: k + 1])}" for k in range(len(names) - 1))
+    starts = list(accumulate(names[:-1]))  # A, AB, ... for the names A, B, ..., Z
     return GivenNames(
         names[0],
         tuple(names),
         "".join(names),
         _unique(tokens),
         _unique(all_parts),
-        starts + "|" if starts else "",
+        f"|{'|'.join(starts)}|" if starts else "",
     )
 
 
