@@ -1,4 +1,5 @@
-"""The own-agency repetition rule of weights.yaml, scored directly on situation rows."""
+"""The level rules of weights.yaml (own-agency repetition, the lift of the score), scored directly on
+situation rows."""
 
 from __future__ import annotations
 
@@ -46,6 +47,20 @@ def test_levels_follow_the_distinct_days(days: int, level: str) -> None:
         # The alert links the guide that speaks of this situation, not the off-hours one.
         assert s.main_scenario == OWN_AGENCY_SCENARIO
         assert any("n'encadre pas l'agence" in r for r in s.reasons)
+
+
+def test_a_level_lifted_by_a_rule_carries_its_threshold_in_the_score() -> None:
+    """Alerts are ranked by score in every list and in the export: a mandatory one never below an
+    optional one, however few points its components add up to."""
+    thresholds = SCENARIOS[OWN_AGENCY_SCENARIO].spec.level
+    optional = score_situation(row(4), load_weights(), SCENARIOS)
+    mandatory = score_situation(row(6), load_weights(), SCENARIOS)
+    assert optional.score == thresholds.optional_min_score
+    assert mandatory.score == thresholds.mandatory_min_score
+    # the components still say what the situation itself weighs; the lift is one of them
+    assert mandatory.components["level_rule"] > 0
+    assert sum(mandatory.components.values()) == pytest.approx(mandatory.score)
+    assert "level_rule" not in score_situation(row(3), load_weights(), SCENARIOS).components
 
 
 @pytest.mark.parametrize(

@@ -204,6 +204,20 @@ def score_situation(
     ):
         main = rule.id  # its guide is the one that speaks of this situation
 
+    # The score orders alerts wherever they are listed or exported: a level lifted by a rule above
+    # carries at least its main scenario's threshold for that level, so that a mandatory alert
+    # never ranks below an optional one. The lift is a component of its own.
+    if best_level != "none" and main in scenarios:
+        thresholds = scenarios[main].spec.level
+        least = (
+            thresholds.mandatory_min_score
+            if best_level == "mandatory"
+            else thresholds.optional_min_score
+        )
+        if score < least:
+            comp["level_rule"] = round(least - score, 2)
+            score = round(least, 2)
+
     return ScoredSituation(
         agent_id=str(row["agent_id"]),
         de_id=str(row["de_id"]),
