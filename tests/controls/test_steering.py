@@ -127,8 +127,8 @@ def test_awareness_by_job_and_seniority(engine: Engine) -> None:
         aw = steering.awareness(s, ALL, today=date(2024, 7, 1))
     got = {(r["job"], r["seniority"]): (r["controls"], r["proven"]) for r in aw.to_dict("records")}
     assert got == {
-        ("gdd", "0-1 ans"): (2, 2),
-        ("conseiller", "10-100 ans"): (1, 0),
+        ("gdd", "moins d'un an"): (2, 2),
+        ("conseiller", "10 ans et plus"): (1, 0),
         ("inconnu", "inconnue"): (1, 0),
     }
 

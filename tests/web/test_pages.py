@@ -271,3 +271,39 @@ def test_campaigns_page_shows_what_each_detection_could_not_use(
     assert "2 dossiers de demandeurs en double (une ligne gardée par identifiant)" in runs
     assert "1 valeurs illisibles dans tasks.closed_at (tâche tenue pour close" in runs
     assert "96,3" in runs and "1 / 3" in runs
+
+
+def test_steering_charts_speak_french_and_say_when_they_are_empty(
+    client_as: Callable[[Role], TestClient], engine: Engine
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from parcours.controls.models import Campaign, Control
+
+    now = datetime(2024, 7, 1, 10, tzinfo=UTC)
+    with session_scope(engine) as s:
+        s.add(
+            Campaign(
+                campaign_id=1, name="c", period_start=date(2024, 4, 1), period_end=date(2024, 6, 30),
+                scenarios=[], levels=["mandatory"], launched_by="t", launched_at=now,
+                alerts_received=1, controls_created=1, controls_updated=0,
+            )
+        )  # fmt: skip
+        s.flush()
+        s.add(
+            Control(
+                campaign_id=1, establishment_id="DR-A", agency_id="AG-A1", agent_id="AG-0001",
+                de_id="DE-1", scenarios=["w2_off_hours"], main_scenario="w2_off_hours",
+                level="mandatory", score=60, match_probability=None, reasons=[], alert_ids=[],
+                first_seen=now, last_seen=now, consultations=1, state="pre_examination",
+                step_due_on=date(2024, 7, 10), assignee=None, outcome=None, closing_reason=None,
+                created_at=now, updated_at=now, closed_at=None, data={}, version=1,
+            )
+        )  # fmt: skip
+    page = client_as(Role.MANAGER).get("/pilotage").text
+    weeks = json.loads(page.split('id="weeks-spec">', 1)[1].split("</script>", 1)[0])
+    assert {r["scenario"] for r in weeks["data"]["values"]} == {
+        "Consultation en dehors des jours et horaires habituels"
+    }
+    # nothing closed yet: a sentence, not empty axes
+    assert 'data-testid="results-empty"' in page and 'id="results-spec"' not in page

@@ -252,6 +252,15 @@ def harmonisation_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
+def _band_label(low: int, high: int, *, last: bool) -> str:
+    """French label of a seniority band [low, high): the last band's bound is only a cap."""
+    if last:
+        return f"{low} ans et plus"
+    if low == 0:
+        return "moins d'un an" if high == 1 else f"moins de {high} ans"
+    return f"{low} à {high} ans"
+
+
 def awareness(session: Session, scope: Scope, today: date) -> pd.DataFrame:
     """Controls and proven misuse by agent population (job family, seniority band)."""
     proven = func.sum(case((Control.outcome == "proven", 1), else_=0))
@@ -270,7 +279,7 @@ def awareness(session: Session, scope: Scope, today: date) -> pd.DataFrame:
         lambda d: (today - d).days / 365.25 if isinstance(d, date) else np.nan
     )
     bands = steering_config()["seniority_bands_years"]
-    labels = [f"{a}-{b} ans" for a, b in itertools.pairwise(bands)]
+    labels = [_band_label(a, b, last=b == bands[-1]) for a, b in itertools.pairwise(bands)]
     seniority = pd.cut(years, bins=bands, right=False, labels=labels).astype(object)
     df["seniority"] = seniority.where(seniority.notna(), "inconnue").astype(str)
     df["job"] = df["job"].fillna("inconnu")

@@ -51,7 +51,7 @@ def _scenario_titles() -> dict[str, str]:
     return {s.id: s.spec.title for s in load_scenarios()}
 
 
-def _scenario_title(scenario_id: str) -> str:
+def scenario_title(scenario_id: str) -> str:
     """A situation's French title (its scenario file's `title`), the id itself for a retired scenario."""
     return _scenario_titles().get(scenario_id, scenario_id)
 
@@ -71,7 +71,7 @@ def make_environment() -> Environment:
     env.filters["datetime_fr"] = datetime_fr
     env.filters["date_fr"] = _date_fr
     env.filters["role_label"] = _role_label
-    env.filters["scenario_title"] = _scenario_title
+    env.filters["scenario_title"] = scenario_title
     env.filters["percent_fr"] = _percent_fr
     env.globals["assets"] = assets
     return env

@@ -20,7 +20,7 @@ from parcours.controls.protocol import load_protocol
 from parcours.web.charts import chart_spec
 from parcours.web.deps import DbSession, require_roles
 from parcours.web.navigation import NavItem
-from parcours.web.rendering import attachment, render
+from parcours.web.rendering import attachment, render, scenario_title
 
 router = APIRouter(prefix="/pilotage")
 STEERING_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
@@ -38,6 +38,11 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {k: (str(v) if isinstance(v, date) else v) for k, v in row.items()}
         for row in frame.to_dict("records")
     ]
+
+
+def _titled(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chart rows with the situations' French titles: a legend speaks the interface's language."""
+    return [r | {"scenario": scenario_title(str(r["scenario"]))} for r in records]
 
 
 def _sheets(db: DbSession, user: User) -> dict[str, pd.DataFrame]:
@@ -81,8 +86,10 @@ def _dashboard_figures(db: DbSession, scope: Scope, today: date) -> dict[str, An
         "by_establishment": _records(steering.results(db, scope, ["establishment_id"])),
         "harmonisation": _records(steering.harmonisation(db, scope)),
         "awareness": _records(steering.awareness(db, scope, today)),
-        "chart_weeks": chart_spec("controls_by_week", _records(steering.generation(db, scope))),
-        "chart_results": chart_spec("results_by_scenario", _records(outcomes)),
+        "chart_weeks": chart_spec(
+            "controls_by_week", _titled(_records(steering.generation(db, scope)))
+        ),
+        "chart_results": chart_spec("results_by_scenario", _titled(_records(outcomes))),
         "chart_backlog": chart_spec("backlog_by_step", backlog),
     }
     with _CACHE_LOCK:
