@@ -76,6 +76,8 @@ def test_appointment_puts_a_file_in_scope(
     c = client_as(Role.CONSEILLER)
     r = c.get(f"/dossiers/{world.de_appointment}")
     assert r.status_code == 200 and "rendez-vous avec vous" in r.text
+    # the appointment's status in French, not the interchange code
+    assert "<td>tenu</td>" in r.text and "<td>done</td>" not in r.text
 
 
 def test_out_of_scope_asks_a_purpose_then_logs_it(

@@ -60,6 +60,22 @@ def _percent_fr(value: float, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}".replace(".", ",") + "\u202f%"
 
 
+# French words for the interchange codes shown on pages (the codes stay the contract's, docs/formats.md).
+CODE_LABELS: dict[str, dict[str, str]] = {
+    "appointment_status": {
+        "planned": "prévu", "done": "tenu", "no_show": "absent", "cancelled": "annulé",
+    },
+    "action": {"view": "consultation", "edit": "modification", "print": "impression", "export": "export"},
+}  # fmt: skip
+
+
+def _code_label(value: str | None, kind: str) -> str:
+    """The French word of an interchange code; an unknown code is shown as it is."""
+    if value is None:
+        return "—"
+    return CODE_LABELS[kind].get(value, value)
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -73,6 +89,7 @@ def make_environment() -> Environment:
     env.filters["role_label"] = _role_label
     env.filters["scenario_title"] = scenario_title
     env.filters["percent_fr"] = _percent_fr
+    env.filters["code_label"] = _code_label
     env.globals["assets"] = assets
     return env
 
