@@ -31,6 +31,11 @@ EMPTY_EFFECT = {
 }
 
 
+def _fr(n: int) -> str:
+    """A count the French way (12 586), in the CLI as on the pages."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
 @dataclass
 class InputReport:
     rows_read: int = 0
@@ -78,10 +83,10 @@ class InputReport:
             "duplicate_person_ids": "personnes protégées en double (une ligne gardée par identifiant)",
         }
         lines = [f"fichier {t} absent ou vide : {EMPTY_EFFECT[t]}" for t in self.empty_files]
-        lines += [f"{getattr(self, k)} {v}" for k, v in labels.items() if getattr(self, k)]
+        lines += [f"{_fr(getattr(self, k))} {v}" for k, v in labels.items() if getattr(self, k)]
         for column, n in sorted(self.unreadable_values.items()):
             effect = UNREADABLE_EFFECT.get(column, "laissées vides")
-            lines.append(f"{n} valeurs illisibles dans {column} ({effect})")
+            lines.append(f"{_fr(n)} valeurs illisibles dans {column} ({effect})")
         return lines
 
     @classmethod

@@ -56,6 +56,11 @@ def scenario_title(scenario_id: str) -> str:
     return _scenario_titles().get(scenario_id, scenario_id)
 
 
+def int_fr(value: int | None) -> str:
+    """A count the French way: thin no-break spaces between thousands (990 435)."""
+    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+
+
 def _percent_fr(value: float, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}".replace(".", ",") + "\u202f%"
 
@@ -90,6 +95,7 @@ def make_environment() -> Environment:
     env.filters["scenario_title"] = scenario_title
     env.filters["percent_fr"] = _percent_fr
     env.filters["code_label"] = _code_label
+    env.filters["int_fr"] = int_fr
     env.globals["assets"] = assets
     return env
 
