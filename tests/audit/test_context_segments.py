@@ -58,7 +58,14 @@ def _flags(engine: DuckDBEngine, probes: list[tuple[str, str, datetime]]) -> lis
     )
     engine.register_arrow("public_holidays", _table({"local_date": pa.date32()}, []))
     build_facts(engine, load_explanation_settings())
-    rows = engine.fetch_dicts(f"SELECT event_id, {', '.join(f'e_{k}' for k in KINDS)} FROM facts")
+    # facts keeps the event id's hash: the probes' ids are matched back through it
+    flags = ", ".join(f"f.e_{k}" for k in KINDS)
+    rows = engine.fetch_dicts(
+        engine.render(
+            f"SELECT l.event_id, {flags} FROM facts f JOIN (SELECT event_id, "
+            "{{ hash64('event_id') }} AS h FROM located) l ON l.h = f.event_hash"
+        )
+    )
     assert len(rows) == n  # one row per consultation
     by_id = {r["event_id"]: tuple(bool(r[f"e_{k}"]) for k in KINDS) for r in rows}
     return [by_id[f"e{i}"] for i in range(n)]

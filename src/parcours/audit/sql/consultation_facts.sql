@@ -4,7 +4,10 @@
 -- instant, so the joins keep one row per consultation); agent_hours (one envelope
 -- per agent and weekday), agent_hours_basis, public_holidays.
 SELECT
-  l.event_id, l.ts, l.local_date, l.dow, l.minute, l.agent_id, l.de_id,
+  -- The event id's 64-bit hash, not the id: 8 bytes instead of a string on every row of the
+  -- table (the repeated-id count needs only the hash; duplicate_event_ids.sql rereads the ids).
+  {{ hash64('l.event_id') }} AS event_hash,
+  l.ts, l.local_date, l.dow, l.minute, l.agent_id, l.de_id,
   l.action, l.known_agent, l.known_file,
   ph.local_date IS NOT NULL AS is_holiday,
   -- Usual hours are one envelope per weekday (a lunch-time view is not unusual); a weekday without

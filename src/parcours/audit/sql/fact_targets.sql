@@ -4,7 +4,7 @@
 -- Before an agent's hiring their file is an ordinary job seeker's file.
 SELECT * FROM (
   SELECT
-    f.event_id, f.agent_id, f.de_id, f.local_date, f.strength,
+    f.agent_id, f.de_id, f.local_date, f.strength,
     m.target_id, m.match_probability,
     pp.category,
     CASE

@@ -3,9 +3,10 @@
 -- appointment, a call, a task, a file they are the referent of). Outside usual hours is then not
 -- unusual for that moment, so these do not count as off-hours in the risk. Both sides are the few
 -- off-hours rows of `facts`, never the whole log.
-SELECT DISTINCT w.event_id
+-- Keyed on the agent and the instant: every look of theirs at that instant is in the same case.
+SELECT DISTINCT w.agent_id, w.ts
 FROM (
-  SELECT event_id, agent_id, ts FROM facts WHERE off_hours AND strength < 2
+  SELECT agent_id, ts FROM facts WHERE off_hours AND strength < 2
 ) w
 JOIN (
   SELECT agent_id, ts FROM facts WHERE off_hours AND strength = 2

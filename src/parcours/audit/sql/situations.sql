@@ -22,11 +22,12 @@ agg AS (
     count(DISTINCT CASE WHEN f.strength < 2 THEN f.local_date END) AS days_not_strong,
     -- Off-hours risk leaves out the looks made while the agent was demonstrably at work
     -- (off_hours_at_work.sql); they are counted apart so that the reasons can say so.
-    sum(CASE WHEN f.off_hours AND f.strength < 2 AND aw.event_id IS NULL THEN 1 ELSE 0 END)
+    sum(CASE WHEN f.off_hours AND f.strength < 2 AND aw.agent_id IS NULL THEN 1 ELSE 0 END)
       AS off_hours_not_strong,
-    count(DISTINCT CASE WHEN f.off_hours AND f.strength < 2 AND aw.event_id IS NULL THEN f.local_date END)
+    count(DISTINCT CASE WHEN f.off_hours AND f.strength < 2 AND aw.agent_id IS NULL THEN f.local_date END)
       AS off_hours_days_not_strong,
-    sum(CASE WHEN aw.event_id IS NOT NULL THEN 1 ELSE 0 END) AS off_hours_at_work,
+    sum(CASE WHEN f.off_hours AND f.strength < 2 AND aw.agent_id IS NOT NULL THEN 1 ELSE 0 END)
+      AS off_hours_at_work,
     sum(CASE WHEN f.off_hours THEN 1 ELSE 0 END) AS off_hours,
     sum(CASE WHEN f.action IN ('print', 'export') AND f.strength < 2 THEN 1 ELSE 0 END)
       AS print_export_not_strong,
@@ -44,7 +45,7 @@ agg AS (
     max(CASE WHEN f.known_file THEN 1 ELSE 0 END) AS known_file
   FROM facts f
   JOIN cand c ON c.agent_id = f.agent_id AND c.de_id = f.de_id
-  LEFT JOIN off_hours_at_work aw ON aw.event_id = f.event_id
+  LEFT JOIN off_hours_at_work aw ON aw.agent_id = f.agent_id AND aw.ts = f.ts
   GROUP BY f.agent_id, f.de_id
 ),
 targets AS (
