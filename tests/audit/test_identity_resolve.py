@@ -342,3 +342,24 @@ def test_training_keeps_levels_ordered_by_strength() -> None:
     assert levels[3]["u_probability"] >= UNSEEN_U
     assert "linker_uid" not in model
     assert "base_dialect_str" not in levels[4] and levels[1]["base_dialect_str"] == "duckdb"
+
+
+def test_large_name_lists_standardised_on_every_core_give_the_same_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above the threshold the given names are shared with a spawned worker: same rows, same order."""
+    from parcours.audit.identity import prepare
+
+    raw = [f"Jean-{c}{i} Marie é{i}" for i in range(300) for c in "ab"] + ["", "  ", "J.-P."]
+    schema = prepare._GIVEN_SCHEMA
+    alone = prepare._standardised(raw, prepare.parse_given_names, schema)
+    monkeypatch.setattr(prepare, "PARALLEL_MIN_VALUES", 10)
+    monkeypatch.setattr(prepare, "_workers", lambda: 2)
+    joined: list[int] = []  # the halves are joined only when the worker did its half
+    concat = prepare.pa.concat_tables
+    monkeypatch.setattr(
+        prepare.pa, "concat_tables", lambda ts: joined.append(len(ts)) or concat(ts)
+    )
+    shared = prepare._standardised_in_parallel(raw, prepare.parse_given_names, schema)
+    assert joined == [2]
+    assert shared.equals(alone) and alone.num_rows == len(raw) - 2  # blank lists are unusable

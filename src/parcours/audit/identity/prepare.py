@@ -8,8 +8,12 @@ people, and one implementation serves the single-pair, evaluation and bulk paths
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing import get_context
 from typing import Any
 
 import duckdb
@@ -63,24 +67,72 @@ def _distinct(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
     return [row[0] for row in con.execute(sql).fetchall() if row[0] is not None]
 
 
+# Below this many distinct values the standardisation runs in this process alone: starting a worker
+# process (about half a second with its imports) costs more than it saves.
+PARALLEL_MIN_VALUES = 200_000
+
+
+def _standardised(
+    values: Sequence[str], fn: Callable[[str], tuple[Any, ...] | None], schema: pa.Schema
+) -> pa.Table:
+    """The Arrow table `raw, fields...` of the values `fn` can read (None: unusable, left out)."""
+    kept = [(raw, *fields) for raw in values if (fields := fn(raw)) is not None]
+    # Transposed in one pass: a national file has millions of distinct given-name strings.
+    columns = list(zip(*kept, strict=True)) if kept else [() for _ in schema]
+    return pa.table(
+        {f.name: pa.array(column, f.type) for f, column in zip(schema, columns, strict=True)},
+        schema=schema,
+    )
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _standardised_in_parallel(
+    values: Sequence[str], fn: Callable[[str], tuple[Any, ...] | None], schema: pa.Schema
+) -> pa.Table:
+    """The same table, the values shared between this process and one worker per other core.
+
+    The standardisation is pure Python (one core) while DuckDB waits: a national file's 2.6M
+    distinct given-name lists took 30 s. Workers are spawned, never forked: the caller may hold
+    DuckDB's threads or a web server's. `fn` must be a module-level function (sent by name).
+    """
+    n = _workers()
+    if n < 2 or len(values) < PARALLEL_MIN_VALUES:
+        return _standardised(values, fn, schema)
+    size = -(-len(values) // n)
+    chunks = [values[i : i + size] for i in range(0, len(values), size)]
+    try:
+        with ProcessPoolExecutor(len(chunks) - 1, mp_context=get_context("spawn")) as pool:
+            others = [pool.submit(_standardised, chunk, fn, schema) for chunk in chunks[1:]]
+            first = _standardised(chunks[0], fn, schema)
+            return pa.concat_tables([first, *(f.result() for f in others)])
+    except BrokenProcessPool:
+        # A spawned worker re-imports the caller's main module, which some hosts cannot give
+        # (a script read from standard input): the same table, on one core.
+        return _standardised(values, fn, schema)
+
+
 def _register_lookup(
     con: duckdb.DuckDBPyConnection,
     name: str,
     values: Sequence[str],
     fn: Callable[[str], tuple[Any, ...] | None],
     schema: pa.Schema,
+    *,
+    parallel: bool = False,
 ) -> None:
     """Build a lookup table `name(raw, ...)` from the Python standardisation of each distinct value.
 
-    `fn` returns the fields after `raw`, in the schema's order, or None for an unusable value.
+    `fn` returns the fields after `raw`, in the schema's order, or None for an unusable value;
+    `parallel` spreads large lists over the cores (`fn` then goes to the workers by name).
     """
-    kept = [(raw, *fields) for raw in values if (fields := fn(raw)) is not None]
-    # Transposed in one pass: a national file has millions of distinct given-name strings.
-    columns = list(zip(*kept, strict=True)) if kept else [() for _ in schema]
-    arrow = pa.table(
-        {f.name: pa.array(column, f.type) for f, column in zip(schema, columns, strict=True)},
-        schema=schema,
-    )
+    build = _standardised_in_parallel if parallel else _standardised
+    arrow = build(values, fn, schema)
     con.register(f"{name}_arrow", arrow)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
     con.unregister(f"{name}_arrow")
@@ -131,6 +183,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, sources: list[Source], outpu
         _distinct(con, f"SELECT last_name FROM {src} UNION SELECT birth_name FROM {src}"),
         parse_surname,
         _SURNAME_SCHEMA,
+        parallel=True,
     )
     _register_lookup(
         con,
@@ -138,6 +191,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, sources: list[Source], outpu
         _distinct(con, f"SELECT DISTINCT first_names FROM {src}"),
         parse_given_names,
         _GIVEN_SCHEMA,
+        parallel=True,
     )
     _register_lookup(
         con,
