@@ -31,8 +31,9 @@ EMPTY_EFFECT = {
 }
 
 
-def _fr(n: int) -> str:
-    """A count the French way (12 586), in the CLI as on the pages."""
+def count_fr(n: int) -> str:
+    """A count the French way, thin no-break spaces between thousands (12 586): the CLI's and the
+    pages' one way."""
     return f"{n:,}".replace(",", "\u202f")
 
 
@@ -83,10 +84,12 @@ class InputReport:
             "duplicate_person_ids": "personnes protégées en double (une ligne gardée par identifiant)",
         }
         lines = [f"fichier {t} absent ou vide : {EMPTY_EFFECT[t]}" for t in self.empty_files]
-        lines += [f"{_fr(getattr(self, k))} {v}" for k, v in labels.items() if getattr(self, k)]
+        lines += [
+            f"{count_fr(getattr(self, k))} {v}" for k, v in labels.items() if getattr(self, k)
+        ]
         for column, n in sorted(self.unreadable_values.items()):
             effect = UNREADABLE_EFFECT.get(column, "laissées vides")
-            lines.append(f"{_fr(n)} valeurs illisibles dans {column} ({effect})")
+            lines.append(f"{count_fr(n)} valeurs illisibles dans {column} ({effect})")
         return lines
 
     @classmethod

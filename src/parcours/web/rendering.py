@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from parcours.accounts.roles import LABELS, Role
+from parcours.audit.input_report import count_fr
 from parcours.web import assets
 from parcours.web.csrf import csrf_token
 
@@ -57,8 +58,8 @@ def scenario_title(scenario_id: str) -> str:
 
 
 def int_fr(value: int | None) -> str:
-    """A count the French way: thin no-break spaces between thousands (990 435)."""
-    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+    """A count the French way (990 435), a dash when unknown."""
+    return "—" if value is None else count_fr(value)
 
 
 def _percent_fr(value: float, digits: int = 1) -> str:
