@@ -354,12 +354,46 @@ def test_large_name_lists_standardised_on_every_core_give_the_same_table(
     schema = prepare._GIVEN_SCHEMA
     alone = prepare._standardised(raw, prepare.parse_given_names, schema)
     monkeypatch.setattr(prepare, "PARALLEL_MIN_VALUES", 10)
-    monkeypatch.setattr(prepare, "_workers", lambda: 2)
     joined: list[int] = []  # the halves are joined only when the worker did its half
     concat = prepare.pa.concat_tables
     monkeypatch.setattr(
         prepare.pa, "concat_tables", lambda ts: joined.append(len(ts)) or concat(ts)
     )
-    shared = prepare._standardised_in_parallel(raw, prepare.parse_given_names, schema)
+    shared = prepare._standardised_in_parallel(raw, prepare.parse_given_names, schema, 2)
     assert joined == [2]
     assert shared.equals(alone) and alone.num_rows == len(raw) - 2  # blank lists are unusable
+
+
+def test_the_campaign_engine_thread_setting_bounds_the_name_standardisation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One parallelism budget: an engine told to use one thread starts no standardisation worker."""
+    from parcours.audit import identity_step
+    from parcours.audit.engines.duckdb import DuckDBEngine
+    from parcours.audit.identity import prepare
+
+    monkeypatch.setattr(prepare, "PARALLEL_MIN_VALUES", 1)
+    budgets: list[int] = []
+    parallel = prepare._standardised_in_parallel
+    monkeypatch.setattr(
+        prepare,
+        "_standardised_in_parallel",
+        lambda values, fn, schema, processes: (
+            budgets.append(processes) or parallel(values, fn, schema, processes)
+        ),
+    )
+    for threads in (1, 2):
+        with DuckDBEngine(threads=threads) as engine:
+            con = engine.native_connection()
+            _registers(con)
+            for name, table in (
+                ("in_job_seekers", "js"),
+                ("in_agents", "ag"),
+                ("in_protected_persons", "pp"),
+            ):
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM {table}")
+            identity_step.resolve_identities(engine)
+            matched = engine.fetch_dicts("SELECT count(*) AS n FROM identity_matches")[0]["n"]
+        assert matched == 4
+    # Surnames and given names of both sides: never with a budget of one, all four with two.
+    assert budgets == [2, 2, 2, 2]

@@ -83,7 +83,12 @@ def resolve_identities(
 
         resolve_identities_spark(engine, threshold=threshold)
     else:
-        table = resolve_on_duckdb(engine.native_connection(), **INPUT_TABLES, threshold=threshold)
+        table = resolve_on_duckdb(
+            engine.native_connection(),
+            **INPUT_TABLES,
+            threshold=threshold,
+            processes=engine.threads,
+        )
         if table != "identity_matches":
             engine.create_view("identity_matches", f"SELECT * FROM {table}")
     if cached is not None:

@@ -29,6 +29,9 @@ class EngineError(ParcoursError):
 class AnalyticsEngine(ABC):
     name: str
     functions: FunctionMap
+    # The cores this process was told to use, for work done beside the engine in Python (the
+    # names' standardisation); None: not set by the engine (a cluster's driver), all usable cores.
+    threads: int | None = None
 
     # -- inputs -------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ class DuckDBEngine(AnalyticsEngine):
 
     def __init__(self, *, memory_limit: str = "3GB", threads: int = 2) -> None:
         self.functions = function_map("duckdb")
+        self.threads = int(threads)
         self._con = duckdb.connect()
         self._spill = tempfile.TemporaryDirectory(prefix="parcours-duckdb-")
         # UTC session: every timestamp the pipeline handles is an instant; local time is explicit.

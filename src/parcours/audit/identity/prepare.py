@@ -85,7 +85,7 @@ def _standardised(
     )
 
 
-def _workers() -> int:
+def usable_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -93,15 +93,19 @@ def _workers() -> int:
 
 
 def _standardised_in_parallel(
-    values: Sequence[str], fn: Callable[[str], tuple[Any, ...] | None], schema: pa.Schema
+    values: Sequence[str],
+    fn: Callable[[str], tuple[Any, ...] | None],
+    schema: pa.Schema,
+    processes: int,
 ) -> pa.Table:
     """The same table, the values shared between this process and one worker per other core.
 
     The standardisation is pure Python (one core) while DuckDB waits: a national file's 2.6M
     distinct given-name lists took 30 s. Workers are spawned, never forked: the caller may hold
     DuckDB's threads or a web server's. `fn` must be a module-level function (sent by name).
+    `processes` counts this one.
     """
-    n = _workers()
+    n = processes
     if n < 2 or len(values) < PARALLEL_MIN_VALUES:
         return _standardised(values, fn, schema)
     size = -(-len(values) // n)
@@ -124,15 +128,18 @@ def _register_lookup(
     fn: Callable[[str], tuple[Any, ...] | None],
     schema: pa.Schema,
     *,
-    parallel: bool = False,
+    processes: int = 1,
 ) -> None:
     """Build a lookup table `name(raw, ...)` from the Python standardisation of each distinct value.
 
     `fn` returns the fields after `raw`, in the schema's order, or None for an unusable value;
-    `parallel` spreads large lists over the cores (`fn` then goes to the workers by name).
+    `processes` > 1 spreads large lists over that many processes (`fn` then goes by name).
     """
-    build = _standardised_in_parallel if parallel else _standardised
-    arrow = build(values, fn, schema)
+    arrow = (
+        _standardised_in_parallel(values, fn, schema, processes)
+        if processes > 1
+        else _standardised(values, fn, schema)
+    )
     con.register(f"{name}_arrow", arrow)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
     con.unregister(f"{name}_arrow")
@@ -163,8 +170,19 @@ def _code_fields(fn: Callable[[str | None], str | None]) -> Callable[[str], tupl
     return fields
 
 
-def prepare_records(con: duckdb.DuckDBPyConnection, sources: list[Source], output: str) -> int:
-    """Create table `output` with the comparable records of every source; returns its row count."""
+def prepare_records(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[Source],
+    output: str,
+    *,
+    processes: int | None = None,
+) -> int:
+    """Create table `output` with the comparable records of every source; returns its row count.
+
+    `processes`: how many processes may standardise the names (the caller's parallelism budget,
+    e.g. the engine's thread setting); defaults to the usable cores.
+    """
+    processes = processes if processes is not None else usable_cores()
     people = " UNION ALL ".join(
         f"""SELECT CAST({_quote(s.id_column)} AS VARCHAR) AS person_id, {s.kind_sql} AS kind,
                    CAST(last_name AS VARCHAR) AS last_name, CAST(birth_name AS VARCHAR) AS birth_name,
@@ -183,7 +201,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, sources: list[Source], outpu
         _distinct(con, f"SELECT last_name FROM {src} UNION SELECT birth_name FROM {src}"),
         parse_surname,
         _SURNAME_SCHEMA,
-        parallel=True,
+        processes=processes,
     )
     _register_lookup(
         con,
@@ -191,7 +209,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, sources: list[Source], outpu
         _distinct(con, f"SELECT DISTINCT first_names FROM {src}"),
         parse_given_names,
         _GIVEN_SCHEMA,
-        parallel=True,
+        processes=processes,
     )
     _register_lookup(
         con,

@@ -34,8 +34,12 @@ def resolve_identities(
     agents: str,
     protected_persons: str,
     threshold: float = DEFAULT_THRESHOLD,
+    processes: int | None = None,
 ) -> str:
     """Create table `identity_matches` from the three input tables/views; returns its name.
+
+    `processes`: how many processes may standardise the names (default: the usable cores); the
+    detection engine passes its own thread setting, so that one setting bounds the campaign.
 
     Raises InvalidInput naming every missing column. A record with neither a birth date nor a
     surname and first name cannot be put in any block, so it can never match: the detection
@@ -50,7 +54,10 @@ def resolve_identities(
         },
     )
     prepare_records(
-        con, [Source(job_seekers, "de_id", "'job_seeker'", "department_code")], "identity__left"
+        con,
+        [Source(job_seekers, "de_id", "'job_seeker'", "department_code")],
+        "identity__left",
+        processes=processes,
     )
     prepare_records(
         con,
@@ -61,6 +68,7 @@ def resolve_identities(
             Source(protected_persons, "person_id", "'protected'", "department_code"),
         ],
         "identity__right",
+        processes=processes,
     )
     # Name frequencies come from the people being linked: the job seekers of the region are the
     # population in which a name is common or rare.
