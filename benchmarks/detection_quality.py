@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/detection_quality.py [--scale region] [--seeds 7,11] [--workdir DIR] [--keep]
         [--cover-revisits SHARE]
+    python benchmarks/detection_quality.py --input DIR [--input DIR ...]
 
 For each seed, generates the synthetic region (`parcours.synth`, with its `truth.csv`), runs the
 campaign and the naive baseline (the plain campaign queries) over the quarter, and prints precision,
@@ -12,6 +13,9 @@ line per seed. The issue's targets are printed beside the figures; nothing here 
 `--cover-revisits SHARE` generates a robustness variant of each region, where that share of the
 colleagues' cover looks is followed by one or two more looks at the same file (`parcours synth
 --cover-revisits`): how the rules hold when legitimate traffic differs from the shipped generator's.
+`--input DIR` evaluates an interchange directory written by another generator instead (its
+`truth.csv`; with a `truth_notes.csv` of agent_id, de_id and descriptive columns, recall is also
+printed per value of each column), e.g. `benchmarks/clean_room_region.py`'s.
 """
 
 from __future__ import annotations
@@ -44,6 +48,28 @@ def run(directory: Path, naive: bool, memory: str) -> PipelineResult:
         )
 
 
+def evaluate_dir(directory: Path, memory: str) -> Evaluation:
+    """The campaign and the naive baseline on `directory`, compared with its `truth.csv`."""
+    t0 = time.perf_counter()
+    campaign = run(directory, naive=False, memory=memory)
+    t1 = time.perf_counter()
+    naive = run(directory, naive=True, memory=memory)
+    print(f"{directory}: campaign {t1 - t0:.1f} s, naive {time.perf_counter() - t1:.1f} s")
+    ev = evaluate(
+        [(s.agent_id, s.de_id, s.level) for s in campaign.situations],
+        read_truth(directory / "truth.csv"),
+        naive=[(s.agent_id, s.de_id, s.level) for s in naive.situations],
+    )
+    print("\n".join(ev.lines()))
+    print(f"consultations explained: {campaign.explanation.share_explained:.3f}")
+    if (directory / "truth_plan.csv").exists():
+        print("\n".join(plan_breakdown(directory / "truth_plan.csv", campaign.situations)))
+    elif (directory / "truth_notes.csv").exists():
+        print("\n".join(notes_breakdown(directory / "truth_notes.csv", campaign.situations)))
+    print()
+    return ev
+
+
 def one_seed(
     scale: str, seed: int, workdir: Path, memory: str, keep: bool, cover_revisits: float = 0.0
 ) -> Evaluation:
@@ -60,22 +86,7 @@ def one_seed(
         )
         print(f"seed {seed}: generated in {time.perf_counter() - t0:.1f} s")
     try:
-        t0 = time.perf_counter()
-        campaign = run(out, naive=False, memory=memory)
-        t1 = time.perf_counter()
-        naive = run(out, naive=True, memory=memory)
-        print(f"seed {seed}: campaign {t1 - t0:.1f} s, naive {time.perf_counter() - t1:.1f} s")
-        ev = evaluate(
-            [(s.agent_id, s.de_id, s.level) for s in campaign.situations],
-            read_truth(out / "truth.csv"),
-            naive=[(s.agent_id, s.de_id, s.level) for s in naive.situations],
-        )
-        print("\n".join(ev.lines()))
-        print(f"consultations explained: {campaign.explanation.share_explained:.3f}")
-        if (out / "truth_plan.csv").exists():
-            print("\n".join(plan_breakdown(out / "truth_plan.csv", campaign.situations)))
-        print()
-        return ev
+        return evaluate_dir(out, memory)
     finally:
         if not keep:
             shutil.rmtree(out, ignore_errors=True)
@@ -106,6 +117,26 @@ def plan_breakdown(plan: Path, situations: list[ScoredSituation]) -> list[str]:
     return lines
 
 
+def notes_breakdown(notes: Path, situations: list[ScoredSituation]) -> list[str]:
+    """Recall per value of each descriptive column of another generator's `truth_notes.csv`."""
+    level = {(s.agent_id, s.de_id): s.level for s in situations}
+    found: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    with notes.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            lvl = level.get((row["agent_id"], row["de_id"]), "none")
+            for column, value in row.items():
+                if column in ("agent_id", "de_id"):
+                    continue
+                counts = found[(column, value if len(value) <= 24 else value[:21] + "...")]
+                counts[0] += 1
+                counts[1] += lvl == "mandatory"
+                counts[2] += lvl in ("mandatory", "optional")
+    lines = [f"{'note = value':<48}{'pairs':>6}{'mandatory':>11}{'examined':>10}"]
+    for (column, value), (n, mand, exam) in sorted(found.items()):
+        lines.append(f"{f'{column} = {value}':<48}{n:>6}{mand:>11}{exam:>10}")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -116,7 +147,20 @@ def main() -> None:
     ap.add_argument("--memory", default="3GB")
     ap.add_argument("--keep", action="store_true", help="keep the generated directories")
     ap.add_argument("--cover-revisits", type=float, default=0.0, help="robustness variant (0..1)")
+    ap.add_argument(
+        "--input", type=Path, action="append", help="evaluate this directory (repeatable)"
+    )
     args = ap.parse_args()
+    if args.input:
+        print(f"load {os.getloadavg()[0]:.1f}; {TARGETS}\n")
+        for directory in args.input:
+            ev = evaluate_dir(directory, args.memory)
+            print(
+                f"{directory}: mandatory precision {ev.mandatory.precision:.3f}, recall "
+                f"{ev.mandatory.recall:.3f}; examined recall {ev.examined.recall:.3f}; "
+                f"{ev.situations} situations, {ev.reduction or 0:.1f}x\n"
+            )
+        return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="parcours-quality-"))
     seeds = [int(s) for s in args.seeds.split(",")]
     variant = f", cover revisits {args.cover_revisits}" if args.cover_revisits else ""
