@@ -91,3 +91,26 @@ def test_the_scenario_selects_from_the_optional_threshold() -> None:
 def test_thresholds_must_be_ordered() -> None:
     with pytest.raises(ValidationError):
         OwnAgencyRepetition(optional_days=4, mandatory_days=3)
+
+
+def test_reasons_are_written_in_plain_french_with_agreement() -> None:
+    """`1 consultation`, `3 consultations … sur 3 jours distincts`: no `consultation(s)`."""
+    weights = load_weights()
+    one = score_situation(
+        row(1, min_strength=0, weak_only=0, unexplained=1, print_export_not_strong=1),
+        weights,
+        SCENARIOS,
+    )
+    many = score_situation(
+        row(3, off_hours_not_strong=2, off_hours_days_not_strong=2, off_hours_at_work=1),
+        weights,
+        SCENARIOS,
+    )
+    text = " | ".join(one.reasons + many.reasons)
+    assert "(s)" not in text
+    assert "1 consultation sans aucun contexte professionnel" in text
+    assert "1 impression ou export du dossier" in text
+    assert "3 consultations seulement expliquées par un contexte faible" in text
+    assert "Consultations répétées : 3 sans contexte fort, sur 3 jours distincts" in text
+    assert "2 consultations sur 2 jours en dehors des jours et horaires habituels" in text
+    assert "1 consultation hors horaires habituels non retenue comme signal" in text

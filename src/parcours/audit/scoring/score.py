@@ -63,6 +63,11 @@ def _n(row: Mapping[str, Any], key: str) -> int:
     return int(row.get(key) or 0)
 
 
+def _count(n: int, singular: str, plural: str) -> str:
+    """`1 consultation`, `3 consultations`: French agreement (0 and 1 take the singular)."""
+    return f"{n} {singular if n <= 1 else plural}"
+
+
 def _fr(x: float) -> str:
     return f"{x:.2f}".replace(".", ",")
 
@@ -98,7 +103,8 @@ def score_situation(
     if strength == "none":
         comp["unexplained"] = weights.unexplained_points
         reasons.append(
-            f"{_n(row, 'unexplained')} consultation(s) sans aucun contexte professionnel "
+            f"{_count(_n(row, 'unexplained'), 'consultation', 'consultations')} "
+            "sans aucun contexte professionnel "
             "(ni référent, rendez-vous, appel 3949, tâche, motif déclaré ni agence commune)"
         )
         if _n(row, "outside_territory"):
@@ -108,8 +114,12 @@ def score_situation(
             )
     elif strength == "weak":
         reasons.append(
-            f"{_n(row, 'weak_only')} consultation(s) seulement expliquée(s) par un contexte faible "
-            "(même agence ou encadrement)"
+            _count(
+                _n(row, "weak_only"),
+                "consultation seulement expliquée",
+                "consultations seulement expliquées",
+            )
+            + " par un contexte faible (même agence ou encadrement)"
         )
     # Repetition and prints weigh less when the agent works in the file's agency (see weights.yaml).
     aggravation = weights.weak_context_aggravation_factor if strength == "weak" else 1.0
@@ -122,20 +132,22 @@ def score_situation(
     if extra_days or extra_cons:
         reasons.append(
             f"Consultations répétées : {_n(row, 'not_strong')} sans contexte fort, "
-            f"sur {_n(row, 'days_not_strong')} jour(s) distinct(s)"
+            f"sur {_count(_n(row, 'days_not_strong'), 'jour', 'jours distincts')}"
         )
     off = _n(row, "off_hours_not_strong")
     off_days = _n(row, "off_hours_days_not_strong")
     comp["off_hours"] = min(weights.off_hours.cap, weights.off_hours.per_day * off_days)
     if off:
         reasons.append(
-            f"{off} consultation(s) sur {off_days} jour(s) en dehors des jours et horaires "
+            f"{_count(off, 'consultation', 'consultations')} sur "
+            f"{_count(off_days, 'jour', 'jours')} en dehors des jours et horaires "
             "habituels de l'agent (signal de confidentialité, pas une mesure du temps de travail)"
         )
     at_work = _n(row, "off_hours_at_work")
     if at_work:
         reasons.append(
-            f"{at_work} consultation(s) hors horaires habituels non retenue(s) comme signal : "
+            f"{_count(at_work, 'consultation', 'consultations')} hors horaires habituels "
+            f"{'non retenue' if at_work <= 1 else 'non retenues'} comme signal : "
             "l'agent traitait au même moment d'autres dossiers avec un contexte professionnel fort"
         )
     pe = _n(row, "print_export_not_strong")
@@ -144,7 +156,7 @@ def score_situation(
         weights.actions.cap, weights.actions.per_print_export_day * pe_days
     )
     if pe:
-        reasons.append(f"{pe} impression(s) ou export(s) du dossier")
+        reasons.append(f"{_count(pe, 'impression ou export', 'impressions ou exports')} du dossier")
     if strength == "strong":
         comp = {k: 0.0 for k in comp}
     score = round(sum(comp.values()), 2)
