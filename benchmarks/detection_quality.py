@@ -117,6 +117,9 @@ def plan_breakdown(plan: Path, situations: list[ScoredSituation]) -> list[str]:
     return lines
 
 
+MAX_NOTE_VALUES = 16
+
+
 def notes_breakdown(notes: Path, situations: list[ScoredSituation]) -> list[str]:
     """Recall per value of each descriptive column of another generator's `truth_notes.csv`."""
     level = {(s.agent_id, s.de_id): s.level for s in situations}
@@ -131,9 +134,14 @@ def notes_breakdown(notes: Path, situations: list[ScoredSituation]) -> list[str]
                 counts[0] += 1
                 counts[1] += lvl == "mandatory"
                 counts[2] += lvl in ("mandatory", "optional")
+    # Ids, timestamps and other columns with many values say nothing per value: left out.
+    values: dict[str, int] = defaultdict(int)
+    for column, _ in found:
+        values[column] += 1
     lines = [f"{'note = value':<48}{'pairs':>6}{'mandatory':>11}{'examined':>10}"]
     for (column, value), (n, mand, exam) in sorted(found.items()):
-        lines.append(f"{f'{column} = {value}':<48}{n:>6}{mand:>11}{exam:>10}")
+        if values[column] <= MAX_NOTE_VALUES:
+            lines.append(f"{f'{column} = {value}':<48}{n:>6}{mand:>11}{exam:>10}")
     return lines
 
 
