@@ -107,11 +107,6 @@ def score_situation(
             "sans aucun contexte professionnel "
             "(ni référent, rendez-vous, appel 3949, tâche, motif déclaré ni agence commune)"
         )
-        if _n(row, "outside_territory"):
-            comp["territory"] = weights.outside_territory_points
-            reasons.append(
-                "Dossier hors du territoire de l'agent (autre département que son agence)"
-            )
     elif strength == "weak":
         reasons.append(
             _count(
@@ -143,6 +138,12 @@ def score_situation(
             f"{_count(off_days, 'jour', 'jours')} en dehors des jours et horaires "
             "habituels de l'agent (signal de confidentialité, pas une mesure du temps de travail)"
         )
+    # Outside the agent's territory aggravates an unexplained file only beside a second day or an
+    # off-hours day: pooled regional work (benefits, platforms, transferred files) leaves lone
+    # untraced looks at other départements' files by the thousand.
+    if strength == "none" and _n(row, "outside_territory") and (extra_days or off_days):
+        comp["territory"] = weights.outside_territory_points
+        reasons.append("Dossier hors du territoire de l'agent (autre département que son agence)")
     at_work = _n(row, "off_hours_at_work")
     if at_work:
         reasons.append(
