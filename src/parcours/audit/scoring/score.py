@@ -16,6 +16,7 @@ from parcours.audit.scoring.weights import Weights
 
 # The scenario that selects the situations of the own-agency repetition rule (weights.yaml).
 OWN_AGENCY_SCENARIO = "repeated_agency_file"
+WIDELY_VIEWED_SCENARIO = "widely_viewed_file"
 LEVEL_RANK = {"none": 0, "optional": 1, "mandatory": 2}
 LEVEL_LABEL = {"optional": "au moins facultatif", "mandatory": "obligatoire"}
 STRENGTH_NAME: dict[int, Literal["none", "weak", "strong"]] = {0: "none", 1: "weak", 2: "strong"}
@@ -216,6 +217,21 @@ def score_situation(
         and (main not in scenarios or scenarios[main].spec.priority > rule.spec.priority)
     ):
         main = rule.id  # its guide is the one that speaks of this situation
+
+    # A file many agents opened with no context at all (a local celebrity, a news item): each of
+    # those agents' looks is worth an examination, however ordinary it looks alone.
+    wide = scenarios.get(WIDELY_VIEWED_SCENARIO)
+    if (
+        wide
+        and wide.id in fired
+        and raise_to(
+            "optional",
+            "Dossier consulté sans aucun contexte professionnel par au moins "
+            f"{wide.spec.parameters.get('min_viewers')} agents sur la période (curiosité pour "
+            "une personne dont on parle ?)",
+        )
+    ):
+        main = wide.id  # its guide is the one that speaks of this situation
 
     # The score orders alerts wherever they are listed or exported: a level lifted by a rule above
     # carries at least its main scenario's threshold for that level, so that a mandatory alert
