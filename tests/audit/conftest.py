@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +12,10 @@ import pytest
 
 from parcours.audit.cases import Case, case_tables, load_case_file
 from parcours.audit.engines.base import AnalyticsEngine
+from parcours.audit.engines.duckdb import DuckDBEngine
+from parcours.audit.evaluation import Evaluation, evaluate, read_truth
+from parcours.audit.inputs import InterchangeDirSource
+from parcours.audit.pipeline import run_pipeline
 
 # A story for the end-to-end tests: one misuse (a colleague's file at night, printed), one
 # legitimate contact (referent), one unknown agent, one unknown file, one unreadable timestamp.
@@ -79,3 +84,32 @@ def open_engine(request: pytest.FixtureRequest) -> Callable[[str], AnalyticsEngi
         return SparkEngine(session=request.getfixturevalue("spark_session"))
 
     return make
+
+
+QualityRun = Callable[[Path], tuple[Evaluation, float]]
+
+
+@pytest.fixture
+def campaign_quality() -> QualityRun:
+    """Run the campaign and the naive baseline on a generated directory over the quarter and compare
+    both with its `truth.csv`: (the evaluation, the share of consultations explained)."""
+
+    def run(directory: Path) -> tuple[Evaluation, float]:
+        results = {}
+        for naive in (False, True):
+            with DuckDBEngine() as engine:
+                results[naive] = run_pipeline(
+                    engine,
+                    InterchangeDirSource(directory),
+                    start=date(2024, 4, 1),
+                    end=date(2024, 6, 30),
+                    naive=naive,
+                )
+        ev = evaluate(
+            [(s.agent_id, s.de_id, s.level) for s in results[False].situations],
+            read_truth(directory / "truth.csv"),
+            naive=[(s.agent_id, s.de_id, s.level) for s in results[True].situations],
+        )
+        return ev, results[False].explanation.share_explained
+
+    return run

@@ -11,15 +11,12 @@ only and files with one aggravating circumstance. Region-scale figures over seve
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from parcours.audit.engines.duckdb import DuckDBEngine
-from parcours.audit.evaluation import evaluate, read_truth
-from parcours.audit.inputs import InterchangeDirSource
-from parcours.audit.pipeline import run_pipeline
+from parcours.audit.evaluation import Evaluation
 from parcours.synth.generator import generate
 
 pytestmark = pytest.mark.slow
@@ -29,26 +26,13 @@ def _generate(out: Path, seed: int) -> None:
     generate(scale="demo", seed=seed, out=out, progress=False)
 
 
-def test_quality_targets_on_a_generated_region(tmp_path: Path) -> None:
+def test_quality_targets_on_a_generated_region(
+    tmp_path: Path, campaign_quality: Callable[[Path], tuple[Evaluation, float]]
+) -> None:
     _generate(tmp_path, seed=1)
-    truth = read_truth(tmp_path / "truth.csv")
-    results = {}
-    for naive in (False, True):
-        with DuckDBEngine() as engine:
-            results[naive] = run_pipeline(
-                engine,
-                InterchangeDirSource(tmp_path),
-                start=date(2024, 4, 1),
-                end=date(2024, 6, 30),
-                naive=naive,
-            )
-    ev = evaluate(
-        [(s.agent_id, s.de_id, s.level) for s in results[False].situations],
-        truth,
-        naive=[(s.agent_id, s.de_id, s.level) for s in results[True].situations],
-    )
+    ev, explained = campaign_quality(tmp_path)
     report = "\n".join(ev.lines())
-    assert results[False].explanation.share_explained >= 0.95, report
+    assert explained >= 0.95, report
     assert ev.mandatory.precision >= 0.90, report
     # Issue target: >= 10x fewer situations than the naive queries, met at region scale (see
     # benchmarks/detection_quality.py). The demo region (333 agents) gives 8.4x on seed 1; recall

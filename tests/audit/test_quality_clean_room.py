@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from parcours.audit.engines.duckdb import DuckDBEngine
-from parcours.audit.evaluation import evaluate, read_truth
-from parcours.audit.inputs import InterchangeDirSource
-from parcours.audit.pipeline import run_pipeline
+from parcours.audit.evaluation import Evaluation
 
 pytestmark = pytest.mark.slow
 
@@ -35,30 +32,18 @@ REDUCTION = 9.5
 GENERATOR = Path(__file__).resolve().parents[2] / "benchmarks" / "clean_room_region.py"
 
 
-def test_quality_holds_on_a_region_the_engine_was_not_written_for(tmp_path: Path) -> None:
+def test_quality_holds_on_a_region_the_engine_was_not_written_for(
+    tmp_path: Path, campaign_quality: Callable[[Path], tuple[Evaluation, float]]
+) -> None:
     out = tmp_path / "region"
     subprocess.run(
         [sys.executable, str(GENERATOR), "--out", str(out), "--scale", "small", "--seed", "7"],
         check=True,
         capture_output=True,
     )
-    results = {}
-    for naive in (False, True):
-        with DuckDBEngine() as engine:
-            results[naive] = run_pipeline(
-                engine,
-                InterchangeDirSource(out),
-                start=date(2024, 4, 1),
-                end=date(2024, 6, 30),
-                naive=naive,
-            )
-    ev = evaluate(
-        [(s.agent_id, s.de_id, s.level) for s in results[False].situations],
-        read_truth(out / "truth.csv"),
-        naive=[(s.agent_id, s.de_id, s.level) for s in results[True].situations],
-    )
+    ev, explained = campaign_quality(out)
     report = "\n".join(ev.lines())
-    assert results[False].explanation.share_explained >= 0.95, report
+    assert explained >= 0.95, report
     assert ev.mandatory.precision >= MANDATORY_PRECISION, report
     assert ev.reduction is not None and ev.reduction >= REDUCTION, report
     assert ev.mandatory.recall >= MANDATORY_RECALL, report
