@@ -98,12 +98,12 @@ def _standardised_in_parallel(
     schema: pa.Schema,
     processes: int,
 ) -> pa.Table:
-    """The same table, the values shared between this process and one worker per other core.
+    """The same table, the values shared between this process and `processes` - 1 spawned workers
+    (this process alone below two processes or `PARALLEL_MIN_VALUES` values).
 
     The standardisation is pure Python (one core) while DuckDB waits: a national file's 2.6M
     distinct given-name lists took 30 s. Workers are spawned, never forked: the caller may hold
     DuckDB's threads or a web server's. `fn` must be a module-level function (sent by name).
-    `processes` counts this one.
     """
     n = processes
     if n < 2 or len(values) < PARALLEL_MIN_VALUES:
