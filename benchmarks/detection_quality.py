@@ -27,6 +27,7 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -92,10 +93,29 @@ def one_seed(
             shutil.rmtree(out, ignore_errors=True)
 
 
+def _recall_lines(header: str, pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """One line per label: the misuse pairs, those found mandatory, those examined (pairs: label,
+    level found)."""
+    found: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for label, lvl in pairs:
+        counts = found[label]
+        counts[0] += 1
+        counts[1] += lvl == "mandatory"
+        counts[2] += lvl in ("mandatory", "optional")
+    lines = [f"{header:<48}{'pairs':>6}{'mandatory':>11}{'examined':>10}"]
+    for label, (n, mand, exam) in sorted(found.items()):
+        lines.append(f"{label:<48}{n:>6}{mand:>11}{exam:>10}")
+    return lines
+
+
+def _levels(situations: list[ScoredSituation]) -> dict[tuple[str, str], str]:
+    return {(s.agent_id, s.de_id): s.level for s in situations}
+
+
 def plan_breakdown(plan: Path, situations: list[ScoredSituation]) -> list[str]:
     """Recall by how the misuse pairs were planned (`truth_plan.csv`): where the misses are."""
-    level = {(s.agent_id, s.de_id): s.level for s in situations}
-    found: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    level = _levels(situations)
+    pairs = []
     with plan.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             target = "curiosity" if row["kind"] == "curiosity" else "sensitive"
@@ -107,14 +127,8 @@ def plan_breakdown(plan: Path, situations: list[ScoredSituation]) -> list[str]:
             else:
                 timing = "office, several"
             lvl = level.get((row["agent_id"], row["de_id"]), "none")
-            counts = found[(target, agency, timing)]
-            counts[0] += 1
-            counts[1] += lvl == "mandatory"
-            counts[2] += lvl in ("mandatory", "optional")
-    lines = [f"{'planned as':<48}{'pairs':>6}{'mandatory':>11}{'examined':>10}"]
-    for (target, agency, timing), (n, mand, exam) in sorted(found.items()):
-        lines.append(f"{f'{target}, {agency}, {timing}':<48}{n:>6}{mand:>11}{exam:>10}")
-    return lines
+            pairs.append((f"{target}, {agency}, {timing}", lvl))
+    return _recall_lines("planned as", pairs)
 
 
 MAX_NOTE_VALUES = 16
@@ -122,27 +136,19 @@ MAX_NOTE_VALUES = 16
 
 def notes_breakdown(notes: Path, situations: list[ScoredSituation]) -> list[str]:
     """Recall per value of each descriptive column of another generator's `truth_notes.csv`."""
-    level = {(s.agent_id, s.de_id): s.level for s in situations}
-    found: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    level = _levels(situations)
     with notes.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            lvl = level.get((row["agent_id"], row["de_id"]), "none")
-            for column, value in row.items():
-                if column in ("agent_id", "de_id"):
-                    continue
-                counts = found[(column, value if len(value) <= 24 else value[:21] + "...")]
-                counts[0] += 1
-                counts[1] += lvl == "mandatory"
-                counts[2] += lvl in ("mandatory", "optional")
+        rows = list(csv.DictReader(fh))
+    columns = [c for c in (rows[0] if rows else {}) if c not in ("agent_id", "de_id")]
     # Ids, timestamps and other columns with many values say nothing per value: left out.
-    values: dict[str, int] = defaultdict(int)
-    for column, _ in found:
-        values[column] += 1
-    lines = [f"{'note = value':<48}{'pairs':>6}{'mandatory':>11}{'examined':>10}"]
-    for (column, value), (n, mand, exam) in sorted(found.items()):
-        if values[column] <= MAX_NOTE_VALUES:
-            lines.append(f"{f'{column} = {value}':<48}{n:>6}{mand:>11}{exam:>10}")
-    return lines
+    kept = [c for c in columns if len({r[c] for r in rows}) <= MAX_NOTE_VALUES]
+    pairs = [
+        (f"{c} = {r[c] if len(r[c]) <= 24 else r[c][:21] + '...'}", lvl)
+        for r in rows
+        for lvl in [level.get((r["agent_id"], r["de_id"]), "none")]
+        for c in kept
+    ]
+    return _recall_lines("note = value", pairs)
 
 
 def main() -> None:
