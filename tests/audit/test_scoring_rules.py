@@ -3,6 +3,7 @@ situation rows."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from parcours.audit.scenario import load_scenarios
-from parcours.audit.scoring.score import OWN_AGENCY_SCENARIO, score_situation
+from parcours.audit.scoring.score import OWN_AGENCY_SCENARIO, poisson_tail, score_situation
 from parcours.audit.scoring.weights import OwnAgencyRepetition, load_weights
 
 SCENARIOS = {s.id: s for s in load_scenarios()}
@@ -114,3 +115,88 @@ def test_reasons_are_written_in_plain_french_with_agreement() -> None:
     assert "Consultations répétées : 3 sans contexte fort, sur 3 jours distincts" in text
     assert "2 consultations sur 2 jours en dehors des jours et horaires habituels" in text
     assert "1 consultation hors horaires habituels non retenue comme signal" in text
+
+
+def sensitive_look(**over: Any) -> dict[str, Any]:
+    """A single office-hours look, with no context at all, at a colleague's file in another agency,
+    by an agent who opened 40 files with no context over the period, in a region where 0.2 % of the
+    files opened with no context are sensitive."""
+    return (
+        row(
+            1,
+            scenarios="w2_current_agents",
+            de_id="D_A2",
+            min_strength=0,
+            max_strength=0,
+            weak_only=0,
+            unexplained=1,
+            x_agency=0,
+            target_kind="colleague",
+            match_probability=0.97,
+            agent_untraced_files=40,
+            agent_untraced_sensitive_files=1,
+            region_untraced_files=20_000,
+            region_untraced_sensitive_files=40,
+        )
+        | over
+    )
+
+
+@pytest.mark.parametrize(
+    ("sensitive", "files", "level"),
+    [
+        (1, 40, "optional"),  # a single sensitive file: the floor only
+        (2, 10, "mandatory"),  # 0.02 due: 2 happen by chance about once in 5,000
+        (2, 40, "optional"),  # 0.08 due: 2 happen by chance about once in 330
+        (3, 40, "mandatory"),
+        (3, 400, "optional"),  # 0.8 due: 3 is ordinary when one's work leaves many untraced looks
+        (6, 400, "mandatory"),
+    ],
+)
+def test_an_agent_browsing_sensitive_files_makes_each_of_them_mandatory(
+    sensitive: int, files: int, level: str
+) -> None:
+    browsing = load_weights().sensitive_floor.browsing
+    assert browsing is not None
+    s = score_situation(
+        sensitive_look(agent_untraced_files=files, agent_untraced_sensitive_files=sensitive),
+        load_weights(),
+        SCENARIOS,
+    )
+    expected = files * 0.002
+    assert (poisson_tail(sensitive, expected) <= browsing.max_chance) == (level == "mandatory")
+    assert s.level == level
+    said = any("dossiers sensibles parmi" in r for r in s.reasons)
+    assert said == (level == "mandatory")
+
+
+def test_browsing_concerns_files_opened_with_no_context_at_all() -> None:
+    weak = sensitive_look(min_strength=1, unexplained=0, weak_only=1, x_agency=1)
+    weak["agent_untraced_sensitive_files"] = 5
+    assert score_situation(weak, load_weights(), SCENARIOS).level == "optional"
+    ordinary = sensitive_look(target_kind=None, agent_untraced_sensitive_files=5)
+    assert score_situation(ordinary, load_weights(), SCENARIOS).level != "mandatory"
+
+
+def test_the_browsing_reason_says_what_was_found_and_what_chance_would_give() -> None:
+    s = score_situation(sensitive_look(agent_untraced_sensitive_files=3), load_weights(), SCENARIOS)
+    text = " | ".join(s.reasons)
+    assert (
+        "L'agent a ouvert sans aucun contexte professionnel 3 dossiers sensibles parmi 40 dossiers"
+        in text
+    )
+    assert "en laisserait attendre 0,08" in text
+    assert "par hasard : 1 sur 12\u202f442" in text
+
+
+@pytest.mark.parametrize(
+    ("k", "expected", "tail"),
+    [(0, 2.0, 1.0), (1, 0.0, 0.0), (1, 1.0, 1 - math.exp(-1)), (2, 0.5, 1 - 1.5 * math.exp(-0.5))],
+)
+def test_poisson_tail(k: int, expected: float, tail: float) -> None:
+    assert poisson_tail(k, expected) == pytest.approx(tail, rel=1e-9)
+
+
+def test_poisson_tail_stays_exact_far_in_the_tail() -> None:
+    # P(X >= 10) for a mean of 0.01 is about 0.01**10 / 10!: no cancellation to zero.
+    assert poisson_tail(10, 0.01) == pytest.approx(0.01**10 / math.factorial(10), rel=1e-3)

@@ -222,6 +222,7 @@ def run_pipeline(
             sql_file("fact_targets"), {"min_match_probability": cfg.min_match_probability}
         ),
     )
+    engine.create_table("agent_untraced", engine.render(sql_file("agent_untraced"), {}))
     scenarios = [s for s in cfg.scenarios if s.spec.in_naive_baseline] if naive else cfg.scenarios
     hits = " UNION ALL ".join(
         f"SELECT '{s.id}' AS scenario_id, agent_id, de_id FROM ({engine.render(s.sql, s.spec.parameters)}) s{i}"

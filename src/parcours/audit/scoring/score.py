@@ -5,6 +5,7 @@ Reasons are plain French sentences shown to managers and agents; they name facts
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,34 @@ def _count(n: int, singular: str, plural: str) -> str:
 
 def _fr(x: float) -> str:
     return f"{x:.2f}".replace(".", ",")
+
+
+def poisson_tail(k: int, expected: float) -> float:
+    """P(X >= k) for X ~ Poisson(expected): how surprising k events are when `expected` were due."""
+    if k <= 0:
+        return 1.0
+    if k <= expected:  # the tail is large: 1 - P(X < k) loses nothing
+        term, below = math.exp(-expected), 0.0
+        for i in range(k):
+            below += term
+            term *= expected / (i + 1)
+        return max(0.0, 1.0 - below)
+    # The tail is small: sum it directly (its terms decrease from the first), no cancellation.
+    term = (
+        math.exp(-expected + k * math.log(expected) - math.lgamma(k + 1)) if expected > 0 else 0.0
+    )
+    tail, i = 0.0, k
+    while term > tail * 1e-12 and term > 0:
+        tail += term
+        i += 1
+        term *= expected / i
+    return min(1.0, tail)
+
+
+def _chance(p: float) -> str:
+    return (
+        "moins de 1 sur 1 000 000" if p < 1e-6 else f"1 sur {round(1 / p):,}".replace(",", "\u202f")
+    )
 
 
 def explanation_summary(row: Mapping[str, Any]) -> str:
@@ -200,6 +229,24 @@ def score_situation(
             f"Dossier sensible consulté sur {days_not_strong} jours distincts sans "
             f"contexte professionnel fort (seuil {repeated.days} jours)",
         )
+
+    browsing = floor.browsing
+    if kind and strength == "none" and browsing is not None:
+        files = _n(row, "agent_untraced_files")
+        sensitive = _n(row, "agent_untraced_sensitive_files")
+        region_files = _n(row, "region_untraced_files")
+        share = _n(row, "region_untraced_sensitive_files") / region_files if region_files else 1.0
+        expected = files * share
+        chance = poisson_tail(sensitive, expected)
+        if sensitive >= browsing.min_files and chance <= browsing.max_chance:
+            raise_to(
+                browsing.level,
+                f"L'agent a ouvert sans aucun contexte professionnel {sensitive} dossiers sensibles "
+                f"parmi {_count(files, 'dossier', 'dossiers')} sans contexte sur la période ; "
+                f"la part de dossiers sensibles parmi ceux que tous les agents de la région ont "
+                f"ouverts sans contexte en laisserait attendre {_fr(expected)} "
+                f"(probabilité d'en trouver autant par hasard : {_chance(chance)})",
+            )
 
     own = weights.own_agency_repetition
     own_applies = _n(row, "max_strength") < 2 and _n(row, "x_agency") and not _n(row, "x_manager")

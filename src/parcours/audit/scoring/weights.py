@@ -46,11 +46,21 @@ class RepeatedFloor(BaseModel):
     min_match_probability: float = Field(ge=0, le=1)
 
 
+class BrowsingFloor(BaseModel):
+    """An agent whose untraced looks land on sensitive files far beyond the region's share."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_files: int = Field(ge=2)
+    max_chance: float = Field(gt=0, lt=1)
+    level: Literal["optional", "mandatory"]
+
+
 class SensitiveFloor(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: Literal["optional", "mandatory"]
     up_to: Literal["none", "weak"]
     repeated: RepeatedFloor | None = None
+    browsing: BrowsingFloor | None = None
 
 
 class OwnAgencyRepetition(BaseModel):

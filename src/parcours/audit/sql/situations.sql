@@ -68,6 +68,9 @@ SELECT
   a.*, c.scenarios,
   t.target_kind, t.target_id, t.match_probability, t.category,
   ag.establishment_id, ag.agency_id,
+  coalesce(au.untraced_files, 0) AS agent_untraced_files,
+  coalesce(au.untraced_sensitive_files, 0) AS agent_untraced_sensitive_files,
+  rg.region_untraced_files, rg.region_untraced_sensitive_files,
   -- The file lies outside the agent's territory: their agency's département is not the file's.
   CASE WHEN {{ outside_territory('agc.department_code', 'js.department_code') }} THEN 1 ELSE 0 END
     AS outside_territory
@@ -77,3 +80,10 @@ LEFT JOIN targets t ON t.agent_id = a.agent_id AND t.de_id = a.de_id
 LEFT JOIN in_agents ag ON ag.agent_id = a.agent_id
 LEFT JOIN in_agencies agc ON agc.agency_id = ag.agency_id
 LEFT JOIN in_job_seekers js ON js.de_id = a.de_id
+LEFT JOIN agent_untraced au ON au.agent_id = a.agent_id
+CROSS JOIN (
+  SELECT
+    coalesce(sum(untraced_files), 0) AS region_untraced_files,
+    coalesce(sum(untraced_sensitive_files), 0) AS region_untraced_sensitive_files
+  FROM agent_untraced
+) rg
