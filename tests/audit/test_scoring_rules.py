@@ -38,11 +38,23 @@ def row(days: int, **over: Any) -> dict[str, Any]:
     return base | over
 
 
+EVENING = {"off_hours_not_strong": 1, "off_hours_days_not_strong": 1}
+
+
 @pytest.mark.parametrize(
-    ("days", "level"), [(3, "none"), (4, "optional"), (5, "optional"), (6, "mandatory")]
+    ("days", "level", "over"),
+    [
+        (3, "none", {}),
+        (4, "optional", {}),
+        (5, "optional", {}),
+        # within the usual hours only, an ordinary file stays optional
+        # (test_an_ordinary_file_within_the_usual_hours_is_optional_at_most)
+        (6, "optional", {}),
+        (6, "mandatory", EVENING),
+    ],
 )
-def test_levels_follow_the_distinct_days(days: int, level: str) -> None:
-    s = score_situation(row(days), load_weights(), SCENARIOS)
+def test_levels_follow_the_distinct_days(days: int, level: str, over: dict[str, int]) -> None:
+    s = score_situation(row(days, **over), load_weights(), SCENARIOS)
     assert s.level == level
     if level != "none":
         # The alert links the guide that speaks of this situation, not the off-hours one.
@@ -55,7 +67,7 @@ def test_a_level_lifted_by_a_rule_carries_its_threshold_in_the_score() -> None:
     optional one, however few points its components add up to."""
     thresholds = SCENARIOS[OWN_AGENCY_SCENARIO].spec.level
     optional = score_situation(row(4), load_weights(), SCENARIOS)
-    mandatory = score_situation(row(6), load_weights(), SCENARIOS)
+    mandatory = score_situation(row(6, **EVENING), load_weights(), SCENARIOS)
     assert optional.score == thresholds.optional_min_score
     assert mandatory.score == thresholds.mandatory_min_score
     # the components still say what the situation itself weighs; the lift is one of them
@@ -74,6 +86,42 @@ def test_a_level_lifted_by_a_rule_carries_its_threshold_in_the_score() -> None:
 )
 def test_rule_does_not_apply(over: dict[str, Any]) -> None:
     assert score_situation(row(7, **over), load_weights(), SCENARIOS).level == "none"
+
+
+def test_an_ordinary_file_within_the_usual_hours_is_optional_at_most() -> None:
+    """Repeated untraced looks at an ordinary file, in another département, printed: all within
+    the usual hours, they stay optional, and rank below every mandatory alert."""
+    weights = load_weights()
+    assert weights.ordinary_file_in_hours_max_level == "optional"
+    untraced = row(
+        5,
+        scenarios="unexplained_access",
+        min_strength=0,
+        max_strength=0,
+        weak_only=0,
+        unexplained=5,
+        x_agency=0,
+        outside_territory=1,
+        print_export_not_strong=2,
+        print_export_days_not_strong=2,
+    )
+    s = score_situation(untraced, weights, SCENARIOS)
+    assert s.level == "optional"
+    assert any("seulement aux jours et heures habituels" in r for r in s.reasons)
+    thresholds = SCENARIOS["unexplained_access"].spec.level
+    assert s.score == thresholds.mandatory_min_score - 1
+    assert s.components["level_rule"] < 0
+    assert sum(s.components.values()) == pytest.approx(s.score)
+    # one evening among those looks, and it is mandatory
+    evening = score_situation(untraced | EVENING, weights, SCENARIOS)
+    assert evening.level == "mandatory"
+    # a sensitive file is not concerned
+    colleague = score_situation(
+        untraced | {"scenarios": "w2_current_agents", "target_kind": "colleague"},
+        weights,
+        SCENARIOS,
+    )
+    assert colleague.level == "mandatory"
 
 
 def test_a_sensitive_scenario_stays_the_main_one() -> None:

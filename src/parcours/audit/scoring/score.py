@@ -169,9 +169,15 @@ def score_situation(
             "habituels de l'agent (signal de confidentialité, pas une mesure du temps de travail)"
         )
     # Outside the agent's territory aggravates an unexplained file only beside a second day or an
-    # off-hours day: pooled regional work (benefits, platforms, transferred files) leaves lone
-    # untraced looks at other départements' files by the thousand.
-    if strength == "none" and _n(row, "outside_territory") and (extra_days or off_days):
+    # off-hours day (for a sensitive file, also a print): pooled regional work (benefits,
+    # platforms, transferred files) leaves lone untraced looks at other départements' files by the
+    # thousand.
+    pe_days = _n(row, "print_export_days_not_strong")
+    if (
+        strength == "none"
+        and _n(row, "outside_territory")
+        and (extra_days or off_days or (kind and pe_days))
+    ):
         comp["territory"] = weights.outside_territory_points
         reasons.append("Dossier hors du territoire de l'agent (autre département que son agence)")
     at_work = _n(row, "off_hours_at_work")
@@ -182,7 +188,6 @@ def score_situation(
             "l'agent traitait au même moment d'autres dossiers avec un contexte professionnel fort"
         )
     pe = _n(row, "print_export_not_strong")
-    pe_days = _n(row, "print_export_days_not_strong")
     comp["actions"] = aggravation * min(
         weights.actions.cap, weights.actions.per_print_export_day * pe_days
     )
@@ -280,6 +285,20 @@ def score_situation(
     ):
         main = wide.id  # its guide is the one that speaks of this situation
 
+    # An ordinary file looked at only within the agent's usual days and hours stays optional at
+    # most: work the traces do not show (a partner's request, a former portfolio, a reinforcement
+    # in another agency) leaves such returns too, by the hundred on the held-out region.
+    capped = False
+    ceiling = weights.ordinary_file_in_hours_max_level
+    if not kind and off_days == 0 and LEVEL_RANK[best_level] > LEVEL_RANK[ceiling]:
+        best_level, capped = ceiling, True
+        reasons.append(
+            "Dossier ordinaire consulté seulement aux jours et heures habituels de l'agent : examen "
+            f"{LEVEL_LABEL[ceiling].removeprefix('au moins ')} au plus (un travail que les traces "
+            "ne montrent pas, comme la demande d'un partenaire, un ancien portefeuille ou un "
+            "renfort dans une autre agence, laisse aussi de tels retours)"
+        )
+
     # The score orders alerts wherever they are listed or exported: a level lifted by a rule above
     # carries at least its main scenario's threshold for that level, so that a mandatory alert
     # never ranks below an optional one. The lift is a component of its own.
@@ -293,6 +312,11 @@ def score_situation(
         if score < least:
             comp["level_rule"] = round(least - score, 2)
             score = round(least, 2)
+        # ... and a level held down by the ceiling above ranks below every mandatory alert.
+        if capped and best_level != "mandatory" and score >= thresholds.mandatory_min_score:
+            most = thresholds.mandatory_min_score - 1
+            comp["level_rule"] = round(most - score, 2)
+            score = round(most, 2)
 
     return ScoredSituation(
         agent_id=str(row["agent_id"]),

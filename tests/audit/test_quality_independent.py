@@ -1,0 +1,73 @@
+"""Detection quality on regions from the two generators written without seeing the engine.
+
+`benchmarks/clean_room_region.py` (thirteenth session) and `benchmarks/heldout_region.py`
+(fourteenth) were each written by a helper session from the issue's semantics, DOMAIN.md, the
+interchange contract and the linkage pairs only: neither author read the engine, `parcours.synth`,
+the other generator, the tests or the measurements, nor ran the detection while writing. Their
+legitimate work differs from `parcours.synth`'s where it matters:
+- clean room: many lone untraced looks at other départements' files (pooled regional work), and
+  untraced looks at sensitive files at the same rate as at any file;
+- held out: repeated untraced looks at ordinary files within the usual hours (partners' requests,
+  former portfolios, reinforcements in other agencies), prints in ordinary work, consultation files
+  in three time notations with a re-exported morning. Its region seed 7 was run once before any
+  rule change (mandatory precision 0.32), then used to change the rules; its seed 11 and this small
+  scale confirm them.
+The floors are asserted a little below the level reached on each small scale (seed 7, 50 misuse
+pairs); the region-scale figures are in docs/detection.md (benchmarks/detection_quality.py --input).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from parcours.audit.evaluation import Evaluation
+
+pytestmark = pytest.mark.slow
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@dataclass(frozen=True)
+class Floors:
+    generator: str
+    mandatory_precision: float
+    mandatory_recall: float
+    examined_recall: float
+    reduction: float
+
+
+FLOORS = [
+    # measured: mandatory precision 0.960 (24 of 25), recall 0.480, examined recall 0.760, 10.7x
+    Floors("clean_room_region.py", 0.90, 0.45, 0.72, 9.5),
+    # measured: mandatory precision 0.793 (23 of 29), recall 0.460, examined recall 0.920, 2.2x (the
+    # issue's 10x is out of reach there: its naive queries select few situations, and the sensitive
+    # files' floor keeps every untraced look at them)
+    Floors("heldout_region.py", 0.75, 0.42, 0.88, 2.0),
+]
+
+
+@pytest.mark.parametrize("floors", FLOORS, ids=[f.generator for f in FLOORS])
+def test_quality_holds_on_regions_the_engine_was_not_written_for(
+    floors: Floors,
+    tmp_path: Path,
+    campaign_quality: Callable[[Path], tuple[Evaluation, float]],
+) -> None:
+    out = tmp_path / "region"
+    command = [sys.executable, str(BENCHMARKS / floors.generator), "--out", str(out)]
+    subprocess.run([*command, "--scale", "small", "--seed", "7"], check=True, capture_output=True)
+    ev, explained = campaign_quality(out)
+    report = "\n".join(ev.lines())
+    assert explained >= 0.95, report
+    assert ev.mandatory.precision >= floors.mandatory_precision, report
+    assert ev.reduction is not None and ev.reduction >= floors.reduction, report
+    assert ev.mandatory.recall >= floors.mandatory_recall, report
+    assert ev.examined.recall >= floors.examined_recall, report
+    for kind in ("colleague", "ex_colleague", "protected"):
+        n, _, found = ev.per_kind[kind]
+        assert found == n, report  # every misuse of a sensitive file is at least examined
