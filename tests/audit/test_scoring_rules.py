@@ -248,3 +248,22 @@ def test_poisson_tail(k: int, expected: float, tail: float) -> None:
 def test_poisson_tail_stays_exact_far_in_the_tail() -> None:
     # P(X >= 10) for a mean of 0.01 is about 0.01**10 / 10!: no cancellation to zero.
     assert poisson_tail(10, 0.01) == pytest.approx(0.01**10 / math.factorial(10), rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("outside_files", "level"), [(1, "mandatory"), (3, "mandatory"), (4, "optional")]
+)
+def test_a_sensitive_file_of_another_departement_is_mandatory_when_such_looks_are_unusual(
+    outside_files: int, level: str
+) -> None:
+    """One untraced office-hours look at a colleague's file of another département: mandatory when
+    the agent opened at most 3 files of other départements with no context in the period."""
+    rule = load_weights().sensitive_floor.unusual_territory
+    assert rule is not None and rule.max_agent_files == 3
+    look = sensitive_look(outside_territory=1, agent_untraced_outside_files=outside_files)
+    assert score_situation(look, load_weights(), SCENARIOS).level == level
+    # in the agent's own département, or with a context, the rule does not apply
+    inside = sensitive_look(outside_territory=0, agent_untraced_outside_files=1)
+    assert score_situation(inside, load_weights(), SCENARIOS).level == "optional"
+    weak = look | {"min_strength": 1, "unexplained": 0, "weak_only": 1, "x_agency": 1}
+    assert score_situation(weak, load_weights(), SCENARIOS).level == "optional"

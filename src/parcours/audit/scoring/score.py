@@ -253,6 +253,23 @@ def score_situation(
                 f"(probabilité d'en trouver autant par hasard : {_chance(chance)})",
             )
 
+    unusual = floor.unusual_territory
+    outside_files = _n(row, "agent_untraced_outside_files")
+    if (
+        kind
+        and strength == "none"
+        and unusual is not None
+        and _n(row, "outside_territory")
+        and outside_files <= unusual.max_agent_files
+    ):
+        raise_to(
+            unusual.level,
+            "Dossier sensible d'un autre département que celui de l'agence de l'agent, ouvert sans "
+            "aucun contexte professionnel, alors que l'agent n'a ouvert sans contexte que "
+            f"{_count(outside_files, 'dossier', 'dossiers')} hors de son territoire sur la période "
+            f"(seuil {unusual.max_agent_files}) : ce n'est pas son travail habituel",
+        )
+
     own = weights.own_agency_repetition
     own_applies = _n(row, "max_strength") < 2 and _n(row, "x_agency") and not _n(row, "x_manager")
     rule = scenarios.get(OWN_AGENCY_SCENARIO)

@@ -55,12 +55,22 @@ class BrowsingFloor(BaseModel):
     level: Literal["optional", "mandatory"]
 
 
+class UnusualTerritoryFloor(BaseModel):
+    """A sensitive file of another département, opened with no context by an agent who seldom
+    opens other départements' files with no context."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_agent_files: int = Field(ge=1)
+    level: Literal["optional", "mandatory"]
+
+
 class SensitiveFloor(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: Literal["optional", "mandatory"]
     up_to: Literal["none", "weak"]
     repeated: RepeatedFloor | None = None
     browsing: BrowsingFloor | None = None
+    unusual_territory: UnusualTerritoryFloor | None = None
 
 
 class OwnAgencyRepetition(BaseModel):

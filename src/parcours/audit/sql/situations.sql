@@ -70,6 +70,7 @@ SELECT
   ag.establishment_id, ag.agency_id,
   coalesce(au.untraced_files, 0) AS agent_untraced_files,
   coalesce(au.untraced_sensitive_files, 0) AS agent_untraced_sensitive_files,
+  coalesce(au.untraced_outside_files, 0) AS agent_untraced_outside_files,
   rg.region_untraced_files, rg.region_untraced_sensitive_files,
   -- The file lies outside the agent's territory: their agency's département is not the file's.
   CASE WHEN {{ outside_territory('agc.department_code', 'js.department_code') }} THEN 1 ELSE 0 END

@@ -1,6 +1,9 @@
-"""An agent whose looks without any context land on sensitive files far more often than everyone's
-(weights.yaml, sensitive_floor.browsing), through the whole pipeline: the per-agent and regional
-counts of agent_untraced.sql, the situations' columns and the level."""
+"""The rules that read an agent's own habits (weights.yaml, sensitive_floor.browsing and
+.unusual_territory) through the whole pipeline: the per-agent and regional counts of
+agent_untraced.sql, the situations' columns, the level and the reason.
+
+The agents of Albi (A11, A12) are in the Tarn; every sensitive file of the small region and the
+300 ordinary background files (Montpellier) lie in other départements."""
 
 from __future__ import annotations
 
@@ -28,7 +31,11 @@ WORKING_DAYS = [
 ]
 
 
-def _levels(background_agent: str, sensitive_files: list[str]) -> dict[tuple[str, str], str]:
+def _levels(
+    background_agent: str, sensitive_files: list[str]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """(agent, file) -> (level, reasons) when A11 opens `sensitive_files` once each and
+    `background_agent` the 300 ordinary files, all with no context, in office hours."""
     ordinary = [f"D_O{i:03d}" for i in range(BACKGROUND)]
     looks = [("A11", d) for d in sensitive_files] + [(background_agent, d) for d in ordinary]
     consultations = [
@@ -60,22 +67,34 @@ def _levels(background_agent: str, sensitive_files: list[str]) -> dict[tuple[str
         result = run_pipeline(
             engine, TableSource(tables), start=date(2024, 4, 1), end=date(2024, 6, 30)
         )
-    return {(s.agent_id, s.de_id): s.level for s in result.situations}
+    return {(s.agent_id, s.de_id): (s.level, " | ".join(s.reasons)) for s in result.situations}
 
 
 def test_two_sensitive_files_among_few_untraced_looks_are_mandatory() -> None:
     # The region's untraced looks: 302 files, 2 of them sensitive; A11 opened only those two.
     levels = _levels("A12", ["D_A2", "D_P1"])
-    assert levels[("A11", "D_A2")] == "mandatory"
-    assert levels[("A11", "D_P1")] == "mandatory"
+    for de_id in ("D_A2", "D_P1"):
+        level, reasons = levels[("A11", de_id)]
+        assert level == "mandatory"
+        assert "2 dossiers sensibles parmi 2 dossiers sans contexte" in reasons
 
 
-def test_a_single_sensitive_file_stays_at_the_floor() -> None:
-    assert _levels("A12", ["D_A2"])[("A11", "D_A2")] == "optional"
+def test_a_single_sensitive_file_of_another_departement_is_mandatory_when_unusual() -> None:
+    level, reasons = _levels("A12", ["D_A2"])[("A11", "D_A2")]
+    assert level == "mandatory"
+    assert "n'a ouvert sans contexte que 1 dossier hors de son territoire" in reasons
+
+
+def test_a_single_sensitive_file_stays_at_the_floor_when_such_looks_are_the_agents_work() -> None:
+    # A11 itself opened the 300 files of Montpellier with no context: another département's file
+    # is its everyday work, and one sensitive file among 301 is what chance gives.
+    level, reasons = _levels("A11", ["D_A2"])[("A11", "D_A2")]
+    assert level == "optional"
+    assert "hors de son territoire" not in reasons
 
 
 def test_an_agent_whose_work_leaves_many_untraced_looks_meets_sensitive_files_by_chance() -> None:
     # The same two files among the 302 that A11 opened with no context: as many as chance gives.
     levels = _levels("A11", ["D_A2", "D_P1"])
-    assert levels[("A11", "D_A2")] == "optional"
-    assert levels[("A11", "D_P1")] == "optional"
+    assert levels[("A11", "D_A2")][0] == "optional"
+    assert levels[("A11", "D_P1")][0] == "optional"
