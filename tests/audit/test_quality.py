@@ -37,12 +37,12 @@ def test_quality_targets_on_a_generated_region(
     assert ev.mandatory.precision >= 0.90, report
     # Issue target: >= 10x fewer situations than the naive queries, met at region scale (see
     # benchmarks/detection_quality.py). The demo region (333 agents) gives 9.6x on seed 1; recall
-    # 0.483 at mandatory, 0.933 over mandatory + optional (since the fourteenth session an ordinary
+    # 0.617 at mandatory, 0.933 over mandatory + optional (since the fourteenth session an ordinary
     # file looked at only within the agent's usual hours is optional at most: the held-out
     # generator's legitimate work leaves such repeated untraced looks by the hundred). Asserted
     # below the level reached.
     assert ev.reduction is not None and ev.reduction >= 8, report
-    assert ev.mandatory.recall >= 0.45, report
+    assert ev.mandatory.recall >= 0.58, report
     assert ev.examined.recall >= 0.90, report
     # Misuse of sensitive files (colleague, ex-colleague, protected) is all found once identity
     # resolution recognises the files: 100 % on seeds 1-3.
