@@ -330,7 +330,7 @@ def score_situation(
             comp["level_rule"] = round(least - score, 2)
             score = round(least, 2)
         # ... and a level held down by the ceiling above ranks below every mandatory alert.
-        if capped and best_level != "mandatory" and score >= thresholds.mandatory_min_score:
+        if capped and score >= thresholds.mandatory_min_score:
             most = thresholds.mandatory_min_score - 1
             comp["level_rule"] = round(most - score, 2)
             score = round(most, 2)

@@ -104,7 +104,7 @@ class Weights(BaseModel):
     sensitive_floor: SensitiveFloor
     own_agency_repetition: OwnAgencyRepetition
     agent_accumulation: Accumulation
-    ordinary_file_in_hours_max_level: Literal["none", "optional", "mandatory"] = "mandatory"
+    ordinary_file_in_hours_max_level: Literal["optional", "mandatory"] = "mandatory"
 
 
 def load_weights(path: Path = WEIGHTS_FILE) -> Weights:
