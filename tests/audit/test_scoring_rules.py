@@ -38,6 +38,13 @@ def row(days: int, **over: Any) -> dict[str, Any]:
     return base | over
 
 
+def untraced(days: int, **over: Any) -> dict[str, Any]:
+    """A file of another agency (no weak context), looked at on `days` days with no context at all."""
+    return row(
+        days, min_strength=0, max_strength=0, weak_only=0, unexplained=days, x_agency=0, **over
+    )
+
+
 EVENING = {"off_hours_not_strong": 1, "off_hours_days_not_strong": 1}
 
 
@@ -93,19 +100,14 @@ def test_an_ordinary_file_within_the_usual_hours_is_optional_at_most() -> None:
     the usual hours, they stay optional, and rank below every mandatory alert."""
     weights = load_weights()
     assert weights.ordinary_file_in_hours_max_level == "optional"
-    untraced = row(
+    looks = untraced(
         5,
         scenarios="unexplained_access",
-        min_strength=0,
-        max_strength=0,
-        weak_only=0,
-        unexplained=5,
-        x_agency=0,
         outside_territory=1,
         print_export_not_strong=2,
         print_export_days_not_strong=2,
     )
-    s = score_situation(untraced, weights, SCENARIOS)
+    s = score_situation(looks, weights, SCENARIOS)
     assert s.level == "optional"
     assert any("seulement aux jours et heures habituels" in r for r in s.reasons)
     thresholds = SCENARIOS["unexplained_access"].spec.level
@@ -113,11 +115,11 @@ def test_an_ordinary_file_within_the_usual_hours_is_optional_at_most() -> None:
     assert s.components["level_rule"] < 0
     assert sum(s.components.values()) == pytest.approx(s.score)
     # one evening among those looks, and it is mandatory
-    evening = score_situation(untraced | EVENING, weights, SCENARIOS)
+    evening = score_situation(looks | EVENING, weights, SCENARIOS)
     assert evening.level == "mandatory"
     # a sensitive file is not concerned
     colleague = score_situation(
-        untraced | {"scenarios": "w2_current_agents", "target_kind": "colleague"},
+        looks | {"scenarios": "w2_current_agents", "target_kind": "colleague"},
         weights,
         SCENARIOS,
     )
@@ -170,15 +172,10 @@ def sensitive_look(**over: Any) -> dict[str, Any]:
     by an agent who opened 40 files with no context over the period, in a region where 0.2 % of the
     files opened with no context are sensitive."""
     return (
-        row(
+        untraced(
             1,
             scenarios="w2_current_agents",
             de_id="D_A2",
-            min_strength=0,
-            max_strength=0,
-            weak_only=0,
-            unexplained=1,
-            x_agency=0,
             target_kind="colleague",
             match_probability=0.97,
             agent_untraced_files=40,
