@@ -2,21 +2,23 @@
 -- tested. Inputs: located (consultations_located.sql); file_segments and name_segments
 -- (context_segments.sql by file and by name key: at most one segment of a key holds a given
 -- instant, so the joins keep one row per consultation); agent_hours (one envelope
--- per agent and weekday), agent_hours_basis, public_holidays.
+-- per agent and weekday), public_holidays.
+-- Only what later steps read is kept: the table holds every consultation of the period, and each
+-- column costs its width 20M times on a region (200M nationally, where the table spills to disk).
+-- The weekday, minute and holiday only serve `off_hours`; the hours' basis is per agent
+-- (situations.sql reads it from agent_hours_basis).
 SELECT
   -- The event id's 64-bit hash, not the id: 8 bytes instead of a string on every row of the
   -- table (the repeated-id count needs only the hash; duplicate_event_ids.sql rereads the ids).
   {{ hash64('l.event_id') }} AS event_hash,
-  l.ts, l.local_date, l.dow, l.minute, l.agent_id, l.de_id,
+  l.ts, l.local_date, l.agent_id, l.de_id,
   l.action, l.known_agent, l.known_file,
-  ph.local_date IS NOT NULL AS is_holiday,
   -- Usual hours are one envelope per weekday (a lunch-time view is not unusual); a weekday without
   -- a row is not a usual working day for this agent.
   (
     ph.local_date IS NOT NULL OR h.agent_id IS NULL
     OR l.minute < h.start_minute OR l.minute >= h.end_minute
   ) AS off_hours,
-  coalesce(ab.basis, 'default') AS hours_basis,
   l.e_referent,
   coalesce(s.n_appointment, 0) > 0 AS e_appointment,
   coalesce(s.n_call, 0) > 0 AS e_call,
@@ -34,5 +36,4 @@ LEFT JOIN name_segments ns
   ON ns.agent_id = l.agent_id AND ns.name_key = l.name_key
   AND l.ts >= ns.seg_start AND (ns.seg_end IS NULL OR l.ts < ns.seg_end)
 LEFT JOIN agent_hours h ON h.agent_id = l.agent_id AND h.dow = l.dow
-LEFT JOIN agent_hours_basis ab ON ab.agent_id = l.agent_id
 LEFT JOIN public_holidays ph ON ph.local_date = l.local_date

@@ -41,7 +41,6 @@ agg AS (
     max(CASE WHEN f.e_purpose THEN 1 ELSE 0 END) AS x_purpose,
     max(CASE WHEN f.e_agency THEN 1 ELSE 0 END) AS x_agency,
     max(CASE WHEN f.e_manager THEN 1 ELSE 0 END) AS x_manager,
-    max(f.hours_basis) AS hours_basis,
     max(CASE WHEN f.known_file THEN 1 ELSE 0 END) AS known_file
   FROM facts f
   JOIN cand c ON c.agent_id = f.agent_id AND c.de_id = f.de_id
@@ -67,6 +66,7 @@ targets AS (
 SELECT
   a.*, c.scenarios,
   t.target_kind, t.target_id, t.match_probability, t.category,
+  coalesce(hb.basis, 'default') AS hours_basis,
   ag.establishment_id, ag.agency_id,
   coalesce(au.untraced_files, 0) AS agent_untraced_files,
   coalesce(au.untraced_sensitive_files, 0) AS agent_untraced_sensitive_files,
@@ -79,6 +79,7 @@ FROM agg a
 JOIN cand c ON c.agent_id = a.agent_id AND c.de_id = a.de_id
 LEFT JOIN targets t ON t.agent_id = a.agent_id AND t.de_id = a.de_id
 LEFT JOIN in_agents ag ON ag.agent_id = a.agent_id
+LEFT JOIN agent_hours_basis hb ON hb.agent_id = a.agent_id
 LEFT JOIN in_agencies agc ON agc.agency_id = ag.agency_id
 LEFT JOIN in_job_seekers js ON js.de_id = a.de_id
 LEFT JOIN agent_untraced au ON au.agent_id = a.agent_id
