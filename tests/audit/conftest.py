@@ -52,6 +52,18 @@ def interchange_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def story_dir(tmp_path: Path) -> Callable[[Callable[[list[dict[str, str]]], None]], Path]:
+    """`story_dir(edit)`: the story's interchange directory after `edit` changed its rows in place."""
+
+    def make(edit: Callable[[list[dict[str, str]]], None]) -> Path:
+        rows = [dict(r) for r in CONSULTATIONS]
+        edit(rows)
+        return write_interchange(tmp_path / "story", rows)
+
+    return make
+
+
+@pytest.fixture
 def repeated_interchange_dir(tmp_path: Path) -> Path:
     """The story delivered twice in part: e2 once more, e3 twice more (three repeated event ids)."""
     rows = [*CONSULTATIONS, CONSULTATIONS[1], CONSULTATIONS[2], CONSULTATIONS[2]]

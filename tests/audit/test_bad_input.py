@@ -48,6 +48,23 @@ def test_every_unused_or_unresolved_row_is_counted(interchange_dir: Path) -> Non
     assert r.explanation.consultations == 5
 
 
+def test_unknown_or_missing_actions_are_kept_and_counted(
+    story_dir: Callable[[Callable[[list[dict[str, str]]], None]], Path],
+) -> None:
+    def actions(rows: list[dict[str, str]]) -> None:
+        rows[0]["action"] = "delete"  # e1: not in the contract
+        rows[2]["action"] = ""  # e3: missing
+
+    r = _run(story_dir(actions), date(2024, 4, 1), date(2024, 6, 30))
+    assert r.inputs.unknown_action_rows == 2
+    assert "2 consultations d'action inconnue (gardées)" in r.inputs.warnings()
+    assert r.explanation.consultations == 5  # still consultations, explained and scored
+    # e2's print still weighs on its situation: facts keep whether a row is a print or an export.
+    (colleague,) = [s for s in r.situations if (s.agent_id, s.de_id) == ("A1", "D_A2")]
+    assert colleague.components["actions"] > 0
+    assert "1 impression ou export du dossier" in colleague.reasons
+
+
 def test_empty_period_is_refused() -> None:
     with pytest.raises(InvalidInput, match="période vide"):
         _run(Path("/nonexistent"), date(2024, 6, 30), date(2024, 4, 1))

@@ -6,13 +6,16 @@
 -- Only what later steps read is kept: the table holds every consultation of the period, and each
 -- column costs its width 20M times on a region (200M nationally, where the table spills to disk).
 -- The weekday, minute and holiday only serve `off_hours`; the hours' basis is per agent
--- (situations.sql reads it from agent_hours_basis).
+-- (situations.sql reads it from agent_hours_basis); the action is kept as the two facts read
+-- later (a print or export; an action the contract knows), not as a string on every row.
 SELECT
   -- The event id's 64-bit hash, not the id: 8 bytes instead of a string on every row of the
   -- table (the repeated-id count needs only the hash; duplicate_event_ids.sql rereads the ids).
   {{ hash64('l.event_id') }} AS event_hash,
   l.ts, l.local_date, l.agent_id, l.de_id,
-  l.action, l.known_agent, l.known_file,
+  coalesce(l.action IN ('print', 'export'), false) AS print_export,
+  coalesce(l.action IN ('view', 'edit', 'print', 'export'), false) AS known_action,
+  l.known_agent, l.known_file,
   -- Usual hours are one envelope per weekday (a lunch-time view is not unusual); a weekday without
   -- a row is not a usual working day for this agent.
   (

@@ -14,7 +14,6 @@ SELECT
   count(DISTINCT CASE WHEN NOT known_agent THEN agent_id END) AS unknown_agents,
   sum(CASE WHEN NOT known_file THEN 1 ELSE 0 END) AS unknown_file_rows,
   count(DISTINCT CASE WHEN NOT known_file THEN de_id END) AS unknown_files,
-  sum(CASE WHEN action IS NULL OR action NOT IN ('view', 'edit', 'print', 'export') THEN 1 ELSE 0 END)
-    AS unknown_action_rows,
+  sum(CASE WHEN NOT known_action THEN 1 ELSE 0 END) AS unknown_action_rows,
   (SELECT coalesce(sum(extra), 0) FROM repeated) AS duplicate_event_ids
 FROM facts

@@ -29,9 +29,9 @@ agg AS (
     sum(CASE WHEN f.off_hours AND f.strength < 2 AND aw.agent_id IS NOT NULL THEN 1 ELSE 0 END)
       AS off_hours_at_work,
     sum(CASE WHEN f.off_hours THEN 1 ELSE 0 END) AS off_hours,
-    sum(CASE WHEN f.action IN ('print', 'export') AND f.strength < 2 THEN 1 ELSE 0 END)
+    sum(CASE WHEN f.print_export AND f.strength < 2 THEN 1 ELSE 0 END)
       AS print_export_not_strong,
-    count(DISTINCT CASE WHEN f.action IN ('print', 'export') AND f.strength < 2 THEN f.local_date END)
+    count(DISTINCT CASE WHEN f.print_export AND f.strength < 2 THEN f.local_date END)
       AS print_export_days_not_strong,
     max(CASE WHEN f.e_referent THEN 1 ELSE 0 END) AS x_referent,
     max(CASE WHEN f.e_appointment THEN 1 ELSE 0 END) AS x_appointment,
