@@ -14,7 +14,9 @@ SELECT
   {{ hash64('l.event_id') }} AS event_hash,
   l.ts, l.local_date, l.agent_id, l.de_id,
   coalesce(l.action IN ('print', 'export'), false) AS print_export,
-  coalesce(l.action IN ('view', 'edit', 'print', 'export'), false) AS known_action,
+  -- the contract's actions (registry/contract.py)
+  coalesce(l.action IN ({% for a in p.actions %}'{{ a }}'{{ ', ' if not loop.last }}{% endfor %}), false)
+    AS known_action,
   l.known_agent, l.known_file,
   -- Usual hours are one envelope per weekday (a lunch-time view is not unusual); a weekday without
   -- a row is not a usual working day for this agent.
