@@ -220,6 +220,8 @@ def score_situation(
     floor_applies = bool(kind) and (
         strength == "none" or (strength == "weak" and floor.up_to == "weak")
     )
+    # The agent-habit floors (browsing, unusual territory) read looks with no context at all.
+    untraced_sensitive = bool(kind) and strength == "none"
     if floor_applies:
         raise_to(floor.level, "Dossier sensible consulté sans explication professionnelle forte")
     repeated = floor.repeated
@@ -236,7 +238,7 @@ def score_situation(
         )
 
     browsing = floor.browsing
-    if kind and strength == "none" and browsing is not None:
+    if untraced_sensitive and browsing is not None:
         files = _n(row, "agent_untraced_files")
         sensitive = _n(row, "agent_untraced_sensitive_files")
         region_files = _n(row, "region_untraced_files")
@@ -256,8 +258,7 @@ def score_situation(
     unusual = floor.unusual_territory
     outside_files = _n(row, "agent_untraced_outside_files")
     if (
-        kind
-        and strength == "none"
+        untraced_sensitive
         and unusual is not None
         and _n(row, "outside_territory")
         and outside_files <= unusual.max_agent_files
