@@ -75,6 +75,8 @@ _SEX = ("F", "M")
 JOBS = ("conseiller", "gdd", "manager", "plateforme", "support", "direction")
 APPOINTMENT_STATUSES = ("planned", "done", "no_show", "cancelled")
 ACTIONS = ("view", "edit", "print", "export")
+# The actions that take a file's data out of the application: they weigh on a situation's risk.
+EXTRACTING_ACTIONS = ("print", "export")
 
 
 def _id(name: str, length: int = _ID, description: str = "") -> Column:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from parcours.audit.engines.base import AnalyticsEngine
 from parcours.audit.sqlfiles import sql_file
-from parcours.registry.contract import ACTIONS
+from parcours.registry.contract import ACTIONS, EXTRACTING_ACTIONS
 from parcours.yamlfiles import load_model
 
 EXPLANATIONS_FILE = Path(__file__).with_name("explanations.yaml")
@@ -138,7 +138,10 @@ def build_facts(
         engine.create_table(
             f"{by}_segments", engine.render(sql_file("context_segments"), params | {"by": by})
         )
-    inner = engine.render(sql_file("consultation_facts"), params | {"actions": ACTIONS})
+    inner = engine.render(
+        sql_file("consultation_facts"),
+        params | {"actions": ACTIONS, "extracting_actions": EXTRACTING_ACTIONS},
+    )
     strength = "0" if naive else settings.strength_sql()
     engine.create_table("facts", f"SELECT f.*, {strength} AS strength FROM ({inner}) f")
     for by in SEGMENT_KEYS:

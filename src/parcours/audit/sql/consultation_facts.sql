@@ -13,8 +13,9 @@ SELECT
   -- table (the repeated-id count needs only the hash; duplicate_event_ids.sql rereads the ids).
   {{ hash64('l.event_id') }} AS event_hash,
   l.ts, l.local_date, l.agent_id, l.de_id,
-  coalesce(l.action IN ('print', 'export'), false) AS print_export,
-  -- the contract's actions (registry/contract.py)
+  -- the contract's actions and those that take the data out (registry/contract.py)
+  coalesce(l.action IN ({% for a in p.extracting_actions %}'{{ a }}'{{ ', ' if not loop.last }}{% endfor %}), false)
+    AS print_export,
   coalesce(l.action IN ({% for a in p.actions %}'{{ a }}'{{ ', ' if not loop.last }}{% endfor %}), false)
     AS known_action,
   l.known_agent, l.known_file,
