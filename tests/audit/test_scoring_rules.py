@@ -264,3 +264,40 @@ def test_a_sensitive_file_of_another_departement_is_mandatory_when_such_looks_ar
     assert score_situation(inside, load_weights(), SCENARIOS).level == "optional"
     weak = look | {"min_strength": 1, "unexplained": 0, "weak_only": 1, "x_agency": 1}
     assert score_situation(weak, load_weights(), SCENARIOS).level == "optional"
+
+
+def followed(looks: dict[str, Any]) -> dict[str, Any]:
+    """The same situation on a file the agent also worked on in the period: one more consultation
+    with a strong context (here a back-office task) on another day."""
+    n = looks["consultations"] + 1
+    return looks | {"max_strength": 2, "strong": 1, "x_task": 1, "consultations": n, "days": n}
+
+
+def test_untraced_looks_at_a_file_the_agent_works_on_are_follow_up() -> None:
+    """A look with no context a few days after the agent's task on the file closed, at night, in
+    another département: mandatory alone, weakly explained follow-up once the task is known."""
+    assert load_weights().followed_file_context == "weak"
+    night = untraced(1, scenarios="w2_off_hours,unexplained_access", outside_territory=1, **EVENING)
+    alone = score_situation(night, load_weights(), SCENARIOS)
+    assert alone.level == "mandatory" and alone.explanation == "none"
+    worked_on = score_situation(followed(night), load_weights(), SCENARIOS)
+    assert worked_on.level == "none"
+    assert worked_on.explanation == "weak"
+    assert "territory" not in worked_on.components and "unexplained" not in worked_on.components
+    assert any("lien professionnel fort avec ce dossier" in r for r in worked_on.reasons)
+    # the switch is data: "none" judges each look alone again
+    alone_again = load_weights().model_copy(update={"followed_file_context": "none"})
+    assert score_situation(followed(night), alone_again, SCENARIOS).level == "mandatory"
+
+
+def test_a_sensitive_file_the_agent_works_on_keeps_the_floor_of_a_look_without_context() -> None:
+    """The issue's floor holds per consultation: an untraced look at a sensitive file is at least
+    optional, even when the agent has a strong context on the file elsewhere; the agent-habit
+    floors, which read looks with no context at all, no longer make it mandatory."""
+    look = sensitive_look(outside_territory=1, agent_untraced_outside_files=1)
+    assert score_situation(look, load_weights(), SCENARIOS).level == "mandatory"
+    assert score_situation(followed(look), load_weights(), SCENARIOS).level == "optional"
+    # below the scenario's threshold by its points alone (a less certain identity), the floor lifts it
+    unsure = score_situation(followed(look | {"match_probability": 0.6}), load_weights(), SCENARIOS)
+    assert unsure.level == "optional"
+    assert any("Dossier sensible consulté sans explication" in r for r in unsure.reasons)

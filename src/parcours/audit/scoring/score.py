@@ -115,7 +115,17 @@ def score_situation(
     row: Mapping[str, Any], weights: Weights, scenarios: Mapping[str, Scenario]
 ) -> ScoredSituation:
     fired = [s for s in str(row["scenarios"]).split(",") if s in scenarios]
+    # The weakest context among the situation's looks, as the explanations found it ...
+    looked_untraced = _n(row, "min_strength") == 0
     strength = STRENGTH_NAME[_n(row, "min_strength")]
+    # ... unless the agent worked on this file in the period: their other looks are follow-up.
+    followed = (
+        weights.followed_file_context == "weak"
+        and strength == "none"
+        and _n(row, "max_strength") == 2
+    )
+    if followed:
+        strength = "weak"
     kind = row.get("target_kind")
     mp = float(row["match_probability"]) if row.get("match_probability") is not None else None
     reasons: list[str] = []
@@ -136,6 +146,14 @@ def score_situation(
             f"{_count(_n(row, 'unexplained'), 'consultation', 'consultations')} "
             "sans aucun contexte professionnel "
             "(ni référent, rendez-vous, appel 3949, tâche, motif déclaré ni agence commune)"
+        )
+    elif followed:
+        reasons.append(
+            f"{_count(_n(row, 'unexplained'), 'consultation', 'consultations')} sans contexte "
+            f"professionnel, mais l'agent a un lien professionnel fort avec ce dossier sur la "
+            f"période ({_count(_n(row, 'strong'), 'consultation', 'consultations')} avec "
+            "référent, rendez-vous, appel 3949, tâche ou motif déclaré) : suivi du dossier, "
+            "contexte faible"
         )
     elif strength == "weak":
         reasons.append(
@@ -217,8 +235,9 @@ def score_situation(
     days_not_strong = _n(row, "days_not_strong")
     floor = weights.sensitive_floor
     # The floors concern sensitive files only, consulted with no strong context.
+    # A look with no context at all keeps its floor even on a followed file (the rule).
     floor_applies = bool(kind) and (
-        strength == "none" or (strength == "weak" and floor.up_to == "weak")
+        looked_untraced or (strength == "weak" and floor.up_to == "weak")
     )
     # The agent-habit floors (browsing, unusual territory) read looks with no context at all.
     untraced_sensitive = bool(kind) and strength == "none"

@@ -105,6 +105,9 @@ class Weights(BaseModel):
     own_agency_repetition: OwnAgencyRepetition
     agent_accumulation: Accumulation
     ordinary_file_in_hours_max_level: Literal["optional", "mandatory"] = "mandatory"
+    # The context that a strong context elsewhere in the period lends to the agent's other looks at
+    # the same file ("none": each look is judged alone).
+    followed_file_context: Literal["none", "weak"] = "none"
 
 
 def load_weights(path: Path = WEIGHTS_FILE) -> Weights:
