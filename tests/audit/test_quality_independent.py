@@ -1,9 +1,10 @@
-"""Detection quality on regions from the two generators written without seeing the engine.
+"""Detection quality on regions from the three generators written without seeing the engine.
 
-`benchmarks/clean_room_region.py` (thirteenth session) and `benchmarks/heldout_region.py`
-(fourteenth) were each written by a helper session from the issue's semantics, DOMAIN.md, the
-interchange contract and the linkage pairs only: neither author read the engine, `parcours.synth`,
-the other generator, the tests or the measurements, nor ran the detection while writing. Their
+`benchmarks/clean_room_region.py` (thirteenth session), `benchmarks/heldout_region.py`
+(fourteenth) and `benchmarks/blind_region.py` (sixteenth) were each written by a helper session
+from the issue's semantics, DOMAIN.md, the interchange contract and the linkage pairs only: no
+author read the engine, `parcours.synth`, another generator, the tests or the measurements, nor
+ran the detection while writing. Their
 legitimate work differs from `parcours.synth`'s where it matters:
 - clean room: many lone untraced looks at other départements' files (pooled regional work), and
   untraced looks at sensitive files at the same rate as at any file;
@@ -11,7 +12,11 @@ legitimate work differs from `parcours.synth`'s where it matters:
   former portfolios, reinforcements in other agencies), prints in ordinary work, consultation files
   in three time notations with a re-exported morning. Its region seed 7 was run once before any
   rule change (mandatory precision 0.32), then used to change the rules; its seed 11 and this small
-  scale confirm them.
+  scale confirm them;
+- blind (sixteenth session, `benchmarks/blind_region.py`, written after every other rule was set):
+  back-office agents looking at a file again days after their task on it closed, at any hour, in
+  another département. Its region seed 7 was run once before any change (mandatory precision 0.515),
+  then led to the follow-up rule (weights.yaml `followed_file_context`); its seed 11 confirms it.
 The floors are asserted a little below the level reached on each small scale (seed 7, 50 misuse
 pairs); the region-scale figures are in docs/detection.md (benchmarks/detection_quality.py --input).
 """
@@ -40,6 +45,7 @@ class Floors:
     mandatory_recall: float
     examined_recall: float
     reduction: float
+    explained: float = 0.95
 
 
 FLOORS = [
@@ -49,6 +55,9 @@ FLOORS = [
     # issue's 10x is out of reach there: its naive queries select few situations, and the sensitive
     # files' floor keeps every untraced look at them)
     Floors("heldout_region.py", 0.75, 0.42, 0.88, 2.0),
+    # measured: mandatory precision 0.839 (26 of 31), recall 0.520, examined recall 0.840, 1.7x,
+    # 94.4 % of consultations explained (its appointment and task windows are wider than ours)
+    Floors("blind_region.py", 0.80, 0.48, 0.80, 1.5, explained=0.93),
 ]
 
 
@@ -63,7 +72,7 @@ def test_quality_holds_on_regions_the_engine_was_not_written_for(
     subprocess.run([*command, "--scale", "small", "--seed", "7"], check=True, capture_output=True)
     ev, explained = campaign_quality(out)
     report = "\n".join(ev.lines())
-    assert explained >= 0.95, report
+    assert explained >= floors.explained, report
     assert ev.mandatory.precision >= floors.mandatory_precision, report
     assert ev.reduction is not None and ev.reduction >= floors.reduction, report
     assert ev.mandatory.recall >= floors.mandatory_recall, report
