@@ -27,8 +27,8 @@ Kind = Literal["text", "date", "ts", "bool"]
 
 # The interchange contract's columns that detection reads, with the type it needs. `purpose` is not
 # in the contract file (it is what the application itself logs); it is NULL for imported rows. The
-# log's `application` is left out: no step reads it, and a CSV log is staged column by column
-# (20M rows on a region: about a second less to write).
+# log's `application` is left out: no step reads it (a CSV log is staged column by column; the time
+# it saves is within the runs' spread, docs/detection-measurements.md).
 TABLES: dict[str, dict[str, Kind]] = {
     "establishments": {
         "establishment_id": "text",

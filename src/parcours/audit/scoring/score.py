@@ -150,7 +150,7 @@ def score_situation(
     elif followed:
         reasons.append(
             f"{_count(_n(row, 'unexplained'), 'consultation', 'consultations')} sans contexte "
-            f"professionnel, mais l'agent a un lien professionnel fort avec ce dossier sur la "
+            "professionnel, mais l'agent a un lien professionnel fort avec ce dossier sur la "
             f"période ({_count(_n(row, 'strong'), 'consultation', 'consultations')} avec "
             "référent, rendez-vous, appel 3949, tâche ou motif déclaré) : suivi du dossier, "
             "contexte faible"
