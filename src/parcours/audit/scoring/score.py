@@ -120,9 +120,7 @@ def score_situation(
     strength = STRENGTH_NAME[_n(row, "min_strength")]
     # ... unless the agent worked on this file in the period: their other looks are follow-up.
     followed = (
-        weights.followed_file_context == "weak"
-        and strength == "none"
-        and _n(row, "max_strength") == 2
+        weights.followed_file_context == "weak" and looked_untraced and _n(row, "max_strength") == 2
     )
     if followed:
         strength = "weak"
