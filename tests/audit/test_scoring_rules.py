@@ -301,3 +301,55 @@ def test_a_sensitive_file_the_agent_works_on_keeps_the_floor_of_a_look_without_c
     unsure = score_situation(followed(look | {"match_probability": 0.6}), load_weights(), SCENARIOS)
     assert unsure.level == "optional"
     assert any("Dossier sensible consulté sans explication" in r for r in unsure.reasons)
+
+
+def test_one_off_hours_day_on_an_ordinary_file_is_not_counted_for_an_agent_who_works_such_hours() -> (
+    None
+):
+    """An untraced evening look at an ordinary file is optional; from an agent who opened more
+    ordinary files that way than the habit threshold, it is how they work: reported, not counted."""
+    weights = load_weights()
+    most = weights.off_hours.ordinary_file_max_agent_files
+    assert most is not None
+    look = untraced(1, scenarios="w2_off_hours", **EVENING)
+    assert score_situation(look | {"agent_off_hours_files": most}, weights, SCENARIOS).level == (
+        "optional"
+    )
+    habit = score_situation(look | {"agent_off_hours_files": most + 1}, weights, SCENARIOS)
+    assert habit.level == "none"
+    assert habit.components["off_hours"] == 0
+    assert any(
+        f"non retenue comme signal : l'agent a ouvert ainsi, sans contexte fort, {most + 1} "
+        "dossiers ordinaires" in r
+        for r in habit.reasons
+    )
+    # a second off-hours day on the same file still counts ...
+    twice = look | {"off_hours_not_strong": 2, "off_hours_days_not_strong": 2}
+    again = score_situation(twice | {"agent_off_hours_files": most + 1}, weights, SCENARIOS)
+    assert again.level != "none" and again.components["off_hours"] > 0
+    # ... and a sensitive file always does
+    colleague = look | {"scenarios": "w2_current_agents", "target_kind": "colleague"}
+    sensitive = score_situation(colleague | {"agent_off_hours_files": 50}, weights, SCENARIOS)
+    assert sensitive.level == "mandatory" and sensitive.components["off_hours"] > 0
+
+
+def test_returns_to_agency_files_are_not_a_signal_for_an_agent_who_returns_to_many() -> None:
+    """A reception desk or a colleague's portfolio covered for weeks brings an agent back to many
+    files of their agency: beyond the threshold, the own-agency rule no longer raises them."""
+    weights = load_weights()
+    most = weights.own_agency_repetition.max_agent_files
+    assert most is not None
+    assert score_situation(row(5, agent_agency_return_files=most), weights, SCENARIOS).level == (
+        "optional"
+    )
+    many = score_situation(row(5, agent_agency_return_files=most + 1), weights, SCENARIOS)
+    assert many.level == "none"
+    assert any(
+        f"l'agent revient ainsi sur {most + 1} dossiers de son agence" in r for r in many.reasons
+    )
+    # a sensitive file keeps its own floor
+    colleague = row(
+        5, scenarios=f"w2_current_agents,{OWN_AGENCY_SCENARIO}", target_kind="colleague"
+    )
+    kept = score_situation(colleague | {"agent_agency_return_files": 40}, weights, SCENARIOS)
+    assert kept.level == "mandatory"

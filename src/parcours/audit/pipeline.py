@@ -36,7 +36,7 @@ from parcours.audit.identity_step import resolve_identities
 from parcours.audit.input_report import InputReport
 from parcours.audit.inputs import InputSource, TableSource, check_reference_tables
 from parcours.audit.scenario import Scenario, load_scenarios
-from parcours.audit.scoring.score import ScoredSituation, score_all
+from parcours.audit.scoring.score import OWN_AGENCY_SCENARIO, ScoredSituation, score_all
 from parcours.audit.scoring.weights import Weights, load_weights
 from parcours.audit.sqlfiles import sql_file
 from parcours.errors import InvalidInput, Issue
@@ -229,6 +229,10 @@ def run_pipeline(
         for i, s in enumerate(scenarios)
     )
     engine.create_table("scenario_hits", f"SELECT DISTINCT * FROM ({hits}) h")
+    engine.create_table(
+        "agent_habits",
+        engine.render(sql_file("agent_habits"), {"own_agency_scenario": OWN_AGENCY_SCENARIO}),
+    )
     done("scenarios")
 
     # Streamed in batches and scored as they come: a national campaign has too many situations to

@@ -177,13 +177,26 @@ def score_situation(
         )
     off = _n(row, "off_hours_not_strong")
     off_days = _n(row, "off_hours_days_not_strong")
-    comp["off_hours"] = min(weights.off_hours.cap, weights.off_hours.per_day * off_days)
-    if off:
+    # One off-hours day on an ordinary file, from an agent who leaves such looks on many files, is
+    # how that agent works (weights.yaml): it is reported, not counted.
+    habit_files = _n(row, "agent_off_hours_files")
+    most_files = weights.off_hours.ordinary_file_max_agent_files
+    if not kind and off_days == 1 and most_files is not None and habit_files > most_files:
+        reasons.append(
+            f"{_count(off, 'consultation', 'consultations')} sur 1 jour en dehors des jours et "
+            f"horaires habituels de l'agent, {'non retenue' if off <= 1 else 'non retenues'} "
+            f"comme signal : l'agent a ouvert ainsi, sans contexte fort, {habit_files} dossiers "
+            f"ordinaires sur la période (seuil {most_files}) ; ses horaires habituels ne décrivent "
+            "pas son organisation (signal de confidentialité, jamais une mesure du temps de travail)"
+        )
+        off_days = 0
+    elif off:
         reasons.append(
             f"{_count(off, 'consultation', 'consultations')} sur "
             f"{_count(off_days, 'jour', 'jours')} en dehors des jours et horaires "
             "habituels de l'agent (signal de confidentialité, pas une mesure du temps de travail)"
         )
+    comp["off_hours"] = min(weights.off_hours.cap, weights.off_hours.per_day * off_days)
     # Outside the agent's territory aggravates an unexplained file only beside a second day or an
     # off-hours day (for a sensitive file, also a print): pooled regional work (benefits,
     # platforms, transferred files) leaves lone untraced looks at other départements' files by the
@@ -290,6 +303,21 @@ def score_situation(
 
     own = weights.own_agency_repetition
     own_applies = _n(row, "max_strength") < 2 and _n(row, "x_agency") and not _n(row, "x_manager")
+    return_files = _n(row, "agent_agency_return_files")
+    if (
+        own_applies
+        and own.max_agent_files is not None
+        and return_files > own.max_agent_files
+        and own.level(days_not_strong) != "none"
+    ):
+        own_applies = False
+        reasons.append(
+            f"Dossier de l'agence de l'agent consulté sur {days_not_strong} jours distincts sans "
+            f"contexte professionnel fort, non retenu comme signal : l'agent revient ainsi sur "
+            f"{return_files} dossiers de son agence sur la période (seuil {own.max_agent_files}), "
+            "c'est son travail dans l'agence (accueil, portefeuille d'un collègue), pas l'intérêt "
+            "pour une personne"
+        )
     rule = scenarios.get(OWN_AGENCY_SCENARIO)
     if (
         own_applies

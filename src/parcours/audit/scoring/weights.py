@@ -26,6 +26,9 @@ class Repetition(Capped):
 
 class OffHours(Capped):
     per_day: float = Field(ge=0)
+    # A single off-hours day on an ordinary file counts only when the agent opened at most this
+    # many distinct ordinary files off-hours without a strong context (None: always counts).
+    ordinary_file_max_agent_files: int | None = Field(default=None, ge=1)
 
 
 class Actions(Capped):
@@ -77,6 +80,9 @@ class OwnAgencyRepetition(BaseModel):
     model_config = ConfigDict(extra="forbid")
     optional_days: int = Field(ge=2)
     mandatory_days: int = Field(ge=2)
+    # The rule holds only for agents who return this way to at most this many files of their
+    # agency in the period (None: any number).
+    max_agent_files: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> OwnAgencyRepetition:

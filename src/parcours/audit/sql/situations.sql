@@ -71,6 +71,8 @@ SELECT
   coalesce(au.untraced_files, 0) AS agent_untraced_files,
   coalesce(au.untraced_sensitive_files, 0) AS agent_untraced_sensitive_files,
   coalesce(au.untraced_outside_files, 0) AS agent_untraced_outside_files,
+  coalesce(ah.off_hours_files, 0) AS agent_off_hours_files,
+  coalesce(ah.agency_return_files, 0) AS agent_agency_return_files,
   rg.region_untraced_files, rg.region_untraced_sensitive_files,
   -- The file lies outside the agent's territory: their agency's département is not the file's.
   CASE WHEN {{ outside_territory('agc.department_code', 'js.department_code') }} THEN 1 ELSE 0 END
@@ -83,6 +85,7 @@ LEFT JOIN agent_hours_basis hb ON hb.agent_id = a.agent_id
 LEFT JOIN in_agencies agc ON agc.agency_id = ag.agency_id
 LEFT JOIN in_job_seekers js ON js.de_id = a.de_id
 LEFT JOIN agent_untraced au ON au.agent_id = a.agent_id
+LEFT JOIN agent_habits ah ON ah.agent_id = a.agent_id
 CROSS JOIN (
   SELECT
     coalesce(sum(untraced_files), 0) AS region_untraced_files,
