@@ -353,3 +353,12 @@ def test_returns_to_agency_files_are_not_a_signal_for_an_agent_who_returns_to_ma
     )
     kept = score_situation(colleague | {"agent_agency_return_files": 40}, weights, SCENARIOS)
     assert kept.level == "mandatory"
+
+
+def test_the_scenario_descriptions_quote_the_habit_thresholds() -> None:
+    """The guides' descriptions state the habit thresholds in words: one number written twice."""
+    weights = load_weights()
+    off = SCENARIOS["w2_off_hours"].spec.description
+    assert f"plus de {weights.off_hours.ordinary_file_max_agent_files} dossiers" in off
+    own = SCENARIOS[OWN_AGENCY_SCENARIO].spec.description
+    assert f"plus de {weights.own_agency_repetition.max_agent_files} dossiers" in own
