@@ -17,6 +17,8 @@ legitimate work differs from `parcours.synth`'s where it matters:
   back-office agents looking at a file again days after their task on it closed, at any hour, in
   another département. Its region seed 7 was run once before any change (mandatory precision 0.515),
   then led to the follow-up rule (weights.yaml `followed_file_context`); its seed 11 confirms it.
+The agent-habit rules of the seventeenth session (off-hours and own-agency returns on many files)
+were read on seed 7 of all four generators and confirmed on their seeds 11.
 The floors are asserted a little below the level reached on each small scale (seed 7, 50 misuse
 pairs); the region-scale figures are in docs/detection.md (benchmarks/detection_quality.py --input).
 """
@@ -49,15 +51,15 @@ class Floors:
 
 
 FLOORS = [
-    # measured: mandatory precision 0.962 (25 of 26), recall 0.500, examined recall 0.760, 10.7x
-    Floors("clean_room_region.py", 0.90, 0.45, 0.72, 9.5),
-    # measured: mandatory precision 0.793 (23 of 29), recall 0.460, examined recall 0.920, 2.2x (the
+    # measured: mandatory precision 0.962 (25 of 26), recall 0.500, examined recall 0.760, 12.9x
+    Floors("clean_room_region.py", 0.90, 0.45, 0.72, 12.0),
+    # measured: mandatory precision 0.852 (23 of 27), recall 0.460, examined recall 0.900, 3.8x (the
     # issue's 10x is out of reach there: its naive queries select few situations, and the sensitive
     # files' floor keeps every untraced look at them)
-    Floors("heldout_region.py", 0.75, 0.42, 0.88, 2.0),
-    # measured: mandatory precision 0.839 (26 of 31), recall 0.520, examined recall 0.840, 1.7x,
+    Floors("heldout_region.py", 0.80, 0.42, 0.86, 3.5),
+    # measured: mandatory precision 0.839 (26 of 31), recall 0.520, examined recall 0.820, 2.0x,
     # 94.4 % of consultations explained (its appointment and task windows are wider than ours)
-    Floors("blind_region.py", 0.80, 0.48, 0.80, 1.5, explained=0.93),
+    Floors("blind_region.py", 0.80, 0.48, 0.78, 1.8, explained=0.93),
 ]
 
 
