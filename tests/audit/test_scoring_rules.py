@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from parcours.audit.scenario import load_scenarios
 from parcours.audit.scoring.score import OWN_AGENCY_SCENARIO, poisson_tail, score_situation
 from parcours.audit.scoring.weights import OwnAgencyRepetition, load_weights
+from parcours.controls.guides import get_guide
 
 SCENARIOS = {s.id: s for s in load_scenarios()}
 
@@ -355,10 +356,15 @@ def test_returns_to_agency_files_are_not_a_signal_for_an_agent_who_returns_to_ma
     assert kept.level == "mandatory"
 
 
-def test_the_scenario_descriptions_quote_the_habit_thresholds() -> None:
-    """The guides' descriptions state the habit thresholds in words: one number written twice."""
+def test_the_scenarios_and_their_guides_quote_the_habit_thresholds() -> None:
+    """The scenario descriptions and the practical guides state the habit thresholds in words: one
+    number written twice."""
     weights = load_weights()
-    off = SCENARIOS["w2_off_hours"].spec.description
-    assert f"plus de {weights.off_hours.ordinary_file_max_agent_files} dossiers" in off
-    own = SCENARIOS[OWN_AGENCY_SCENARIO].spec.description
-    assert f"plus de {weights.own_agency_repetition.max_agent_files} dossiers" in own
+    for scenario, most in (
+        ("w2_off_hours", weights.off_hours.ordinary_file_max_agent_files),
+        (OWN_AGENCY_SCENARIO, weights.own_agency_repetition.max_agent_files),
+    ):
+        spec = SCENARIOS[scenario].spec
+        guide = " ".join(get_guide(spec.guide).body_markdown.split())
+        assert f"plus de {most} dossiers" in spec.description
+        assert f"plus de {most} dossiers" in guide
