@@ -1,13 +1,15 @@
-"""The context segments (context_segments.sql, by file and by name key) give each consultation
-exactly the contexts whose window holds its time, as testing every window directly would:
-overlapping and touching windows, inclusive bounds to the microsecond, open tasks, inverted
-windows, calls about a homonym (also while a call about the file itself is open)."""
+"""The context segments (context_segments.sql, by file, by name key and by the agent's local day)
+give each consultation exactly the contexts whose window holds its time, as testing every window
+directly would: overlapping and touching windows, inclusive bounds to the microsecond, open tasks,
+inverted windows, calls about a homonym (also while a call about the file itself is open), calls
+the telephony matched to no file (also across local midnight)."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
@@ -16,7 +18,8 @@ from parcours.audit.explain.contexts import build_facts, load_explanation_settin
 
 T0 = datetime(2024, 4, 1, tzinfo=UTC)
 TS = pa.timestamp("us", tz="UTC")
-KINDS = ("appointment", "call", "call_homonym", "task")
+KINDS = ("appointment", "call", "call_homonym", "call_unidentified", "task")
+PARIS = ZoneInfo("Europe/Paris")
 AGENT_HOURS = {
     "agent_id": pa.string(),
     "dow": pa.int32(),
@@ -37,7 +40,9 @@ def _flags(engine: DuckDBEngine, probes: list[tuple[str, str, datetime]]) -> lis
                 "agent_id": [a for a, _, _ in probes],
                 "de_id": [d for _, d, _ in probes],
                 "action": ["view"] * n,
-                "local_date": pa.array([t.date() for _, _, t in probes], pa.date32()),
+                "local_date": pa.array(
+                    [t.astimezone(PARIS).date() for _, _, t in probes], pa.date32()
+                ),
                 "dow": pa.array([t.isoweekday() for _, _, t in probes], pa.int32()),
                 "minute": pa.array([t.hour * 60 + t.minute for _, _, t in probes], pa.int32()),
                 **{
@@ -81,7 +86,7 @@ def _table(schema: dict[str, pa.DataType], rows: Sequence[tuple[object, ...]]) -
 def _register(
     engine: DuckDBEngine,
     appointments: list[tuple[str, str, datetime]],
-    calls: list[tuple[str, str, datetime, datetime | None]],
+    calls: list[tuple[str, str | None, datetime, datetime | None]],
     tasks: list[tuple[str, str, datetime, datetime | None]],
     name_keys: dict[str, str],
 ) -> None:
@@ -138,9 +143,9 @@ def test_bounds_are_inclusive_to_the_microsecond_and_inverted_windows_explain_no
                 ("A", "D2", T0),
             ],
         )
-    call = (False, True, False, False)
-    none = (False, False, False, False)
-    task = (False, False, False, True)
+    call = (False, True, False, False, False)
+    none = (False, False, False, False, False)
+    task = (False, False, False, False, True)
     assert got == [none, call, call, none, task]
 
 
@@ -172,13 +177,46 @@ def test_a_call_about_a_homonym_explains_even_while_the_file_has_its_own_call() 
             ],
         )
     assert got == [
-        (False, True, False, False),
-        (False, False, True, False),
-        (False, True, True, False),
-        (False, False, True, False),
-        (False, False, False, False),
-        (False, False, False, False),
+        (False, True, False, False, False),
+        (False, False, True, False, False),
+        (False, True, True, False, False),
+        (False, False, True, False, False),
+        (False, False, False, False, False),
+        (False, False, False, False, False),
     ]
+
+
+def test_a_call_matched_to_no_file_explains_the_agents_looks_around_it_across_midnight() -> None:
+    """The telephony surfaced no file: whatever the agent opens from a few minutes before the call
+    to a few minutes after it is looking the caller up, on either side of local midnight."""
+    w = load_explanation_settings().windows
+    start = datetime(2024, 4, 2, 23, 55, tzinfo=PARIS).astimezone(UTC)
+    end = start + timedelta(minutes=10)  # 00:05 local, the next day
+    lo = start - timedelta(minutes=w.unidentified_call_minutes_before)
+    hi = end + timedelta(minutes=w.unidentified_call_minutes_after)
+    us = timedelta(microseconds=1)
+    with DuckDBEngine(threads=1) as engine:
+        _register(
+            engine,
+            appointments=[],
+            calls=[("A", None, start, end), ("B", "D", start, end)],
+            tasks=[],
+            name_keys={"D": "MARTIN|JEAN"},
+        )
+        got = _flags(
+            engine,
+            [
+                ("A", "X", lo - us),
+                ("A", "X", lo),  # 23:53 local
+                ("A", "Y", end),  # 00:05 local, the next day
+                ("A", "Y", hi),
+                ("A", "Y", hi + us),
+                ("B", "X", start),  # B's call was about D: not a caller to look up
+            ],
+        )
+    unidentified = (False, False, False, True, False)
+    none = (False, False, False, False, False)
+    assert got == [none, unidentified, unidentified, unidentified, none, none]
 
 
 def test_segments_agree_with_testing_every_window() -> None:
@@ -195,11 +233,12 @@ def test_segments_agree_with_testing_every_window() -> None:
         return rng.choice(agents), rng.choice(files)
 
     appointments = [(*pair(), instant()) for _ in range(12)]
-    calls = []
-    for _ in range(30):
+    calls: list[tuple[str, str | None, datetime, datetime | None]] = []
+    for _ in range(40):
         start = instant()
         ended = None if rng.random() < 0.2 else start + timedelta(minutes=rng.randrange(0, 90))
-        calls.append((*pair(), start, ended))
+        agent, de = pair()
+        calls.append((agent, None if rng.random() < 0.25 else de, start, ended))
     tasks = []
     for _ in range(10):
         start = instant()
@@ -210,8 +249,10 @@ def test_segments_agree_with_testing_every_window() -> None:
     ]
     # Exactly on window edges too.
     for a, d, s, e in calls[:10]:
-        probes.append((a, d, s - timedelta(minutes=w.call_minutes_before)))
-        probes.append((a, d, (e or s) + timedelta(minutes=w.call_minutes_after)))
+        probes.append((a, d or "D1", s - timedelta(minutes=w.call_minutes_before)))
+        probes.append((a, d or "D1", (e or s) + timedelta(minutes=w.call_minutes_after)))
+        probes.append((a, "D2", s - timedelta(minutes=w.unidentified_call_minutes_before)))
+        probes.append((a, "D2", (e or s) + timedelta(minutes=w.unidentified_call_minutes_after)))
 
     def expected(agent: str, de: str, ts: datetime) -> tuple[bool, ...]:
         appointment = any(
@@ -232,7 +273,19 @@ def test_segments_agree_with_testing_every_window() -> None:
 
         call = any(a == agent and d == de and in_call(s, e) for a, d, s, e in calls)
         homonym = any(
-            a == agent and d != de and name_keys[d] == name_keys[de] and in_call(s, e)
+            a == agent
+            and d is not None
+            and d != de
+            and name_keys[d] == name_keys[de]
+            and in_call(s, e)
+            for a, d, s, e in calls
+        )
+        unidentified = any(
+            a == agent
+            and d is None
+            and s - timedelta(minutes=w.unidentified_call_minutes_before)
+            <= ts
+            <= (e or s) + timedelta(minutes=w.unidentified_call_minutes_after)
             for a, d, s, e in calls
         )
         task = any(
@@ -242,7 +295,7 @@ def test_segments_agree_with_testing_every_window() -> None:
             and (c is None or ts <= c + timedelta(days=w.task_days_after))
             for a, d, s, c in tasks
         )
-        return (appointment, call, homonym, task)
+        return (appointment, call, homonym, unidentified, task)
 
     with DuckDBEngine(threads=1) as engine:
         _register(engine, appointments, calls, tasks, name_keys)

@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from parcours.audit.explain.contexts import load_explanation_settings
 from parcours.audit.scenario import load_scenarios
-from parcours.audit.scoring.score import OWN_AGENCY_SCENARIO, poisson_tail, score_situation
+from parcours.audit.scoring.score import (
+    OWN_AGENCY_SCENARIO,
+    WEAK_CONTEXTS,
+    poisson_tail,
+    score_situation,
+)
 from parcours.audit.scoring.weights import OwnAgencyRepetition, load_weights
 from parcours.controls.guides import get_guide
 
@@ -368,3 +374,11 @@ def test_the_scenarios_and_their_guides_quote_the_habit_thresholds() -> None:
         guide = " ".join(get_guide(spec.guide).body_markdown.split())
         assert f"plus de {most} dossiers" in spec.description
         assert f"plus de {most} dossiers" in guide
+
+
+def test_the_weak_contexts_named_in_the_reasons_are_those_of_the_explanations_file() -> None:
+    settings = load_explanation_settings()
+    weak = {k for k, e in settings.explanations.items() if e.strength == "weak"}
+    assert set(WEAK_CONTEXTS) == weak
+    s = score_situation(row(1, x_agency=0, x_call_unidentified=1), load_weights(), SCENARIOS)
+    assert any("contexte faible (appel 3949 sans dossier identifié" in r for r in s.reasons)

@@ -15,7 +15,7 @@ from parcours.yamlfiles import load_model
 
 EXPLANATIONS_FILE = Path(__file__).with_name("explanations.yaml")
 # context_segments.sql is rendered once per key: `<key>_segments`, joined by consultation_facts.sql.
-SEGMENT_KEYS = ("file", "name")
+SEGMENT_KEYS = ("file", "name", "day")
 
 Strength = Literal["strong", "weak"]
 # The flags computed by consultation_facts.sql, in the order they are reported.
@@ -24,6 +24,7 @@ EXPLANATION_IDS = (
     "appointment",
     "call",
     "call_homonym",
+    "call_unidentified",
     "task",
     "purpose",
     "agency",
@@ -39,6 +40,8 @@ class Windows(BaseModel):
     call_minutes_after: int = Field(ge=0, le=2880)
     task_days_before: int = Field(ge=0, le=90)
     task_days_after: int = Field(ge=0, le=90)
+    unidentified_call_minutes_before: int = Field(ge=0, le=60)
+    unidentified_call_minutes_after: int = Field(ge=0, le=60)
 
 
 class Explanation(BaseModel):

@@ -1,12 +1,15 @@
--- Files that many agents opened with no professional context at all, and those agents: each pair
--- (agent, file) whose every consultation of the period is untraced (strength 0), on a file that at
--- least `min_viewers` such agents opened. The untraced consultations are a small part of the log:
--- the pairs and the candidate files are found there, and only the few candidate files are checked
--- for a traced look by the same agent before the viewers are counted again.
+-- Files that many agents opened with no professional context tied to them, and those agents: each
+-- pair (agent, file) whose every consultation of the period is untraced, on a file that at least
+-- `min_viewers` such agents opened. Untraced: no context at all (strength 0), or only a 3949 call
+-- that the telephony matched to no file - it explains looking a caller up, not which file is the
+-- caller's, so it does not tie the agent to a file that many others open without a reason. The
+-- untraced consultations are a small part of the log: the pairs and the candidate files are found
+-- there, and only the few candidate files are checked for a traced look by the same agent before
+-- the viewers are counted again.
 WITH u AS (
   SELECT DISTINCT agent_id, de_id
   FROM facts
-  WHERE strength = 0
+  WHERE strength = 0 OR (strength = 1 AND NOT e_agency AND NOT e_manager)
 ),
 candidates AS (
   SELECT de_id
@@ -18,7 +21,7 @@ traced AS (
   SELECT DISTINCT f.agent_id, f.de_id
   FROM facts f
   JOIN candidates c ON c.de_id = f.de_id
-  WHERE f.strength > 0
+  WHERE f.strength = 2 OR f.e_agency OR f.e_manager
 ),
 untraced AS (
   SELECT u.agent_id, u.de_id

@@ -33,11 +33,14 @@ EXPLANATION_LABEL = {
     "appointment": "rendez-vous",
     "call": "appel 3949",
     "call_homonym": "appel 3949 (homonyme présenté par la téléphonie)",
+    "call_unidentified": "appel 3949 sans dossier identifié, en cours",
     "task": "tâche de back-office",
     "purpose": "motif déclaré",
     "agency": "même agence",
     "manager": "encadrement de l'agence",
 }
+# The weak contexts of explain/explanations.yaml, as a situation's reason names them.
+WEAK_CONTEXTS = ("agency", "manager", "call_unidentified")
 
 
 @dataclass
@@ -102,6 +105,12 @@ def _chance(p: float) -> str:
     )
 
 
+def _weak_contexts(row: Mapping[str, Any]) -> str:
+    """The weak contexts found on a situation, in words (the agency when none is flagged)."""
+    found = [EXPLANATION_LABEL[k] for k in WEAK_CONTEXTS if _n(row, f"x_{k}")]
+    return ", ".join(found or [EXPLANATION_LABEL["agency"]])
+
+
 def explanation_summary(row: Mapping[str, Any]) -> str:
     present = [label for k, label in EXPLANATION_LABEL.items() if _n(row, f"x_{k}")]
     counts = (
@@ -160,7 +169,7 @@ def score_situation(
                 "consultation seulement expliquée",
                 "consultations seulement expliquées",
             )
-            + " par un contexte faible (même agence ou encadrement)"
+            + f" par un contexte faible ({_weak_contexts(row)})"
         )
     # Repetition and prints weigh less when the agent works in the file's agency (see weights.yaml).
     aggravation = weights.weak_context_aggravation_factor if strength == "weak" else 1.0
@@ -341,7 +350,7 @@ def score_situation(
         and wide.id in fired
         and raise_to(
             "optional",
-            "Dossier consulté sans aucun contexte professionnel par au moins "
+            "Dossier consulté sans contexte professionnel lié à ce dossier par au moins "
             f"{wide.spec.parameters.get('min_viewers')} agents sur la période (curiosité pour "
             "une personne dont on parle ?)",
         )

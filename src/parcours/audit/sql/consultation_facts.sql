@@ -1,7 +1,7 @@
 -- One row per consultation of the period with the agent's usual hours and every legitimate context
--- tested. Inputs: located (consultations_located.sql); file_segments and name_segments
--- (context_segments.sql by file and by name key: at most one segment of a key holds a given
--- instant, so the joins keep one row per consultation); agent_hours (one envelope
+-- tested. Inputs: located (consultations_located.sql); file_segments, name_segments and
+-- day_segments (context_segments.sql by file, by name key and by the agent's local day: at most one
+-- segment of a key holds a given instant, so the joins keep one row per consultation); agent_hours (one envelope
 -- per agent and weekday), public_holidays.
 -- Only what later steps read is kept: the table holds every consultation of the period, and each
 -- column costs its width 20M times on a region (200M nationally, where the table spills to disk).
@@ -30,6 +30,8 @@ SELECT
   coalesce(s.n_call, 0) > 0 AS e_call,
   -- more of the agent's calls hold this instant on the file's name than on the file itself
   coalesce(ns.n_call, 0) > coalesce(s.n_call, 0) AS e_call_homonym,
+  -- the agent was on a call that the telephony matched to no file: looking the caller up
+  coalesce(ds.n_call_unidentified, 0) > 0 AS e_call_unidentified,
   coalesce(s.n_task, 0) > 0 AS e_task,
   l.e_purpose,
   l.e_agency,
@@ -41,5 +43,8 @@ LEFT JOIN file_segments s
 LEFT JOIN name_segments ns
   ON ns.agent_id = l.agent_id AND ns.name_key = l.name_key
   AND l.ts >= ns.seg_start AND (ns.seg_end IS NULL OR l.ts < ns.seg_end)
+LEFT JOIN day_segments ds
+  ON ds.agent_id = l.agent_id AND ds.local_date = l.local_date
+  AND l.ts >= ds.seg_start AND (ds.seg_end IS NULL OR l.ts < ds.seg_end)
 LEFT JOIN agent_hours h ON h.agent_id = l.agent_id AND h.dow = l.dow
 LEFT JOIN public_holidays ph ON ph.local_date = l.local_date

@@ -15,9 +15,13 @@
 -- Windows include both bounds; timestamps have microsecond precision on every engine, so a
 -- window's closing edge is its end plus one microsecond. A window whose end precedes its start
 -- explains nothing, as in a direct comparison, and is left out (its -1 would cancel another).
+-- - 'day': key = the agent's local day; kind call_unidentified: the calls the telephony matched to
+--   no file, when the agent looks the caller up (a window across midnight is keyed on both days).
 -- Inputs: in_appointments, in_calls, in_tasks, file_refs (contexts.build_file_refs).
-{% set key = 'de_id' if p.by == 'file' else 'name_key' %}
-{% set kinds = ['appointment', 'call', 'task'] if p.by == 'file' else ['call'] %}
+{% set key = {'file': 'de_id', 'name': 'name_key', 'day': 'local_date'}[p.by] %}
+{% set kinds = {'file': ['appointment', 'call', 'task'], 'name': ['call'], 'day': ['call_unidentified']}[p.by] %}
+{% set u_lo = '(started_at - INTERVAL ' ~ p.unidentified_call_minutes_before ~ ' MINUTE)' %}
+{% set u_hi = '(coalesce(ended_at, started_at) + INTERVAL ' ~ p.unidentified_call_minutes_after ~ ' MINUTE)' %}
 WITH windows AS (
 {% if p.by == 'file' %}
   SELECT agent_id, de_id, 'appointment' AS kind,
@@ -37,6 +41,16 @@ WITH windows AS (
          CASE WHEN closed_at IS NULL AND closed_at_given THEN created_at ELSE closed_at END
            + INTERVAL {{ p.task_days_after }} DAY AS hi
   FROM in_tasks
+{% elif p.by == 'day' %}
+  SELECT agent_id, {{ to_date(local_ts(u_lo)) }} AS local_date, 'call_unidentified' AS kind,
+         {{ u_lo }} AS lo, {{ u_hi }} AS hi
+  FROM in_calls
+  WHERE de_id IS NULL
+  UNION ALL
+  SELECT agent_id, {{ to_date(local_ts(u_hi)) }} AS local_date, 'call_unidentified' AS kind,
+         {{ u_lo }} AS lo, {{ u_hi }} AS hi
+  FROM in_calls
+  WHERE de_id IS NULL AND {{ to_date(local_ts(u_hi)) }} <> {{ to_date(local_ts(u_lo)) }}
 {% else %}
   SELECT c.agent_id, k.name_key, 'call' AS kind,
          c.started_at - INTERVAL {{ p.call_minutes_before }} MINUTE AS lo,

@@ -37,6 +37,7 @@ agg AS (
     max(CASE WHEN f.e_appointment THEN 1 ELSE 0 END) AS x_appointment,
     max(CASE WHEN f.e_call THEN 1 ELSE 0 END) AS x_call,
     max(CASE WHEN f.e_call_homonym THEN 1 ELSE 0 END) AS x_call_homonym,
+    max(CASE WHEN f.e_call_unidentified THEN 1 ELSE 0 END) AS x_call_unidentified,
     max(CASE WHEN f.e_task THEN 1 ELSE 0 END) AS x_task,
     max(CASE WHEN f.e_purpose THEN 1 ELSE 0 END) AS x_purpose,
     max(CASE WHEN f.e_agency THEN 1 ELSE 0 END) AS x_agency,
