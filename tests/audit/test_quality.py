@@ -3,7 +3,7 @@
 Asserted floors, measured on the demo region (docs/detection.md has the figures): mandatory
 precision >= 0.90 (the issue's target, met), >= 95 % of consultations explained (target, met).
 Recall and workload are asserted at the level reached, BELOW the issue's targets (mandatory recall
-0.95, examined recall 0.99; the 10x fewer situations than the naive queries are met, 12.7x on
+0.95, examined recall 0.99; the 10x fewer situations than the naive queries are met, 13.1x on
 seed 1): the misses are single weak-context or single office-hours views that
 legitimate traffic also shows, and repeated office-hours looks at ordinary files (optional at most,
 as legitimate work the inputs do not trace leaves them too); the optional workload is sensitive files opened with a weak context
@@ -36,7 +36,7 @@ def test_quality_targets_on_a_generated_region(
     assert explained >= 0.95, report
     assert ev.mandatory.precision >= 0.90, report
     # Issue target: >= 10x fewer situations than the naive queries, met at region scale (see
-    # benchmarks/detection_quality.py) and on the demo region (333 agents): 12.7x on seed 1; recall
+    # benchmarks/detection_quality.py) and on the demo region (333 agents): 13.1x on seed 1; recall
     # 0.617 at mandatory, 0.933 over mandatory + optional (since the fourteenth session an ordinary
     # file looked at only within the agent's usual hours is optional at most: the held-out
     # generator's legitimate work leaves such repeated untraced looks by the hundred). Asserted
