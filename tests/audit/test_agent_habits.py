@@ -1,7 +1,8 @@
 """The rules that read an agent's own habits (weights.yaml: sensitive_floor.browsing and
-.unusual_territory, off_hours.ordinary_file_max_agent_files, own_agency_repetition.max_agent_files)
-through the whole pipeline: the per-agent and regional counts of agent_untraced.sql and
-agent_habits.sql, the situations' columns, the level and the reason.
+.unusual_territory, off_hours.ordinary_file_max_agent_files, own_agency_repetition.max_agent_files,
+repetition.untraced_second_day_max_agent_files) through the whole pipeline: the per-agent and
+regional counts of agent_untraced.sql and agent_habits.sql, the situations' columns, the level and
+the reason.
 
 The agents of Albi (A11, A12) are in the Tarn; every sensitive file of the small region and the
 300 ordinary background files (Montpellier) lie in other départements."""
@@ -158,3 +159,19 @@ def test_returns_to_files_of_ones_agency_count_unless_the_agent_returns_to_many(
         level, reasons = levels[("A11", f"D_R{f}")]
         assert level == "none"
         assert "l'agent revient ainsi sur 4 dossiers de son agence" in reasons
+
+
+def test_a_second_untraced_day_counts_unless_the_agent_opens_hundreds_of_files_that_way() -> None:
+    """A13 comes back on a second office day to an ordinary file of Montpellier with no context:
+    optional. A12 does the same after opening 401 other files of Montpellier with no context: its
+    pooled work, the second day is not counted."""
+    background = {f"D_U{i:03d}": "AG2" for i in range(401)}
+    files = background | {"D_U900": "AG2", "D_U901": "AG2"}
+    looks = [("A12", d, _office(i)) for i, d in enumerate(background)]
+    looks += [("A12", "D_U900", _office(d)) for d in (100, 101)]
+    looks += [("A13", "D_U901", _office(d)) for d in (100, 101)]
+    levels = _situations(looks, files)
+    assert levels[("A13", "D_U901")][0] == "optional"
+    level, reasons = levels[("A12", "D_U900")]
+    assert level == "none"
+    assert "l'agent a ouvert 402 dossiers sans aucun contexte professionnel" in reasons

@@ -369,6 +369,7 @@ def test_the_scenarios_and_their_guides_quote_the_habit_thresholds() -> None:
     for scenario, most in (
         ("w2_off_hours", weights.off_hours.ordinary_file_max_agent_files),
         (OWN_AGENCY_SCENARIO, weights.own_agency_repetition.max_agent_files),
+        ("unexplained_access", weights.repetition.untraced_second_day_max_agent_files),
     ):
         spec = SCENARIOS[scenario].spec
         guide = " ".join(get_guide(spec.guide).body_markdown.split())
@@ -382,3 +383,32 @@ def test_the_weak_contexts_named_in_the_reasons_are_those_of_the_explanations_fi
     assert set(WEAK_CONTEXTS) == weak
     s = score_situation(row(1, x_agency=0, x_call_unidentified=1), load_weights(), SCENARIOS)
     assert any("contexte faible (appel 3949 sans dossier identifié" in r for r in s.reasons)
+
+
+def test_a_second_office_day_on_an_untraced_ordinary_file_is_not_counted_for_a_platform_agent() -> (
+    None
+):
+    """Two office-hours days of untraced looks at an ordinary file are optional; from an agent who
+    opened more files with no context than the threshold (pooled work, a platform), the second day
+    is how they work: reported, not counted. A third day, an evening and a sensitive file count."""
+    weights = load_weights()
+    most = weights.repetition.untraced_second_day_max_agent_files
+    assert most is not None
+    look = untraced(2, scenarios="unexplained_access")
+    assert score_situation(look | {"agent_untraced_files": most}, weights, SCENARIOS).level == (
+        "optional"
+    )
+    pooled = score_situation(look | {"agent_untraced_files": most + 1}, weights, SCENARIOS)
+    assert pooled.level == "none"
+    assert pooled.components["repetition"] < weights.repetition.per_extra_day
+    assert any(
+        f"l'agent a ouvert {most + 1} dossiers sans aucun contexte professionnel" in r
+        for r in pooled.reasons
+    )
+    many = {"agent_untraced_files": most + 1}
+    third = untraced(3, scenarios="unexplained_access") | many
+    assert score_situation(third, weights, SCENARIOS).level == "optional"
+    evening = look | many | EVENING
+    assert score_situation(evening, weights, SCENARIOS).level == "mandatory"
+    colleague = look | many | {"scenarios": "w2_current_agents", "target_kind": "colleague"}
+    assert score_situation(colleague, weights, SCENARIOS).level != "none"

@@ -175,6 +175,25 @@ def score_situation(
     aggravation = weights.weak_context_aggravation_factor if strength == "weak" else 1.0
     rep = weights.repetition
     extra_days = max(0, _n(row, "days_not_strong") - 1)
+    # A second office-hours day on an untraced ordinary file, from an agent who leaves hundreds of
+    # untraced files, is how that agent works (weights.yaml): reported, not counted.
+    untraced_files = _n(row, "agent_untraced_files")
+    most_untraced = rep.untraced_second_day_max_agent_files
+    if (
+        not kind
+        and strength == "none"
+        and extra_days == 1
+        and _n(row, "off_hours_days_not_strong") == 0
+        and most_untraced is not None
+        and untraced_files > most_untraced
+    ):
+        extra_days = 0
+        reasons.append(
+            "Second jour de consultation sans contexte non retenu comme signal : l'agent a ouvert "
+            f"{untraced_files} dossiers sans aucun contexte professionnel sur la période (seuil "
+            f"{most_untraced}), travail mutualisé ou de plateforme dont le suivi ne laisse pas "
+            "de trace non plus"
+        )
     extra_cons = max(0, _n(row, "not_strong") - 1)
     comp["repetition"] = aggravation * min(
         rep.cap, rep.per_extra_day * extra_days + rep.per_extra_consultation * extra_cons

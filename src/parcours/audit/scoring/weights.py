@@ -22,6 +22,10 @@ class Capped(BaseModel):
 class Repetition(Capped):
     per_extra_day: float = Field(ge=0)
     per_extra_consultation: float = Field(ge=0)
+    # A second day on an ordinary file looked at with no context, within the usual hours, counts
+    # only when the agent opened at most this many distinct files with no context in the period
+    # (None: always counts).
+    untraced_second_day_max_agent_files: int | None = Field(default=None, ge=1)
 
 
 class OffHours(Capped):
