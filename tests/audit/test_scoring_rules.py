@@ -412,3 +412,31 @@ def test_a_second_office_day_on_an_untraced_ordinary_file_is_not_counted_for_a_p
     assert score_situation(evening, weights, SCENARIOS).level == "mandatory"
     colleague = look | many | {"scenarios": "w2_current_agents", "target_kind": "colleague"}
     assert score_situation(colleague, weights, SCENARIOS).level != "none"
+
+
+def test_an_agents_own_file_without_a_strong_context_is_mandatory_even_once() -> None:
+    """No professional purpose covers an agent opening their own job-seeker file: one office-hours
+    look with only the agency context is mandatory when the identity is near certain; a less
+    certain identity keeps the floor, a strong context explains it."""
+    weights = load_weights()
+    rule = weights.sensitive_floor.own_file
+    assert rule is not None and rule.level == "mandatory"
+    look = row(1, scenarios="w1_agents_former_job_seekers", target_kind="own_file")
+    sure = score_situation(
+        look | {"match_probability": rule.min_match_probability}, weights, SCENARIOS
+    )
+    assert sure.level == "mandatory"
+    assert any("un agent n'ouvre pas son propre dossier" in r for r in sure.reasons)
+    untraced_look = untraced(1, scenarios="w1_agents_former_job_seekers", target_kind="own_file")
+    assert score_situation(
+        untraced_look | {"match_probability": 1.0}, weights, SCENARIOS
+    ).level == ("mandatory")
+    unsure = look | {"match_probability": rule.min_match_probability - 0.05}
+    assert score_situation(unsure, weights, SCENARIOS).level == "optional"
+    explained = look | {"min_strength": 2, "max_strength": 2, "strong": 1, "weak_only": 0}
+    assert score_situation(explained | {"match_probability": 1.0}, weights, SCENARIOS).level == (
+        "none"
+    )
+    # a colleague's file is not concerned
+    colleague = look | {"target_kind": "colleague", "match_probability": 1.0}
+    assert score_situation(colleague, weights, SCENARIOS).level == "optional"

@@ -295,6 +295,21 @@ def score_situation(
             f"contexte professionnel fort (seuil {repeated.days} jours)",
         )
 
+    own_file = floor.own_file
+    if (
+        floor_applies
+        and kind == "own_file"
+        and own_file is not None
+        and (mp if mp is not None else 1.0) >= own_file.min_match_probability
+    ):
+        raise_to(
+            own_file.level,
+            "Propre dossier de demandeur d'emploi de l'agent consulté sans contexte professionnel "
+            "fort : un agent n'ouvre pas son propre dossier avec ses accès professionnels (ses "
+            "données lui sont ouvertes comme à tout demandeur d'emploi ; traiter son propre "
+            "dossier est un conflit d'intérêts)",
+        )
+
     browsing = floor.browsing
     if untraced_sensitive and browsing is not None:
         files = _n(row, "agent_untraced_files")

@@ -53,6 +53,14 @@ class RepeatedFloor(BaseModel):
     min_match_probability: float = Field(ge=0, le=1)
 
 
+class OwnFileFloor(BaseModel):
+    """The agent's own job-seeker file consulted without a strong context."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: Literal["optional", "mandatory"]
+    min_match_probability: float = Field(ge=0, le=1)
+
+
 class BrowsingFloor(BaseModel):
     """An agent whose untraced looks land on sensitive files far beyond the region's share."""
 
@@ -76,6 +84,7 @@ class SensitiveFloor(BaseModel):
     level: Literal["optional", "mandatory"]
     up_to: Literal["none", "weak"]
     repeated: RepeatedFloor | None = None
+    own_file: OwnFileFloor | None = None
     browsing: BrowsingFloor | None = None
     unusual_territory: UnusualTerritoryFloor | None = None
 
