@@ -440,3 +440,23 @@ def test_an_agents_own_file_without_a_strong_context_is_mandatory_even_once() ->
     # a colleague's file is not concerned
     colleague = look | {"target_kind": "colleague", "match_probability": 1.0}
     assert score_situation(colleague, weights, SCENARIOS).level == "optional"
+
+
+def test_a_coworkers_file_opened_with_no_context_is_mandatory_even_once() -> None:
+    """A colleague in post who works in the agent's own agency: one untraced look at their file is
+    mandatory when the identity is fairly certain; a colleague of another agency, a less certain
+    identity, a look with the agency's context or an ex-colleague's file keep the floor."""
+    weights = load_weights()
+    rule = weights.sensitive_floor.coworker
+    assert rule is not None and rule.level == "mandatory"
+    coworker = sensitive_look(target_same_agency=1, agent_untraced_outside_files=10)
+    s = score_situation(coworker, weights, SCENARIOS)
+    assert s.level == "mandatory"
+    assert any("collègue en poste dans la même agence que l'agent" in r for r in s.reasons)
+    for over in (
+        {"target_same_agency": 0},
+        {"match_probability": rule.min_match_probability - 0.05},
+        {"target_kind": "ex_colleague", "scenarios": "w2_ex_agents"},
+        {"min_strength": 1, "max_strength": 1, "unexplained": 0, "weak_only": 1, "x_agency": 1},
+    ):
+        assert score_situation(coworker | over, weights, SCENARIOS).level == "optional", over

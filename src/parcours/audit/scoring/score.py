@@ -310,6 +310,20 @@ def score_situation(
             "dossier est un conflit d'intérêts)",
         )
 
+    coworker = floor.coworker
+    if (
+        untraced_sensitive
+        and kind == "colleague"
+        and _n(row, "target_same_agency")
+        and coworker is not None
+        and (mp if mp is not None else 1.0) >= coworker.min_match_probability
+    ):
+        raise_to(
+            coworker.level,
+            "Dossier d'un collègue en poste dans la même agence que l'agent, ouvert sans aucun "
+            "contexte professionnel",
+        )
+
     browsing = floor.browsing
     if untraced_sensitive and browsing is not None:
         files = _n(row, "agent_untraced_files")

@@ -53,8 +53,8 @@ class RepeatedFloor(BaseModel):
     min_match_probability: float = Field(ge=0, le=1)
 
 
-class OwnFileFloor(BaseModel):
-    """The agent's own job-seeker file consulted without a strong context."""
+class IdentityFloor(BaseModel):
+    """A level for a kind of sensitive file, when the identity is at least this certain."""
 
     model_config = ConfigDict(extra="forbid")
     level: Literal["optional", "mandatory"]
@@ -84,7 +84,8 @@ class SensitiveFloor(BaseModel):
     level: Literal["optional", "mandatory"]
     up_to: Literal["none", "weak"]
     repeated: RepeatedFloor | None = None
-    own_file: OwnFileFloor | None = None
+    own_file: IdentityFloor | None = None  # the agent's own file, without a strong context
+    coworker: IdentityFloor | None = None  # a colleague of the agent's agency, with no context
     browsing: BrowsingFloor | None = None
     unusual_territory: UnusualTerritoryFloor | None = None
 
