@@ -460,3 +460,22 @@ def test_a_coworkers_file_opened_with_no_context_is_mandatory_even_once() -> Non
         {"min_strength": 1, "max_strength": 1, "unexplained": 0, "weak_only": 1, "x_agency": 1},
     ):
         assert score_situation(coworker | over, weights, SCENARIOS).level == "optional", over
+
+
+def test_a_coworkers_file_is_mandatory_from_fewer_separate_days() -> None:
+    """With only the agency's context, a sensitive file comes to mandatory from the `repeated`
+    floor's days; a colleague of the agent's own agency, from `coworker.repeated_days`."""
+    weights = load_weights()
+    coworker, repeated = weights.sensitive_floor.coworker, weights.sensitive_floor.repeated
+    assert coworker is not None and coworker.repeated_days is not None and repeated is not None
+    days = coworker.repeated_days
+    assert days < repeated.days
+    look = row(days, scenarios="w2_current_agents", target_kind="colleague", match_probability=0.97)
+    assert score_situation(look, weights, SCENARIOS).level == "optional"
+    s = score_situation(look | {"target_same_agency": 1}, weights, SCENARIOS)
+    assert s.level == "mandatory"
+    assert any(f"(seuil {days} jours pour un collègue de la même agence)" in r for r in s.reasons)
+    fewer = row(days - 1, scenarios="w2_current_agents", target_kind="colleague")
+    assert score_situation(
+        fewer | {"match_probability": 0.97, "target_same_agency": 1}, weights, SCENARIOS
+    ).level == ("optional")

@@ -283,16 +283,22 @@ def score_situation(
     if floor_applies:
         raise_to(floor.level, "Dossier sensible consulté sans explication professionnelle forte")
     repeated = floor.repeated
+    coworker = floor.coworker
+    is_coworker = kind == "colleague" and bool(_n(row, "target_same_agency"))
+    repeated_days = repeated.days if repeated is not None else 0
+    if is_coworker and coworker is not None and coworker.repeated_days is not None:
+        repeated_days = min(repeated_days, coworker.repeated_days)
     if (
         floor_applies
         and repeated is not None
-        and days_not_strong >= repeated.days
+        and days_not_strong >= repeated_days
         and (mp if mp is not None else 1.0) >= repeated.min_match_probability
     ):
         raise_to(
             repeated.level,
             f"Dossier sensible consulté sur {days_not_strong} jours distincts sans "
-            f"contexte professionnel fort (seuil {repeated.days} jours)",
+            f"contexte professionnel fort (seuil {repeated_days} jours"
+            + (" pour un collègue de la même agence)" if repeated_days < repeated.days else ")"),
         )
 
     own_file = floor.own_file
@@ -310,11 +316,9 @@ def score_situation(
             "dossier est un conflit d'intérêts)",
         )
 
-    coworker = floor.coworker
     if (
         untraced_sensitive
-        and kind == "colleague"
-        and _n(row, "target_same_agency")
+        and is_coworker
         and coworker is not None
         and (mp if mp is not None else 1.0) >= coworker.min_match_probability
     ):

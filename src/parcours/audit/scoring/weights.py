@@ -61,6 +61,13 @@ class IdentityFloor(BaseModel):
     min_match_probability: float = Field(ge=0, le=1)
 
 
+class CoworkerFloor(IdentityFloor):
+    """A colleague of the agent's own agency: `level` for a look with no context at all; the
+    repetition floor (`repeated`) from `repeated_days` distinct days instead of its own."""
+
+    repeated_days: int | None = Field(default=None, ge=2)
+
+
 class BrowsingFloor(BaseModel):
     """An agent whose untraced looks land on sensitive files far beyond the region's share."""
 
@@ -85,7 +92,7 @@ class SensitiveFloor(BaseModel):
     up_to: Literal["none", "weak"]
     repeated: RepeatedFloor | None = None
     own_file: IdentityFloor | None = None  # the agent's own file, without a strong context
-    coworker: IdentityFloor | None = None  # a colleague of the agent's agency, with no context
+    coworker: CoworkerFloor | None = None  # a colleague of the agent's agency
     browsing: BrowsingFloor | None = None
     unusual_territory: UnusualTerritoryFloor | None = None
 
