@@ -135,14 +135,13 @@ def score_situation(
         strength = "weak"
     kind = row.get("target_kind")
     mp = float(row["match_probability"]) if row.get("match_probability") is not None else None
+    identity = mp if mp is not None else 1.0  # no identity match to doubt: a certain one
     reasons: list[str] = []
     comp: dict[str, float] = {}
 
     if kind:
         comp["sensitivity"] = (
-            weights.sensitivity[kind]
-            * (mp if mp is not None else 1.0)
-            * weights.explanation_factor[strength]
+            weights.sensitivity[kind] * identity * weights.explanation_factor[strength]
         )
         reasons.append(
             f"{TARGET_LABEL[kind].capitalize()} (probabilité d'identité {_fr(mp or 1.0)})"
@@ -292,13 +291,13 @@ def score_situation(
         floor_applies
         and repeated is not None
         and days_not_strong >= repeated_days
-        and (mp if mp is not None else 1.0) >= repeated.min_match_probability
+        and identity >= repeated.min_match_probability
     ):
+        whose = " pour un collègue de la même agence" if repeated_days < repeated.days else ""
         raise_to(
             repeated.level,
             f"Dossier sensible consulté sur {days_not_strong} jours distincts sans "
-            f"contexte professionnel fort (seuil {repeated_days} jours"
-            + (" pour un collègue de la même agence)" if repeated_days < repeated.days else ")"),
+            f"contexte professionnel fort (seuil {repeated_days} jours{whose})",
         )
 
     own_file = floor.own_file
@@ -306,7 +305,7 @@ def score_situation(
         floor_applies
         and kind == "own_file"
         and own_file is not None
-        and (mp if mp is not None else 1.0) >= own_file.min_match_probability
+        and identity >= own_file.min_match_probability
     ):
         raise_to(
             own_file.level,
@@ -320,7 +319,7 @@ def score_situation(
         untraced_sensitive
         and is_coworker
         and coworker is not None
-        and (mp if mp is not None else 1.0) >= coworker.min_match_probability
+        and identity >= coworker.min_match_probability
     ):
         raise_to(
             coworker.level,

@@ -70,8 +70,7 @@ SELECT
   coalesce(hb.basis, 'default') AS hours_basis,
   ag.establishment_id, ag.agency_id,
   -- The file is a colleague's whose agency is the agent's own: someone they work with.
-  CASE WHEN t.target_kind = 'colleague' AND tg.agency_id = ag.agency_id THEN 1 ELSE 0 END
-    AS target_same_agency,
+  CASE WHEN tg.agency_id = ag.agency_id THEN 1 ELSE 0 END AS target_same_agency,
   coalesce(au.untraced_files, 0) AS agent_untraced_files,
   coalesce(au.untraced_sensitive_files, 0) AS agent_untraced_sensitive_files,
   coalesce(au.untraced_outside_files, 0) AS agent_untraced_outside_files,
@@ -85,7 +84,7 @@ FROM agg a
 JOIN cand c ON c.agent_id = a.agent_id AND c.de_id = a.de_id
 LEFT JOIN targets t ON t.agent_id = a.agent_id AND t.de_id = a.de_id
 LEFT JOIN in_agents ag ON ag.agent_id = a.agent_id
-LEFT JOIN in_agents tg ON tg.agent_id = t.target_id AND t.target_kind IN ('colleague', 'ex_colleague')
+LEFT JOIN in_agents tg ON tg.agent_id = t.target_id AND t.target_kind = 'colleague'
 LEFT JOIN agent_hours_basis hb ON hb.agent_id = a.agent_id
 LEFT JOIN in_agencies agc ON agc.agency_id = ag.agency_id
 LEFT JOIN in_job_seekers js ON js.de_id = a.de_id
