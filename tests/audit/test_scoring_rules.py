@@ -427,10 +427,10 @@ def test_an_agents_own_file_without_a_strong_context_is_mandatory_even_once() ->
     )
     assert sure.level == "mandatory"
     assert any("un agent n'ouvre pas son propre dossier" in r for r in sure.reasons)
-    untraced_look = untraced(1, scenarios="w1_agents_former_job_seekers", target_kind="own_file")
-    assert score_situation(
-        untraced_look | {"match_probability": 1.0}, weights, SCENARIOS
-    ).level == ("mandatory")
+    untraced_look = untraced(
+        1, scenarios="w1_agents_former_job_seekers", target_kind="own_file", match_probability=1.0
+    )
+    assert score_situation(untraced_look, weights, SCENARIOS).level == "mandatory"
     unsure = look | {"match_probability": rule.min_match_probability - 0.05}
     assert score_situation(unsure, weights, SCENARIOS).level == "optional"
     explained = look | {"min_strength": 2, "max_strength": 2, "strong": 1, "weak_only": 0}
@@ -475,7 +475,11 @@ def test_a_coworkers_file_is_mandatory_from_fewer_separate_days() -> None:
     s = score_situation(look | {"target_same_agency": 1}, weights, SCENARIOS)
     assert s.level == "mandatory"
     assert any(f"(seuil {days} jours pour un collègue de la même agence)" in r for r in s.reasons)
-    fewer = row(days - 1, scenarios="w2_current_agents", target_kind="colleague")
-    assert score_situation(
-        fewer | {"match_probability": 0.97, "target_same_agency": 1}, weights, SCENARIOS
-    ).level == ("optional")
+    fewer = row(
+        days - 1,
+        scenarios="w2_current_agents",
+        target_kind="colleague",
+        match_probability=0.97,
+        target_same_agency=1,
+    )
+    assert score_situation(fewer, weights, SCENARIOS).level == "optional"
