@@ -82,16 +82,14 @@ FEATURES: dict[str, Callable[[Row], bool]] = {
     "colleague of the agency": lambda r: _n(r, "target_same_agency") == 1,
 }
 
-# One day of untraced looks within the agent's usual hours at an ordinary file: the shape of most
-# misuse that no scenario selects. Counted on the whole log, selected or not.
+# One day of untraced looks within the agent's usual hours at an ordinary file, that no scenario
+# selects: the shape of most misuse left unexamined, counted on the whole log.
 RESIDUE_SHAPE = """
-SELECT f.agent_id, f.de_id, EXISTS (
-    SELECT 1 FROM scenario_hits h WHERE h.agent_id = f.agent_id AND h.de_id = f.de_id
-  ) AS selected
+SELECT f.agent_id, f.de_id
 FROM facts f
-WHERE f.known_file AND NOT EXISTS (
-  SELECT 1 FROM fact_targets t WHERE t.agent_id = f.agent_id AND t.de_id = f.de_id
-)
+WHERE f.known_file
+  AND NOT EXISTS (SELECT 1 FROM fact_targets t WHERE t.agent_id = f.agent_id AND t.de_id = f.de_id)
+  AND NOT EXISTS (SELECT 1 FROM scenario_hits h WHERE h.agent_id = f.agent_id AND h.de_id = f.de_id)
 GROUP BY f.agent_id, f.de_id
 HAVING max(f.strength) = 0 AND count(DISTINCT f.local_date) = 1 AND NOT bool_or(f.off_hours)
 """
@@ -114,14 +112,10 @@ def analyse(directory: Path, memory: str) -> Residue:
     with DuckDBEngine(memory_limit=memory) as engine:
         result = run_pipeline(engine, InterchangeDirSource(directory), start=START, end=END)
         level = {(s.agent_id, s.de_id): s.level for s in result.situations}
+        pairs = [p for p, lvl in level.items() if lvl == "optional"]
         engine.register_arrow(
             "residue_optional",
-            pa.table(
-                {
-                    "agent_id": [a for (a, _), lvl in level.items() if lvl == "optional"],
-                    "de_id": [d for (_, d), lvl in level.items() if lvl == "optional"],
-                }
-            ),
+            pa.table({"agent_id": [a for a, _ in pairs], "de_id": [d for _, d in pairs]}),
         )
         optional = engine.fetch_dicts(
             f"WITH s AS ({engine.render(sql_file('situations'), {})}), "
@@ -136,15 +130,14 @@ def analyse(directory: Path, memory: str) -> Residue:
     for row in optional:
         row["misuse"] = (row["agent_id"], row["de_id"]) in truth
     never = [p for p in truth if p not in level]
-    in_shape = [r for r in shape if not r["selected"]]
-    shape_misuse = sum((r["agent_id"], r["de_id"]) in truth for r in in_shape)
+    shape_misuse = sum((r["agent_id"], r["de_id"]) in truth for r in shape)
     return Residue(
         name=directory.name,
         misuse=len(truth),
         never_selected=len(never),
         at_level_none=sum(level.get(p) == "none" for p in truth),
         shape_misuse=shape_misuse,
-        shape_legitimate=len(in_shape) - shape_misuse,
+        shape_legitimate=len(shape) - shape_misuse,
         optional=optional,
     )
 
