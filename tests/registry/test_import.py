@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,6 +22,8 @@ from parcours.registry.models import Agency, Agent, Call, JobSeeker
 from parcours.registry.warehouse import Warehouse
 
 from . import files as f
+
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def run(folder: Path) -> ImportSummary:
@@ -323,6 +328,58 @@ def test_parquet_and_consultation_folders(engine: Engine, tmp_path: Path) -> Non
         )
     log = ConsultLog(get_settings().log_dir)
     assert log.count() == 3 and log.days() == ["2024-04-02", "2024-04-05", "2024-04-08"]
+
+
+def test_the_log_is_filed_by_utc_day_whatever_the_host_time_zone(
+    parcours_home: Path, tmp_path: Path
+) -> None:
+    """A server set to Paris time once filed events of 22:00-24:00 UTC under the next day."""
+    folder = tmp_path / "in"
+    f.write(
+        folder,
+        "consultations",
+        [
+            ["late", "2024-04-01T23:30:00+00:00", "AG1", "D1", "MAP", "view"],
+            ["local", "2024-04-02 00:30", "AG1", "D1", "MAP", "view"],  # Paris time: 22:30 UTC
+        ],
+    )
+    env = {**os.environ, "TZ": "Europe/Paris", "PYTHONPATH": str(SRC)}
+    done = subprocess.run(
+        [sys.executable, "-m", "parcours", "import", str(folder), "--no-progress"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ConsultLog(get_settings().log_dir).days() == ["2024-04-01"]
+
+
+def test_a_damaged_parquet_page_refuses_the_file(engine: Engine, tmp_path: Path) -> None:
+    """The footer reads, a data page does not: the file is refused whole, nothing is logged."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = folder / "consultations.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "event_id": [f"e{i}" for i in range(100)],
+                "ts": ["2024-04-02 09:20"] * 100,
+                "agent_id": ["AG1"] * 100,
+                "de_id": ["D1"] * 100,
+                "application": ["MAP"] * 100,
+                "action": ["view"] * 100,
+            }
+        ),
+        path,
+    )
+    damaged = bytearray(path.read_bytes())
+    damaged[8:40] = bytes(b ^ 0xFF for b in damaged[8:40])  # the first page's header
+    path.write_bytes(bytes(damaged))
+    summary = run(folder)
+    refused = report(summary, "consultations.parquet").refused
+    assert refused is not None and "fichier illisible" in refused.reason
+    assert ConsultLog(get_settings().log_dir).count() == 0
 
 
 def test_warehouse_snapshots_follow_the_database(engine: Engine, tmp_path: Path) -> None:

@@ -29,12 +29,20 @@ from parcours.consultlog.store import ConsultLog
 from parcours.db import Base, make_engine, session_scope
 from parcours.errors import Issue
 from parcours.migrate import upgrade
-from parcours.registry.contract import FileSpec
+from parcours.registry.contract import ColumnType, FileSpec
 from parcours.registry.loaders import upsert_batches
 from parcours.registry.models import ImportBatch
 from parcours.registry.progress import ImportProgress
 from parcours.registry.snapshots import stale_snapshots, write_snapshots
-from parcours.registry.sources import MALFORMED, RAW, FileRefused, SourceFile, discover, stage
+from parcours.registry.sources import (
+    MALFORMED,
+    RAW,
+    FileRefused,
+    SourceFile,
+    discover,
+    drop_staged,
+    stage,
+)
 from parcours.registry.validation import (
     bad_columns_expression,
     file_checks,
@@ -49,7 +57,9 @@ from parcours.registry.warehouse import Warehouse
 
 ISSUES_KEPT = 100  # per file, in memory and in the summary; the rejects file has them all
 FETCH_ROWS = 100_000
-TYPED = "_typed_"  # prefix of the typed copies of a log file's columns in `checked`
+TYPED = "_typed_"  # prefix of the parsed timestamps of a log file in `checked`
+# The log's partition of a TIMESTAMPTZ: its UTC day (the import's connection runs in UTC).
+UTC_DAY = "CAST(CAST({ts} AS DATE) AS VARCHAR)"
 
 
 @dataclass
@@ -169,6 +179,9 @@ class _Importer:
                 "preserve_insertion_order": True,
             }
         )
+        # The log is partitioned by UTC day: casts of a TIMESTAMPTZ must not follow the host's
+        # zone (a server set to Europe/Paris filed events of 22:00-24:00 UTC under the next day).
+        con.execute("SET TimeZone = 'UTC'")
         register_functions(con)
         try:
             yield con
@@ -196,8 +209,11 @@ class _Importer:
         for ref in spec.references:
             self._ensure_known(con, ref.target)
         known = {ref.target: f"known_{ref.target}" for ref in spec.references}
-        self._check(con, spec, known)
-        con.execute(f"DROP TABLE {RAW}")  # `checked` holds the same rows: free the memory
+        try:
+            self._check(con, spec, known)
+        except duckdb.Error as e:  # a Parquet file is read here: e.g. a damaged page
+            raise FileRefused(Issue(source.label, None, None, f"fichier illisible : {e}")) from e
+        drop_staged(con)  # `checked` holds the same rows: free the memory
         bar.step(task)
         (raw_rows,) = _one(con, "SELECT count(*) FROM checked")
         (malformed,) = _one(con, f"SELECT count(*) FROM {MALFORMED}")
@@ -222,11 +238,13 @@ class _Importer:
         id_col = quote_ident(spec.id_column)
         if spec.table is None:
             # The log deduplicates repeated event ids instead of refusing them.
-            # Typed values are computed first and the checks reuse them, so each timestamp is
-            # parsed once; the load then reads them instead of parsing again.
+            # Timestamps are parsed first and the checks reuse them, so each is parsed once; the
+            # load then reads them instead of parsing again. (Text columns are not copied: their
+            # typed form is a NULLIF, cheaper to redo than to store.)
             typed = ", ".join(
                 f"{typed_expression(c, timezone=self.settings.timezone)} AS {quote_ident(TYPED + c.name)}"
                 for c in spec.columns
+                if c.type is ColumnType.TIMESTAMP
             )
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reason} AS reason, "
@@ -337,25 +355,24 @@ class _Importer:
             # A previous run of this very file was killed: its files are partial, drop them.
             self.log.discard_batch(batch)
         values = ", ".join(
-            f"{quote_ident(TYPED + c)} AS {quote_ident(c)}" for c in spec.column_names
+            f"{quote_ident(TYPED + c.name)} AS {quote_ident(c.name)}"
+            if c.type is ColumnType.TIMESTAMP
+            else f"{typed_expression(c, timezone=self.settings.timezone)} AS {quote_ident(c.name)}"
+            for c in spec.columns
         )
         typed = f"SELECT {values}, line FROM checked WHERE reason IS NULL"
-        (repeated,) = _one(
-            con, "SELECT count(*) - count(DISTINCT event_id) FROM checked WHERE reason IS NULL"
-        )
+        # One pass for both: whether the file repeats events, and the days it touches.
+        repeated, days = con.execute(
+            f"SELECT count(*) - count(DISTINCT event_id), list(DISTINCT {UTC_DAY.format(ts=TYPED + 'ts')}) "
+            "FROM checked WHERE reason IS NULL"
+        ).fetchall()[0]
         if repeated:  # the window costs a sort: only pay it when the file repeats events
             typed = (
                 f"SELECT * FROM ({typed}) "
                 "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
             )
-        days = [
-            r[0]
-            for r in con.execute(
-                f"SELECT DISTINCT CAST(CAST(CAST({TYPED}ts AS TIMESTAMP) AS DATE) AS VARCHAR) "
-                "FROM checked WHERE reason IS NULL"
-            ).fetchall()
-        ]
-        existing = [str(p) for p in self.log.files_for_days(days)]
+        existing = [str(p) for p in self.log.files_for_days(days or [])]
+        fresh = "fresh"
         if existing:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM ({typed}) "
@@ -363,22 +380,22 @@ class _Importer:
                 {"files": existing},
             )
         else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {typed}")
-        (new_rows,) = _one(con, "SELECT count(*) FROM fresh")
+            # Nothing of these days in the log yet: no table to build, the load reads `checked`.
+            fresh = f"({typed})"
         (report.unresolved_refs,) = _one(
             con,
-            f"SELECT count(*) FROM fresh f WHERE {self._unresolved_condition(spec, known, 'f')}",
+            f"SELECT count(*) FROM {fresh} f WHERE {self._unresolved_condition(spec, known, 'f')}",
         )
-        valid = report.rows_read - report.rows_rejected
-        report.rows_skipped = valid - new_rows
         report.rows_loaded = self.log.append_query(
             con,
             "SELECT event_id, ts, agent_id, de_id, application, action, "
             "CAST(NULL AS VARCHAR) AS purpose, 'import' AS source, "
-            "CAST(CAST(CAST(ts AS TIMESTAMP) AS DATE) AS VARCHAR) AS day FROM fresh",
+            f"{UTC_DAY.format(ts='ts')} AS day FROM {fresh}",
             batch_id=batch,
         )
-        con.execute("DROP TABLE fresh")
+        valid = report.rows_read - report.rows_rejected
+        report.rows_skipped = valid - report.rows_loaded
+        con.execute("DROP TABLE IF EXISTS fresh")
         self._close_batch(report)
 
     def _open_batch(self, source: SourceFile, report: FileReport) -> bool:

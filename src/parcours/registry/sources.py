@@ -63,13 +63,28 @@ def discover(directory: Path) -> list[SourceFile]:
 
 
 def stage(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
-    """Create RAW (line + one VARCHAR per contract column) and MALFORMED for `source`."""
-    con.execute(f"DROP TABLE IF EXISTS {RAW}")
+    """Create RAW (line + one VARCHAR per contract column) and MALFORMED for `source`.
+
+    RAW is a table for CSV (numbering the records needs one pass) and a view for Parquet, whose
+    rows are numbered by the reader: the checks then read the file itself, without a copy.
+    """
+    drop_staged(con)
     con.execute(f"DROP TABLE IF EXISTS {MALFORMED}")
     if source.format == "csv":
         _stage_csv(con, source)
     else:
         _stage_parquet(con, source)
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop RAW, whichever of a table or a view the file's format made it."""
+    kinds = con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $n AND temporary "
+        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $n AND temporary",
+        {"n": RAW},
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} {RAW}")
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
@@ -80,7 +95,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
     # row_number() OVER () streams in file order (insertion order is preserved); records DuckDB
     # rejects are skipped by it, so their lines are added back below.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE numbered AS SELECT row_number() OVER () AS rn, {select} "
+        f"CREATE OR REPLACE TEMP TABLE numbered AS SELECT row_number() OVER () + 1 AS line, {select} "
         f"FROM read_csv({literal(str(source.path))}, header = true, auto_detect = false, "
         f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
         f"columns = {columns}, store_rejects = true, "
@@ -97,9 +112,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
     )
     ((malformed,),) = con.execute(f"SELECT count(*) FROM {MALFORMED}").fetchall()
     if malformed == 0:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT rn + 1 AS line, {select} FROM numbered"
-        )
+        con.execute(f"ALTER TABLE numbered RENAME TO {RAW}")
     else:
         # Valid record k sits after the rejected records whose "valid rows before" count is < k.
         con.execute(
@@ -108,12 +121,12 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
             f"row_number() OVER (ORDER BY line) AS n FROM {MALFORMED}) GROUP BY v"
         )
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT numbered.rn + 1 + COALESCE(shifts.n, 0) AS line, "
+            f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT numbered.line + COALESCE(shifts.n, 0) AS line, "
             f"{', '.join('numbered.' + quote_ident(c) for c in spec.column_names)} "
-            "FROM numbered ASOF LEFT JOIN shifts ON numbered.rn > shifts.v"
+            "FROM numbered ASOF LEFT JOIN shifts ON numbered.line - 1 > shifts.v"
         )
         con.execute("DROP TABLE shifts")
-    con.execute("DROP TABLE numbered")
+        con.execute("DROP TABLE numbered")
     con.execute("DROP TABLE IF EXISTS csv_errors")
     con.execute("DROP TABLE IF EXISTS csv_scans")
 
@@ -176,7 +189,7 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
         # as YYYY-MM-DD) so that one set of checks serves both formats.
         casts.append(f"CAST({q} AS VARCHAR) AS {q}" if types[name] != "VARCHAR" else q)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT file_row_number + 1 AS line, {', '.join(casts)} "
+        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT file_row_number + 1 AS line, {', '.join(casts)} "
         f"FROM read_parquet({path}, file_row_number = true)"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {MALFORMED} (line BIGINT, reason VARCHAR)")
