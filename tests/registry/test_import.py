@@ -355,6 +355,32 @@ def test_the_log_is_filed_by_utc_day_whatever_the_host_time_zone(
     assert ConsultLog(get_settings().log_dir).days() == ["2024-04-01"]
 
 
+def test_a_reimport_sees_events_an_earlier_version_filed_under_the_next_day(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Before the UTC-day fix a Paris-time host filed 23:30 UTC on 1 April under 2 April."""
+    log = ConsultLog(get_settings().log_dir)
+    old = pa.table(
+        {
+            "event_id": ["late"],
+            "ts": pa.array([datetime(2024, 4, 1, 23, 30, tzinfo=UTC)], pa.timestamp("us", "UTC")),
+            "agent_id": ["AG1"],
+            "de_id": ["D1"],
+            "application": ["MAP"],
+            "action": ["view"],
+            "purpose": pa.array([None], pa.string()),
+            "source": ["import"],
+        }
+    )
+    (log.root / "day=2024-04-02").mkdir(parents=True)
+    pq.write_table(old, log.root / "day=2024-04-02" / "earlier.parquet")
+    folder = tmp_path / "in"
+    f.write(folder, "consultations", [["late", "2024-04-01T23:30:00Z", "AG1", "D1", "MAP", "view"]])
+    r = report(run(folder), "consultations.csv")
+    assert (r.rows_loaded, r.rows_skipped) == (0, 1)
+    assert log.count() == 1
+
+
 def test_a_damaged_parquet_page_refuses_the_file(engine: Engine, tmp_path: Path) -> None:
     """The footer reads, a data page does not: the file is refused whole, nothing is logged."""
     folder = tmp_path / "in"

@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -371,7 +371,10 @@ class _Importer:
                 f"SELECT * FROM ({typed}) "
                 "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
             )
-        existing = [str(p) for p in self.log.files_for_days(days or [])]
+        # The next day too: before the log was filed by UTC day whatever the host's zone, a host
+        # set to Paris time filed the events of 22:00-24:00 UTC there; a re-import must see them.
+        lookup = sorted({d for day in days or [] for d in (day, _next_day(day))})
+        existing = [str(p) for p in self.log.files_for_days(lookup)]
         fresh = "fresh"
         if existing:
             con.execute(
@@ -479,6 +482,10 @@ class _Importer:
         finally:
             con.close()
         report.rejects_path = path
+
+
+def _next_day(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, ...]:
