@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from .benchmark_modules import BENCHMARKS, load_benchmark
 
-
-def _residue_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "detection_residue", BENCHMARKS / "detection_residue.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while building
-    spec.loader.exec_module(module)
-    return module
-
-
-residue = _residue_module()
+residue = load_benchmark("detection_residue")
 
 
 def situation(misuse: bool, **over: Any) -> dict[str, Any]:
