@@ -38,3 +38,15 @@ def test_import_exit_status_and_summary(parcours_home: Path, tmp_path: Path) -> 
 
     missing = runner.invoke(app, ["import", str(tmp_path / "nowhere"), "--no-progress"])
     assert missing.exit_code == 2
+
+
+def test_a_folder_without_contract_files_fails_and_names_what_it_left(
+    parcours_home: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "Agents.csv").write_text("agent_id\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(folder), "--no-progress"])
+    assert result.exit_code == 1
+    assert "Aucun fichier du contrat" in result.output
+    assert "Agents.csv (nom attendu agents.csv ou agents.parquet, en minuscules)" in result.output

@@ -381,6 +381,94 @@ def test_a_reimport_sees_events_an_earlier_version_filed_under_the_next_day(
     assert log.count() == 1
 
 
+def test_an_event_sent_again_with_its_time_corrected_is_not_logged_twice(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A daily export first sent with UTC times but no offset (read as Paris time), then again
+    with the `Z`: the events move to another UTC day and must still be recognised."""
+    first, again = tmp_path / "first", tmp_path / "again"
+    rows = [
+        ["d1", "2024-04-02T00:40:00", "AG1", "D1", "MAP", "view"],
+        ["d2", "2024-04-02T09:00:00", "AG1", "D2", "MAP", "view"],
+    ]
+    f.write(first, "consultations", rows)
+    f.write(again, "consultations", [[e, ts + "Z", *rest] for e, ts, *rest in rows])
+    run(first)
+    r = report(run(again), "consultations.csv")
+    assert (r.rows_loaded, r.rows_skipped) == (0, 2)
+    assert ConsultLog(get_settings().log_dir).count() == 2
+
+
+def test_excel_oddities_are_refused_clearly_or_read(engine: Engine, tmp_path: Path) -> None:
+    """An empty sheet saved as CSV UTF-8 (a byte-order mark alone) is refused as empty and the
+    next files still load; old Mac line endings (carriage returns alone) are read."""
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    (folder / "agencies.csv").write_bytes(b"\xef\xbb\xbf")
+    f.write(folder, "consultations", f.CONSULTATIONS)
+    text = (folder / "consultations.csv").read_text(encoding="utf-8")
+    (folder / "consultations.csv").write_bytes(
+        text.replace("\r\n", "\r").replace("\n", "\r").encode()
+    )
+    summary = run(folder)
+    refused = report(summary, "agencies.csv").refused
+    assert refused is not None and refused.reason.startswith("fichier vide")
+    assert report(summary, "consultations.csv").rows_loaded == len(f.CONSULTATIONS)
+
+
+def test_a_quote_never_closed_says_how_many_lines_it_took(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    path = folder / "establishments.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    broken = [lines[0], lines[1], lines[2].replace(",", ',"', 1), *lines[3:], *lines[1:3]]
+    path.write_text("\n".join(broken) + "\n", encoding="utf-8")
+    r = report(run(folder), "establishments.csv")
+    (issue,) = r.issues
+    assert issue.line == 3 and "guillemets incorrects" in issue.reason
+    assert (
+        f"a fait lire {len(broken) - 2} lignes du fichier (à partir de la ligne 3)" in issue.reason
+    )
+
+
+def test_hidden_folders_are_skipped_and_misnamed_files_reported(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    f.write(folder, "establishments", f.ESTABLISHMENTS)
+    f.write(folder, "consultations/part1", f.CONSULTATIONS[:1])
+    f.write(folder, "consultations/.old/part0", f.CONSULTATIONS[1:2])
+    (folder / "consultations" / "notes.txt").write_text("x", encoding="utf-8")
+    (folder / "Agents.csv").write_text("x", encoding="utf-8")
+    summary = run(folder)
+    assert [r.label for r in summary.files] == ["establishments.csv", "consultations/part1.csv"]
+    assert summary.ignored == [
+        "Agents.csv (nom attendu agents.csv ou agents.parquet, en minuscules)",
+        "consultations/notes.txt (extension attendue .csv ou .parquet)",
+    ]
+
+
+def test_a_nested_parquet_column_refuses_the_file(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "event_id": ["e1"],
+                "ts": ["2024-04-02 09:20"],
+                "agent_id": ["AG1"],
+                "de_id": ["D1"],
+                "application": pa.array([["MAP", "AUDE"]], pa.list_(pa.string())),
+                "action": ["view"],
+            }
+        ),
+        folder / "consultations.parquet",
+    )
+    refused = report(run(folder), "consultations.parquet").refused
+    assert refused is not None and refused.column == "application"
+    assert "colonnes composées" in refused.reason
+
+
 def test_a_damaged_parquet_page_refuses_the_file(engine: Engine, tmp_path: Path) -> None:
     """The footer reads, a data page does not: the file is refused whole, nothing is logged."""
     folder = tmp_path / "in"

@@ -42,7 +42,7 @@ def test_dates_follow_the_calendar(year: int, month: int, day: int) -> None:
 def test_non_iso_dates_are_refused(text: str) -> None:
     try:
         parsed = date.fromisoformat(text)
-        iso = parsed.isoformat() == text
+        iso = parsed.isoformat() == text and 1900 <= parsed.year <= 2199
     except ValueError:
         iso = False
     (reason,) = validate_values(AGENTS, "birth_date", [text])
@@ -153,6 +153,34 @@ def test_timestamp_forms() -> None:
     assert _to_utc(["2024-01-15 10:00", "2024-07-15 10:00"]) == [
         datetime(2024, 1, 15, 9, tzinfo=UTC),
         datetime(2024, 7, 15, 8, tzinfo=UTC),
+    ]
+
+
+def test_placeholders_and_impossible_offsets_are_refused() -> None:
+    """Years outside 1900-2199 (0001-01-01, 9999-12-31 stand for "no value") and offsets beyond
+    14 hours or with 60 minutes or more are refused, not stored as some other instant."""
+    bad = [
+        "0001-01-01T00:00:00",
+        "9999-12-31T12:00:00Z",
+        "1899-12-31 10:00",
+        "2024-04-02T09:15:00+25:00",
+        "2024-04-02T09:15:00+02:75",
+        "2024-04-02T09:15:00+0275",
+        "2024-04-02T09:15:00-15",
+    ]
+    reasons = validate_values(CONSULTATIONS, "ts", bad)
+    assert all(r is not None and "horodatage invalide" in r for r in reasons), reasons
+    ok = [
+        "1900-01-01 00:30",
+        "2199-12-31 23:00",
+        "2024-04-02T09:15:00+14:00",
+        "2024-04-02T09:15-0930",
+    ]
+    assert validate_values(CONSULTATIONS, "ts", ok) == [None] * len(ok)
+    assert validate_values(AGENTS, "birth_date", ["0000-01-01", "1899-12-31", "1900-01-01"]) == [
+        "birth_date : date invalide « 0000-01-01 » (attendu AAAA-MM-JJ, de 1900 à 2199)",
+        "birth_date : date invalide « 1899-12-31 » (attendu AAAA-MM-JJ, de 1900 à 2199)",
+        None,
     ]
 
 

@@ -40,7 +40,7 @@ def import_command(
         raise typer.Exit(2)
     summary = import_directory(directory, settings=get_settings(), progress=progress)
     print_summary(summary, Console())
-    if not summary.ok:
+    if not summary.ok or not summary.files:
         raise typer.Exit(1)
 
 
@@ -66,6 +66,12 @@ def print_summary(summary: ImportSummary, console: Console) -> None:
     console.print(table)
     if not summary.files:
         console.print("Aucun fichier du contrat dans ce dossier (voir docs/formats.md).")
+    if summary.ignored:
+        console.print(
+            "Non importés : " + ", ".join(escape(n) for n in summary.ignored),
+            highlight=False,
+            soft_wrap=True,
+        )
     for f in summary.files:
         for issue in f.issues[:ISSUES_SHOWN]:
             console.print(f"  [red]✗[/red] {escape(str(issue))}", highlight=False, soft_wrap=True)

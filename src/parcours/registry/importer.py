@@ -41,6 +41,8 @@ from parcours.registry.sources import (
     SourceFile,
     discover,
     drop_staged,
+    engine_message,
+    ignored,
     stage,
 )
 from parcours.registry.validation import (
@@ -87,6 +89,7 @@ class ImportSummary:
     directory: Path
     files: list[FileReport] = field(default_factory=list)
     snapshots: dict[str, int] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # files left out, each with the expected name
 
     @property
     def ok(self) -> bool:
@@ -146,6 +149,7 @@ class _Importer:
     def run(self, directory: Path, *, progress: bool) -> ImportSummary:
         summary = ImportSummary(directory)
         sources = discover(directory)
+        summary.ignored = ignored(directory, sources)
         with self._duckdb() as con, ImportProgress(enabled=progress) as bar:
             for source in sources:
                 task = bar.start(source.label)
@@ -204,7 +208,9 @@ class _Importer:
         try:
             stage(con, source)
         except duckdb.Error as e:  # e.g. a Parquet column that cannot be read as text
-            raise FileRefused(Issue(source.label, None, None, f"fichier illisible : {e}")) from e
+            raise FileRefused(
+                Issue(source.label, None, None, f"fichier illisible : {engine_message(e)}")
+            ) from e
         bar.step(task)
         for ref in spec.references:
             self._ensure_known(con, ref.target)
@@ -212,7 +218,9 @@ class _Importer:
         try:
             self._check(con, spec, known)
         except duckdb.Error as e:  # a Parquet file is read here: e.g. a damaged page
-            raise FileRefused(Issue(source.label, None, None, f"fichier illisible : {e}")) from e
+            raise FileRefused(
+                Issue(source.label, None, None, f"fichier illisible : {engine_message(e)}")
+            ) from e
         drop_staged(con)  # `checked` holds the same rows: free the memory
         bar.step(task)
         (raw_rows,) = _one(con, "SELECT count(*) FROM checked")
@@ -371,9 +379,11 @@ class _Importer:
                 f"SELECT * FROM ({typed}) "
                 "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
             )
-        # The next day too: before the log was filed by UTC day whatever the host's zone, a host
-        # set to Paris time filed the events of 22:00-24:00 UTC there; a re-import must see them.
-        lookup = sorted({d for day in days or [] for d in (day, _next_day(day))})
+        # The days on either side too: an event sent again with its time corrected (a naive time
+        # re-sent with its offset, at most 14 hours) may change UTC day, and before the log was
+        # filed by UTC day whatever the host's zone, a Paris-time host filed 22:00-24:00 UTC
+        # under the next day. Either way a re-import must see the event already logged.
+        lookup = sorted({d for day in days or [] for d in _day_and_neighbours(day)})
         existing = [str(p) for p in self.log.files_for_days(lookup)]
         fresh = "fresh"
         if existing:
@@ -440,7 +450,7 @@ class _Importer:
         # agents.csv -> agents.rejects.csv; agents.parquet -> agents.parquet.rejects.csv (both
         # may sit in one folder); consultations/part1.csv -> consultations__part1.rejects.csv
         label = Path(source.label)
-        stem = (label.with_suffix("") if label.suffix == ".csv" else label).as_posix()
+        stem = (label.with_suffix("") if label.suffix.lower() == ".csv" else label).as_posix()
         stem = stem.replace("/", "__")
         return self.settings.rejects_dir / f"{stem}.rejects.csv"
 
@@ -484,8 +494,9 @@ class _Importer:
         report.rejects_path = path
 
 
-def _next_day(day: str) -> str:
-    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+def _day_and_neighbours(day: str) -> tuple[str, str, str]:
+    d = date.fromisoformat(day)
+    return ((d - timedelta(days=1)).isoformat(), day, (d + timedelta(days=1)).isoformat())
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, ...]:

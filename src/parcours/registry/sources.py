@@ -7,8 +7,10 @@ aside the records that are not well-formed CSV (wrong number of fields, invalid 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,23 +45,59 @@ class FileRefused(Exception):
 
 
 def discover(directory: Path) -> list[SourceFile]:
-    """Every contract file present in `directory`, in dependency order."""
+    """Every contract file present in `directory`, in dependency order.
+
+    Names are exact (`agents.csv`, `agents.parquet`, the extension in any case); a contract folder
+    (`consultations/`) is read whole, except what is hidden (a name, or a folder on its path,
+    starting with `.`). `ignored` lists what is left out.
+    """
     found: list[SourceFile] = []
+    top = {p.name: p for p in _visible_files(directory, recursive=False)}
     for spec in FILES:
-        for ext in FORMATS:
-            path = directory / f"{spec.name}{ext}"
-            if path.is_file():
-                found.append(SourceFile(spec, path, path.name))
+        for name, path in sorted(top.items()):
+            if path.stem == spec.name and path.suffix.lower() in FORMATS:
+                found.append(SourceFile(spec, path, name))
         folder = directory / spec.name
         if spec.folder_allowed and folder.is_dir():
-            for path in sorted(folder.rglob("*")):
-                if (
-                    path.is_file()
-                    and path.suffix.lower() in FORMATS
-                    and not path.name.startswith(".")
-                ):
-                    found.append(SourceFile(spec, path, str(path.relative_to(directory))))
+            for path in _visible_files(folder, recursive=True):
+                if path.suffix.lower() in FORMATS:
+                    found.append(SourceFile(spec, path, path.relative_to(directory).as_posix()))
     return found
+
+
+def ignored(directory: Path, found: list[SourceFile]) -> list[str]:
+    """The visible files of `directory` and of its contract folders that are not imported, each
+    with what the contract expects (so that a misnamed export is not skipped without a word)."""
+    taken = {s.path for s in found}
+    expected = {spec.name: spec for spec in FILES}
+    notes: list[str] = []
+    for path in _visible_files(directory, recursive=False):
+        if path in taken:
+            continue
+        stem = path.stem.lower()
+        hint = (
+            f"nom attendu {stem}.csv ou {stem}.parquet, en minuscules"
+            if stem in expected
+            else "nom hors contrat"
+        )
+        notes.append(f"{path.name} ({hint})")
+    for spec in FILES:
+        folder = directory / spec.name
+        if spec.folder_allowed and folder.is_dir():
+            for path in _visible_files(folder, recursive=True):
+                if path not in taken:
+                    label = path.relative_to(directory).as_posix()
+                    notes.append(f"{label} (extension attendue .csv ou .parquet)")
+    return notes
+
+
+def _visible_files(folder: Path, *, recursive: bool) -> list[Path]:
+    paths = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(
+        p
+        for p in paths
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def stage(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
@@ -101,13 +139,20 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
         f"columns = {columns}, store_rejects = true, "
         f"rejects_table = 'csv_errors', rejects_scan = 'csv_scans')"
     )
+    # A quote never closed makes the rest of the file one field of this record: say how many
+    # physical lines it took, so that rows missing from the counts are accounted for.
+    text = "trim(any_value(csv_line), chr(10) || chr(13))"
+    spanned = f"length({text}) - length(replace({text}, chr(10), '')) + 1"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {MALFORMED} AS SELECT line, "
         "'enregistrement mal formé : ' || string_agg(DISTINCT "
         "CASE error_type WHEN 'INVALID ENCODING' THEN 'texte qui n''est pas en UTF-8' "
         "WHEN 'MISSING COLUMNS' THEN 'champs manquants' WHEN 'TOO MANY COLUMNS' THEN 'champs en trop' "
         "WHEN 'UNQUOTED VALUE' THEN 'guillemets incorrects' ELSE lower(error_type) END, ', ') "
-        "|| ' (' || left(any_value(csv_line), 120) || ')' AS reason "
+        f"|| ' (' || left(rtrim(split_part({text}, chr(10), 1), chr(13)), 120) || ')' "
+        f"|| CASE WHEN {spanned} > 1 THEN ' ; un guillemet ouvert et jamais refermé a fait lire '"
+        f"|| ({spanned}) || ' lignes du fichier (à partir de la ligne ' || line "
+        "|| ') comme ce seul enregistrement, refusé avec elles' ELSE '' END AS reason "
         "FROM csv_errors GROUP BY line"
     )
     ((malformed,),) = con.execute(f"SELECT count(*) FROM {MALFORMED}").fetchall()
@@ -135,8 +180,16 @@ def read_csv_header(source: SourceFile) -> list[str]:
     """The header row, checked against the contract (any order, every column, nothing else)."""
     with source.path.open("rb") as f:
         first = f.readline(1 << 20)
-    if not first.strip():
-        raise FileRefused(Issue(source.label, 1, None, "fichier vide : la ligne d'en-tête manque"))
+    # A lone carriage return also ends a line (Excel's "CSV (Macintosh)"), as it does for DuckDB.
+    first = re.split(rb"\r\n?|\n", first, maxsplit=1)[0]
+    if not first.removeprefix(codecs.BOM_UTF8).strip():
+        empty = source.path.stat().st_size <= len(codecs.BOM_UTF8) + 2
+        reason = (
+            "fichier vide : la ligne d'en-tête manque"
+            if empty
+            else "première ligne vide : l'en-tête doit être sur la ligne 1"
+        )
+        raise FileRefused(Issue(source.label, 1, None, reason))
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -148,9 +201,9 @@ def read_csv_header(source: SourceFile) -> list[str]:
                 f"en-tête qui n'est pas en UTF-8 (octet {e.start + 1}) : réenregistrez le fichier en UTF-8",
             )
         ) from e
-    reason = separator_issue(text)
-    if reason is not None:
-        raise FileRefused(Issue(source.label, 1, None, reason))
+    separator = separator_issue(text)
+    if separator is not None:
+        raise FileRefused(Issue(source.label, 1, None, separator))
     header = next(csv.reader(io.StringIO(text)))
     check_header(source, header)
     return header
@@ -165,7 +218,7 @@ def check_header(source: SourceFile, header: list[str]) -> None:
     if missing:
         problems.append("colonnes manquantes : " + ", ".join(missing))
     if unknown:
-        problems.append("colonnes inconnues : " + ", ".join(unknown))
+        problems.append("colonnes inconnues : " + ", ".join(h or "(sans nom)" for h in unknown))
     if duplicated:
         problems.append("colonnes en double : " + ", ".join(duplicated))
     if problems:
@@ -174,14 +227,32 @@ def check_header(source: SourceFile, header: list[str]) -> None:
         raise FileRefused(Issue(source.label, 1, column, " ; ".join(problems)))
 
 
+# DuckDB type names of nested values: `VARCHAR[]`, `INTEGER[3]`, STRUCT(...), MAP(...), UNION(...).
+_NESTED = re.compile(r"\[\d*\]$|^(STRUCT|MAP|UNION)\(")
+
+
+def engine_message(error: duckdb.Error) -> str:
+    """DuckDB's message without the SQL it quotes after it (`LINE 1: ...` and a caret)."""
+    return str(error).split("\nLINE ", 1)[0].strip()
+
+
 def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
     path = literal(str(source.path))
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
     except duckdb.Error as e:
-        raise FileRefused(Issue(source.label, None, None, f"Parquet illisible : {e}")) from e
+        raise FileRefused(
+            Issue(source.label, None, None, f"Parquet illisible : {engine_message(e)}")
+        ) from e
     check_header(source, [row[0] for row in described])
     types = {row[0]: str(row[1]) for row in described}
+    nested = [n for n in source.spec.column_names if _NESTED.search(types[n])]
+    if nested:
+        shown = ", ".join(f"{n} ({types[n]})" for n in nested)
+        reason = (
+            f"colonnes composées (liste, structure) : {shown} ; attendu du texte ou un type simple"
+        )
+        raise FileRefused(Issue(source.label, None, nested[0], reason))
     casts = []
     for name in source.spec.column_names:
         q = quote_ident(name)

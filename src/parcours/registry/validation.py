@@ -18,9 +18,15 @@ import duckdb.func
 from parcours.registry.contract import Column, ColumnType, FileSpec
 from parcours.registry.work_pattern import work_pattern_error
 
-DATE_RE = r"\d{4}-\d{2}-\d{2}"
-# ISO 8601 date-time, 'T' or space, seconds and fraction optional, then an optional offset.
-TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+# Years 1900-2199: placeholders such as 0001-01-01 or 9999-12-31 are refused, not stored as dates
+# that Python (year 0, 1 BC once converted to UTC) or a day after them cannot represent.
+_YEAR = r"(19|2[01])\d{2}"
+DATE_RE = _YEAR + r"-\d{2}-\d{2}"
+# ISO 8601 date-time, 'T' or space, seconds and fraction optional, then an optional offset of at
+# most 14 hours (the widest in use) with minutes under 60.
+TIMESTAMP_RE = (
+    _YEAR + r"-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?"
+)
 _TZ_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]*")
 WORK_PATTERN_UDF = "parcours_work_pattern_error"
 
@@ -122,7 +128,7 @@ def column_checks(column: Column, *, timezone: str, typed_prefix: str | None = N
                     name,
                     f"{filled} AND (NOT regexp_full_match({v}, {literal(DATE_RE)}) "
                     f"OR TRY_CAST({v} AS DATE) IS NULL)",
-                    f"'date invalide ' || {_shown(v)} || ' (attendu AAAA-MM-JJ)'",
+                    f"'date invalide ' || {_shown(v)} || ' (attendu AAAA-MM-JJ, de 1900 à 2199)'",
                 )
             )
         case ColumnType.TIMESTAMP:
@@ -132,7 +138,8 @@ def column_checks(column: Column, *, timezone: str, typed_prefix: str | None = N
                     f"{filled} AND (NOT regexp_full_match({v}, {literal(TIMESTAMP_RE)}) "
                     f"OR {parsed_ts} IS NULL)",
                     f"'horodatage invalide ' || {_shown(v)} || "
-                    "' (attendu ISO 8601, ex. 2024-04-02T09:15:00+02:00 ou 2024-04-02 09:15)'",
+                    "' (attendu ISO 8601 de 1900 à 2199, ex. 2024-04-02T09:15:00+02:00 ou "
+                    "2024-04-02 09:15)'",
                 )
             )
         case ColumnType.BOOLEAN:
