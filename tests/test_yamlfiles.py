@@ -81,6 +81,14 @@ def test_broken_files_name_the_line(tmp_path: Path, text: str, line: int) -> Non
     assert issue.line == line and issue.reason.startswith("YAML invalide")
 
 
+def test_an_unclosed_quote_names_the_line_where_it_opened(tmp_path: Path) -> None:
+    """The parser only gives up at the end of the file; the message also names line 2."""
+    with pytest.raises(InvalidInput) as err:
+        load_mapping(write(tmp_path, 'id: x\ntitle: "Dossier\nwave: 2\nfoo: bar\n'))
+    [issue] = err.value.issues
+    assert issue.reason.endswith("(while scanning a quoted scalar, ligne 2)")
+
+
 def test_a_top_level_list_or_an_empty_file_is_refused(tmp_path: Path) -> None:
     for text in ("- a\n- b\n", ""):
         with pytest.raises(InvalidInput, match="dictionnaire"):

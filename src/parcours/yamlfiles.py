@@ -95,8 +95,15 @@ def load_located(path: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
+        # Where the parser gave up can be far from the cause (an unclosed quote on line 2 is found
+        # at the end of the file): also name the line where the open construct began.
+        context = (
+            f" ({exc.context}, ligne {exc.context_mark.line + 1})"
+            if exc.context and exc.context_mark
+            else ""
+        )
         raise InvalidInput(
-            [Issue(str(path), line, None, f"YAML invalide : {exc.problem}")]
+            [Issue(str(path), line, None, f"YAML invalide : {exc.problem}{context}")]
         ) from exc
     except yaml.YAMLError as exc:
         raise InvalidInput([Issue(str(path), None, None, f"YAML invalide : {exc}")]) from exc

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from parcours.audit.engines.base import AnalyticsEngine
 from parcours.audit.engines.duckdb import DuckDBEngine
 from parcours.audit.input_report import InputReport
 from parcours.audit.inputs import InterchangeDirSource
-from parcours.audit.pipeline import PipelineResult, run_pipeline
+from parcours.audit.pipeline import DetectionConfig, PipelineResult, run_pipeline
 from parcours.errors import InvalidInput
 
 
@@ -31,7 +32,17 @@ def test_every_unused_or_unresolved_row_is_counted(interchange_dir: Path) -> Non
     assert i.before_period == 1
     assert i.timestamp_out_of_range == 1
     assert i.in_period == 5
-    assert i.rows_read == (
+    assert i.rows_read == _accounted(i)
+    assert (i.unknown_agent_rows, i.unknown_agents) == (1, 1)
+    assert (i.unknown_file_rows, i.unknown_files) == (1, 1)
+    warnings = "\n".join(i.warnings())
+    assert "horodatages illisibles" in warnings and "absents du référentiel" in warnings
+    # Kept rows still count: the unknown agent's and the unknown file's consultations are facts.
+    assert r.explanation.consultations == 5
+
+
+def _accounted(i: InputReport) -> int:
+    return (
         i.in_period
         + i.invalid_timestamp
         + i.before_period
@@ -40,12 +51,29 @@ def test_every_unused_or_unresolved_row_is_counted(interchange_dir: Path) -> Non
         + i.missing_timestamp
         + i.missing_agent_or_file
     )
-    assert (i.unknown_agent_rows, i.unknown_agents) == (1, 1)
-    assert (i.unknown_file_rows, i.unknown_files) == (1, 1)
-    warnings = "\n".join(i.warnings())
-    assert "horodatages illisibles" in warnings and "absents du référentiel" in warnings
-    # Kept rows still count: the unknown agent's and the unknown file's consultations are facts.
-    assert r.explanation.consultations == 5
+
+
+def test_implausible_times_inside_the_period_are_counted_once_and_never_used(
+    story_dir: Callable[[Callable[[list[dict[str, str]]], None]], Path],
+) -> None:
+    """A period reaching into the future (or before 2000) holds rows the report calls implausible:
+    they are ignored, not also counted in the period and scored."""
+    future = date.today() + timedelta(days=20)
+
+    def to_the_future(rows: list[dict[str, str]]) -> None:
+        rows[0]["ts"] = f"{future.isoformat()} 21:30:00"  # e1: the colleague's file at night
+        rows[1]["ts"] = f"{future.isoformat()} 10:45:00"  # e2: its print
+
+    folder = story_dir(to_the_future)
+    r = _run(folder, date.today() - timedelta(days=1), future + timedelta(days=1))
+    i = r.inputs
+    assert i.timestamp_out_of_range == 3  # the two future rows and the epoch-zero one
+    assert i.in_period == 0 and r.situations == []
+    assert i.rows_read == _accounted(i)
+
+    old = _run(folder, date(1969, 12, 31), date(1970, 1, 2))
+    assert (old.inputs.timestamp_out_of_range, old.inputs.in_period) == (3, 0)
+    assert old.situations == [] and old.inputs.rows_read == _accounted(old.inputs)
 
 
 def test_unknown_or_missing_actions_are_kept_and_counted(
@@ -238,3 +266,29 @@ def test_a_semicolon_export_or_a_missing_key_column_is_refused_by_name(
     assert found == {("job_seekers.csv", 1, None), ("agents.csv", 1, "agent_id")}
     message = str(exc.value)
     assert "point-virgule" in message and "colonne obligatoire absente" in message
+
+
+def test_a_scenario_failing_on_the_data_is_named(interchange_dir: Path, tmp_path: Path) -> None:
+    """A query can pass `scenarios validate` and still fail on real values (a cast): the campaign
+    names the scenario's file rather than printing every scenario's SQL."""
+    config = DetectionConfig.load()
+    broken = next(s for s in config.scenarios if s.id == "w2_ex_agents")
+    sql_path = tmp_path / "w2_ex_agents.sql"
+    sql_path.write_text(
+        "SELECT agent_id, de_id FROM fact_targets WHERE CAST(de_id || 'x' AS INTEGER) > 0",
+        encoding="utf-8",
+    )
+    failing = replace(
+        broken, sql=sql_path.read_text(encoding="utf-8"), path=tmp_path / "w2_ex_agents.yaml"
+    )
+    config.scenarios = [failing if s is broken else s for s in config.scenarios]
+    with DuckDBEngine(threads=1) as engine, pytest.raises(InvalidInput) as err:
+        run_pipeline(
+            engine,
+            InterchangeDirSource(interchange_dir),
+            start=date(2024, 4, 1),
+            end=date(2024, 6, 30),
+            config=config,
+        )
+    (issue,) = err.value.issues
+    assert issue.file == str(sql_path) and issue.reason.startswith("échoue sur les données")

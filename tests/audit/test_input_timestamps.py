@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 import pytest
@@ -56,3 +56,36 @@ def test_contract_timestamp_spellings_give_one_instant(
         expected = datetime(2024, 4, 1, 7, 5, SPELLINGS[spelling], tzinfo=UTC)
         assert ts is not None, spelling
         assert ts.astimezone(UTC) == expected, spelling
+
+
+def test_a_campaign_reads_local_times_as_the_import_does() -> None:
+    """Around both daylight-saving changes, a campaign's fast local-time arithmetic gives the same
+    instants as `parcours import` (docs/formats.md: the skipped spring hour is shifted forward, the
+    repeated autumn hour is standard time); forms the contract refuses are unreadable."""
+    import duckdb
+
+    from parcours.audit.engines.duckdb import DuckDBEngine
+    from parcours.registry.validation import timestamp_expression
+
+    naive = [
+        (day + timedelta(minutes=15 * k)).strftime("%Y-%m-%dT%H:%M:%S")
+        for day in (datetime(2024, 3, 30, 22), datetime(2024, 10, 26, 22))
+        for k in range(7 * 4)
+    ]
+    refused = ["2024-04-02", "2024-04-02T10:00:00+25:00", "2024-04-02T10:00:00+02:75"]
+    values = naive + refused
+    raw = pa.table({"event_id": [str(i) for i in range(len(values))], "ts": values})
+    with DuckDBEngine(threads=1) as engine:
+        engine.functions.for_period(date(2024, 1, 1), date(2024, 12, 31))
+        engine.register_arrow("raw_consultations", raw)
+        register_normalised(engine, "consultations", "raw_consultations")
+        rows = engine.fetch_arrow("SELECT event_id, ts FROM in_consultations").to_pylist()
+    campaign = {values[int(r["event_id"])]: r["ts"] for r in rows}
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [(v,) for v in naive])
+    expression = timestamp_expression("v", "Europe/Paris")
+    imported = dict(con.execute(f"SELECT v, {expression} FROM t").fetchall())
+    con.close()
+    assert {v: campaign[v] for v in naive} == imported
+    assert [campaign[v] for v in refused] == [None] * len(refused)

@@ -188,11 +188,18 @@ def _cast(engine: AnalyticsEngine, col: str, kind: Kind, source_type: str | None
     if source_type.startswith("TIMESTAMP"):
         return to_utc(q)
     v = f"NULLIF(TRIM({q}), '')"
-    # Every offset the contract allows (Z, +HH:MM, +HHMM, +HH) after the time's minutes or seconds;
-    # anchored on the time so that a bare date's "-01" is not taken for an offset.
+    # The forms the contract allows, as `parcours import` reads them: a date, a time with minutes,
+    # then optionally an offset (Z, +HH:MM, +HHMM, +HH) of at most 14 hours. Anything else (a bare
+    # date, an offset of 25 hours) is unreadable: counted, not guessed.
+    form = (
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
+        "(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?$"
+    )
+    # Past the date, a sign or a Z can only be an offset (one pattern match per row, not two).
+    offset = f"({v} LIKE '%Z' OR substr({v}, 12) LIKE '%+%' OR substr({v}, 12) LIKE '%-%')"
     return (
-        f"CASE WHEN regexp_matches({v}, ':[0-9]{{2}}([.][0-9]+)?(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
-        f"THEN TRY_CAST({_with_seconds(v)} AS TIMESTAMPTZ) "
+        f"CASE WHEN NOT regexp_matches({v}, '{form}') THEN NULL "
+        f"WHEN {offset} THEN TRY_CAST({_with_seconds(v)} AS TIMESTAMPTZ) "
         f"ELSE {to_utc(f'TRY_CAST({v} AS TIMESTAMP)')} END"
     )
 

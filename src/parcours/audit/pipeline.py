@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from parcours.audit.engines.base import AnalyticsEngine
+from parcours.audit.engines.base import AnalyticsEngine, EngineError
 from parcours.audit.engines.functions import LOCAL_TZ
 from parcours.audit.explain.contexts import (
     ExplanationReport,
@@ -95,6 +95,25 @@ class PipelineResult:
         }
 
 
+def _failing_scenarios(engine: AnalyticsEngine, scenarios: list[Scenario]) -> InvalidInput | None:
+    """The scenario files whose query fails on this campaign's data, each named with the engine's
+    first line (a query can pass `scenarios validate` and still fail on real values, e.g. a cast)."""
+    issues = []
+    for s in scenarios:
+        try:
+            engine.fetch_dicts(
+                f"SELECT count(*) AS n FROM ({engine.render(s.sql, s.spec.parameters)}) q"
+            )
+        except EngineError as exc:
+            first = str(exc).split("\n", 1)[0]
+            issues.append(
+                Issue(
+                    str(s.path.with_suffix(".sql")), None, None, f"échoue sur les données : {first}"
+                )
+            )
+    return InvalidInput(issues) if issues else None
+
+
 def period_bounds_utc(start: date, end: date) -> tuple[datetime, datetime]:
     """[local midnight of start, local midnight after end) in UTC: the period is in Paris days."""
     tz = ZoneInfo(LOCAL_TZ)
@@ -167,6 +186,8 @@ def run_pipeline(
         "end_utc": _iso(hi),
         "plausible_from_utc": _iso(PLAUSIBLE_FROM),
         "plausible_to_utc": _iso(plausible_to),
+        "period_from_utc": _iso(max(lo, PLAUSIBLE_FROM)),
+        "period_to_utc": _iso(max(min(hi, plausible_to), PLAUSIBLE_FROM)),
     }
     log = engine.fetch_dicts(engine.render(sql_file("input_report"), bounds))[0]
     inputs = InputReport(
@@ -188,7 +209,9 @@ def run_pipeline(
     done("identity")
 
     build_file_refs(engine)
-    build_located(engine, start_utc=bounds["start_utc"], end_utc=bounds["end_utc"])
+    build_located(
+        engine, period_from_utc=bounds["period_from_utc"], period_to_utc=bounds["period_to_utc"]
+    )
     done("located")
 
     n_holidays = register_public_holidays(engine, start=start, end=end)
@@ -228,7 +251,10 @@ def run_pipeline(
         f"SELECT '{s.id}' AS scenario_id, agent_id, de_id FROM ({engine.render(s.sql, s.spec.parameters)}) s{i}"
         for i, s in enumerate(scenarios)
     )
-    engine.create_table("scenario_hits", f"SELECT DISTINCT * FROM ({hits}) h")
+    try:
+        engine.create_table("scenario_hits", f"SELECT DISTINCT * FROM ({hits}) h")
+    except EngineError as exc:
+        raise _failing_scenarios(engine, scenarios) or exc from exc
     engine.create_table(
         "agent_habits",
         engine.render(sql_file("agent_habits"), {"own_agency_scenario": OWN_AGENCY_SCENARIO}),

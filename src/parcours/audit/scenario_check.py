@@ -46,6 +46,10 @@ def compile_check(scenario: Scenario) -> str | None:
         )
     except EngineError as exc:
         return str(exc)
+    except InvalidInput as exc:
+        # A campaign names the failing scenario's file; its author here wants the failing SQL.
+        cause = exc.__cause__
+        return str(cause) if isinstance(cause, EngineError) else str(exc)
     except Exception as exc:  # a template error (unknown parameter) is reported the same way
         return f"{type(exc).__name__}: {exc}"
     finally:

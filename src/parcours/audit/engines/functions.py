@@ -66,9 +66,11 @@ def _offset_case(
     branches = []
     for a, b, extra in intervals:
         if local:
-            # Wall-clock bounds: the skipped hour never occurs; the repeated hour is read as summer time.
-            lo = (a + timedelta(minutes=standard)).strftime("%Y-%m-%d %H:%M:%S")
-            hi = (b + timedelta(minutes=standard + extra)).strftime("%Y-%m-%d %H:%M:%S")
+            # Wall-clock bounds, read as the interchange contract says (docs/formats.md) and as
+            # `parcours import` does: a time in the skipped spring hour is shifted forward by the
+            # gap (standard offset), one in the repeated autumn hour is standard time.
+            lo = (a + timedelta(minutes=standard + extra)).strftime("%Y-%m-%d %H:%M:%S")
+            hi = (b + timedelta(minutes=standard)).strftime("%Y-%m-%d %H:%M:%S")
             cond = f"{col} >= TIMESTAMP '{lo}' AND {col} < TIMESTAMP '{hi}'"
         else:
             lo, hi = a.strftime("%Y-%m-%d %H:%M:%S+00"), b.strftime("%Y-%m-%d %H:%M:%S+00")

@@ -111,11 +111,13 @@ def build_file_refs(engine: AnalyticsEngine) -> None:
     )
 
 
-def build_located(engine: AnalyticsEngine, *, start_utc: str, end_utc: str) -> None:
+def build_located(engine: AnalyticsEngine, *, period_from_utc: str, period_to_utc: str) -> None:
     """Views, not tables: `period_consultations` (the log of the period in local time, read by the
     usual hours) and `located` (with the reference files, read once by `facts`). Materialising the
-    log once more cost a full write of it (region quarter: 5 s, national: about 150 s)."""
-    bounds = {"start_utc": start_utc, "end_utc": end_utc}
+    log once more cost a full write of it (region quarter: 5 s, national: about 150 s).
+
+    The bounds are the period's, narrowed to the plausible times (`pipeline.PLAUSIBLE_FROM`)."""
+    bounds = {"period_from_utc": period_from_utc, "period_to_utc": period_to_utc}
     engine.create_view(
         "period_consultations", engine.render(sql_file("consultations_period"), bounds)
     )

@@ -7,6 +7,7 @@ SELECT
   {{ isodow(local_ts('c.ts')) }} AS dow,
   {{ minute_of_day(local_ts('c.ts')) }} AS minute
 FROM in_consultations c
-WHERE c.ts >= TIMESTAMPTZ '{{ p.start_utc }}' AND c.ts < TIMESTAMPTZ '{{ p.end_utc }}'
+-- The period within the plausible bounds (an implausible time is counted apart and never used).
+WHERE c.ts >= TIMESTAMPTZ '{{ p.period_from_utc }}' AND c.ts < TIMESTAMPTZ '{{ p.period_to_utc }}'
   -- rows without an agent or a file cannot form a situation: counted in the input report
   AND c.agent_id IS NOT NULL AND c.de_id IS NOT NULL
