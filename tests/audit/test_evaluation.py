@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from parcours.audit.evaluation import Truth, evaluate, read_truth
+from parcours.audit.evaluation import Evaluation, Truth, TruthReading, evaluate, read_truth
 from parcours.errors import InvalidInput
 
 
@@ -93,3 +93,88 @@ def test_levels_in_french_any_case_or_empty(tmp_path: Path) -> None:
         ("c", "3"): "mandatory",
         ("d", "4"): "optional",
     }
+
+
+def test_truth_reading_counts_what_it_sets_aside(tmp_path: Path) -> None:
+    path = tmp_path / "truth.csv"
+    path.write_text(
+        "agent_id,de_id,kind,level\n"
+        "a,1,colleague,mandatory\n"
+        "b,2,curiosity,optional\n"
+        "a,1,colleague,mandatory\n"  # a plain duplicate
+        "a,1,curiosity,mandatory\n"  # a duplicate whose kind contradicts the first row
+        "b,2,curiosity,mandatory\n"  # a duplicate whose level contradicts: mandatory wins
+        "c,3,protected,mandatory,surplus,fields\n"
+    )
+    truth = read_truth(path)
+    assert truth.kinds == {
+        ("a", "1"): "colleague",
+        ("b", "2"): "curiosity",
+        ("c", "3"): "protected",
+    }
+    assert truth.levels == {
+        ("a", "1"): "mandatory",
+        ("b", "2"): "mandatory",
+        ("c", "3"): "mandatory",
+    }
+    assert truth.reading == TruthReading(
+        rows=6, duplicates=3, kind_conflicts=1, level_conflicts=1, surplus_fields=1
+    )
+    assert truth.summary() == (
+        "vérité : 6 lignes, 3 paires distinctes, 3 doublons ignorés, "
+        "1 type contradictoire (le premier est gardé), "
+        "1 niveau contradictoire (obligatoire l'emporte), "
+        "1 ligne avec des champs en trop (ignorés)"
+    )
+
+
+def test_a_clean_truth_says_only_its_rows_and_pairs(tmp_path: Path) -> None:
+    path = tmp_path / "truth.csv"
+    path.write_text("agent_id,de_id\na,1\nb,2\n")
+    assert read_truth(path).summary() == "vérité : 2 lignes, 2 paires distinctes"
+
+
+def test_a_truth_without_any_pair_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "truth.csv"
+    path.write_text("agent_id,de_id,kind\n")
+    with pytest.raises(InvalidInput, match="aucune paire agent_id,de_id"):
+        read_truth(path)
+
+
+def test_errors_name_the_physical_line_despite_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "truth.csv"
+    path.write_text("agent_id,de_id\na,1\n\n\n,2\n")
+    with pytest.raises(InvalidInput) as err:
+        read_truth(path)
+    assert [i.line for i in err.value.issues] == [5]
+
+
+def _scores_line(ev: Evaluation, label: str) -> list[str]:
+    line = next(x for x in ev.lines() if x.startswith(label))
+    return line[len(label) :].split()
+
+
+def test_undefined_ratios_print_a_dash_not_zero() -> None:
+    # Every pair deserves optional examination only: mandatory recall has nothing to count.
+    truth = Truth({("a", "1"): "colleague"}, levels={("a", "1"): "optional"})
+    ev = evaluate([("a", "1", "mandatory")], truth)
+    assert _scores_line(ev, "obligatoire") == ["1.000", "—", "—", "1"]
+    assert _scores_line(ev, "oblig.+facult.") == ["1.000", "1.000", "1.000", "1"]
+    # No alert at all: precision (and so F1) is undefined, recall is a real 0.
+    ev = evaluate([], Truth({("a", "1"): "colleague"}))
+    assert _scores_line(ev, "obligatoire") == ["—", "0.000", "—", "0"]
+    # Flagged pairs, none right: a real 0 everywhere.
+    ev = evaluate([("x", "9", "mandatory")], Truth({("a", "1"): "colleague"}))
+    assert _scores_line(ev, "obligatoire") == ["0.000", "0.000", "0.000", "1"]
+
+
+def test_an_empty_run_still_reports_the_naive_baseline() -> None:
+    naive = [("a", "1", "optional"), ("a", "2", "optional"), ("b", "3", "mandatory")]
+    ev = evaluate([], Truth({("a", "1"): "colleague"}), naive=naive)
+    assert ev.reduction is None
+    assert ev.lines()[-1] == (
+        "référence naïve : 3 situations, 2 agents ; "
+        "charge divisée par — (aucune situation dans la campagne évaluée)"
+    )
+    ev = evaluate([("a", "1", "mandatory")], Truth({("a", "1"): "colleague"}), naive=[])
+    assert ev.lines()[-1] == "référence naïve : 0 situations, 0 agents"

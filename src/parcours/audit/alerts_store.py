@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import Engine, select
 
 from parcours.audit.models import Alert, DetectionRun
 from parcours.db import session_scope
-from parcours.errors import NotFound
+from parcours.errors import InvalidInput, Issue, NotFound
 
 # The export contract: exact names, exact order (external evaluation tools read it).
 EXPORT_COLUMNS = (
@@ -54,15 +56,49 @@ def get_run(db: Engine, run_id: str) -> DetectionRun:
         return run
 
 
-def run_alerts(db: Engine, run_id: str) -> list[Alert]:
-    with session_scope(db) as s:
-        return list(
-            s.scalars(
-                select(Alert)
-                .where(Alert.run_id == run_id)
-                .order_by(Alert.level, Alert.score.desc(), Alert.alert_id)
-            )
+def check_naive_baseline(baseline: DetectionRun, evaluated: DetectionRun) -> None:
+    """A workload reduction means something only against the plain campaign queries run on the
+    same period as the evaluated run: refuse any other baseline instead of printing a ratio."""
+    if not baseline.naive:
+        reason = (
+            f"la campagne {baseline.run_id} n'est pas une référence naïve "
+            "(en lancer une avec `parcours detect --naive`)"
         )
+        raise InvalidInput([Issue("--naive-run", None, None, reason)])
+    if (baseline.period_start, baseline.period_end) != (
+        evaluated.period_start,
+        evaluated.period_end,
+    ):
+        reason = (
+            f"la référence naïve {baseline.run_id} couvre du {baseline.period_start} au "
+            f"{baseline.period_end}, la campagne évaluée {evaluated.run_id} du "
+            f"{evaluated.period_start} au {evaluated.period_end} : même période attendue"
+        )
+        raise InvalidInput([Issue("--naive-run", None, None, reason)])
+
+
+# Mandatory before optional, whatever the level's spelling sorts to.
+LEVEL_RANK = {"mandatory": 0, "optional": 1}
+
+
+def _export_order(a: Alert) -> tuple[int, float, str, str, str, str]:
+    # Ties on (level, score) are broken by the pair, not by alert_id: the id hashes the run id, so
+    # two runs of identical results would list equal scores in different orders. Sorted here
+    # rather than in SQL so that the order does not depend on the database's collation either.
+    return (
+        LEVEL_RANK.get(a.level, len(LEVEL_RANK)),
+        -a.score,
+        a.agent_id,
+        a.de_id,
+        a.scenario,
+        a.alert_id,
+    )
+
+
+def run_alerts(db: Engine, run_id: str) -> list[Alert]:
+    """The run's alerts, mandatory first, by decreasing score, then by agent, file and scenario."""
+    with session_scope(db) as s:
+        return sorted(s.scalars(select(Alert).where(Alert.run_id == run_id)), key=_export_order)
 
 
 def _iso_utc(dt: datetime) -> str:
@@ -71,27 +107,61 @@ def _iso_utc(dt: datetime) -> str:
     return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _prepare_target(path: Path) -> None:
+    """Create the target's missing folders, or say what is wrong with it before anything is
+    written (no traceback, no temporary file)."""
+    if path.is_dir():
+        reason = "c'est un dossier : donner le chemin du fichier CSV à écrire"
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return
+        except OSError as exc:  # a regular file on the way, a read-only place
+            reason = f"dossier {path.parent} impossible à créer : {exc.strerror or exc}"
+    raise InvalidInput([Issue(str(path), None, None, reason)])
+
+
+def _write_rows(fh: TextIO, alerts: list[Alert]) -> None:
+    w = csv.writer(fh)
+    w.writerow(EXPORT_COLUMNS)
+    for a in alerts:
+        w.writerow(
+            [
+                a.alert_id,
+                a.scenario,
+                a.level,
+                f"{a.score:.2f}",
+                a.agent_id,
+                a.de_id,
+                _iso_utc(a.first_seen),
+                _iso_utc(a.last_seen),
+                a.consultations,
+                " | ".join(a.reasons.splitlines()),
+            ]
+        )
+
+
+def _discard(tmp: Path) -> None:
+    # The temporary file holds every alert (agents, files, reasons): never leave it behind.
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+
+
 def export_csv(db: Engine, run_id: str, path: Path) -> int:
+    """Write the run's alerts to `path` atomically (a temporary file renamed over it)."""
+    get_run(db, run_id)  # an unknown run is named, not exported as an empty file
+    _prepare_target(path)
     alerts = run_alerts(db, run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(EXPORT_COLUMNS)
-        for a in alerts:
-            w.writerow(
-                [
-                    a.alert_id,
-                    a.scenario,
-                    a.level,
-                    f"{a.score:.2f}",
-                    a.agent_id,
-                    a.de_id,
-                    _iso_utc(a.first_seen),
-                    _iso_utc(a.last_seen),
-                    a.consultations,
-                    " | ".join(a.reasons.splitlines()),
-                ]
-            )
-    tmp.replace(path)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            _write_rows(fh, alerts)
+        tmp.replace(path)
+    except OSError as exc:
+        _discard(tmp)
+        reason = f"écriture impossible : {exc.strerror or exc}"
+        raise InvalidInput([Issue(str(path), None, None, reason)]) from exc
+    except BaseException:
+        _discard(tmp)
+        raise
     return len(alerts)

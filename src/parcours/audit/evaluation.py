@@ -5,7 +5,9 @@ The truth is a CSV file with one misuse pair per row: `agent_id` and `de_id` are
 pair deserves: mandatory or optional, also in French, case ignored; empty means mandatory, as when the
 column is absent) are optional; other columns are ignored, so truth files from
 other generators or from past campaigns' findings are read as they are. The delimiter (comma,
-semicolon or tab) is taken from the header line; a UTF-8 byte-order mark is accepted.
+semicolon or tab) is taken from the header line; a UTF-8 byte-order mark is accepted. A file without
+any pair is refused; repeated pairs (the first row's kind kept, mandatory winning over optional) and
+fields beyond the header are counted and reported (`Truth.summary`), never dropped silently.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
 from parcours.errors import InvalidInput, Issue
 
@@ -36,62 +39,156 @@ Pair = tuple[str, str]
 
 
 @dataclass(frozen=True)
+class TruthReading:
+    """What reading the truth file set aside, so that nothing is dropped silently."""
+
+    rows: int = 0  # data rows read (header excluded)
+    duplicates: int = 0  # rows repeating an earlier pair, ignored
+    kind_conflicts: int = 0  # repeated pairs whose kind differs from the first row's
+    level_conflicts: int = 0  # repeated pairs whose level differs from an earlier row's
+    surplus_fields: int = 0  # rows with more fields than the header, the extra fields ignored
+
+
+@dataclass(frozen=True)
 class Truth:
     kinds: dict[Pair, str]
     # The expected level of each pair, when the truth file says (column `level`).
     levels: dict[Pair, str] | None = None
+    reading: TruthReading = field(default_factory=TruthReading)
+
+    def summary(self) -> str:
+        """One line for `parcours evaluate`: rows, distinct pairs and what was set aside."""
+        r = self.reading
+        parts = [
+            _count(r.rows, "ligne", "lignes"),
+            _count(len(self.kinds), "paire distincte", "paires distinctes"),
+        ]
+        if r.duplicates:
+            parts.append(_count(r.duplicates, "doublon ignoré", "doublons ignorés"))
+        if r.kind_conflicts:
+            parts.append(
+                _count(r.kind_conflicts, "type contradictoire", "types contradictoires")
+                + " (le premier est gardé)"
+            )
+        if r.level_conflicts:
+            parts.append(
+                _count(r.level_conflicts, "niveau contradictoire", "niveaux contradictoires")
+                + " (obligatoire l'emporte)"
+            )
+        if r.surplus_fields:
+            parts.append(
+                _count(r.surplus_fields, "ligne", "lignes") + " avec des champs en trop (ignorés)"
+            )
+        return "vérité : " + ", ".join(parts)
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    # French: 0 and 1 take the singular.
+    return f"{n} {singular if n < 2 else plural}"
+
+
+@dataclass
+class _TruthRows:
+    """The truth file's rows as they are read: pairs, their kind and level, and every anomaly."""
+
+    path: Path
+    with_levels: bool
+    kinds: dict[Pair, str] = field(default_factory=dict)
+    levels: dict[Pair, str] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    rows: int = 0
+    duplicates: int = 0
+    kind_conflicts: int = 0
+    level_conflicts: int = 0
+    surplus_fields: int = 0
+
+    def add(self, line: int, row: dict[str | None, Any]) -> None:
+        self.rows += 1
+        if row.get(None):  # DictReader files fields beyond the header under the key None
+            self.surplus_fields += 1
+        agent, de = (row.get("agent_id") or "").strip(), (row.get("de_id") or "").strip()
+        if not agent or not de:
+            self.issues.append(Issue(str(self.path), line, None, "agent_id et de_id obligatoires"))
+            return
+        level = self._level(line, row) if self.with_levels else None
+        if self.with_levels and level is None:
+            return
+        pair = (agent, de)
+        kind = (row.get("kind") or "").strip() or UNLABELLED
+        if pair not in self.kinds:
+            self.kinds[pair] = kind
+        else:
+            self.duplicates += 1
+            if self.kinds[pair] != kind:
+                self.kind_conflicts += 1
+        if level is not None:
+            self._keep_level(pair, level)
+
+    def _level(self, line: int, row: dict[str | None, Any]) -> str | None:
+        spelled = (row.get("level") or "").strip().lower()
+        if spelled not in LEVEL_SPELLINGS:
+            reason = f"level « {spelled} » : mandatory (obligatoire), optional (facultatif) ou vide"
+            self.issues.append(Issue(str(self.path), line, "level", reason))
+            return None
+        return LEVEL_SPELLINGS[spelled]
+
+    def _keep_level(self, pair: Pair, level: str) -> None:
+        known = self.levels.get(pair)
+        if known is not None and known != level:
+            self.level_conflicts += 1
+        # The same pair twice: the higher expectation holds.
+        if known != "mandatory":
+            self.levels[pair] = level
+
+    def truth(self) -> Truth:
+        if self.issues:
+            raise InvalidInput(self.issues)
+        if not self.kinds:
+            reason = "aucune paire agent_id,de_id : rien à évaluer"
+            raise InvalidInput([Issue(str(self.path), None, None, reason)])
+        reading = TruthReading(
+            rows=self.rows,
+            duplicates=self.duplicates,
+            kind_conflicts=self.kind_conflicts,
+            level_conflicts=self.level_conflicts,
+            surplus_fields=self.surplus_fields,
+        )
+        return Truth(
+            kinds=self.kinds, levels=self.levels if self.with_levels else None, reading=reading
+        )
+
+
+def _truth_reader(fh: TextIO, path: Path) -> csv.DictReader[str]:
+    """A reader on the header's delimiter with stripped column names; the contract columns checked."""
+    header = fh.readline()
+    delimiter = max(",;\t", key=header.count)
+    fh.seek(0)
+    reader = csv.DictReader(fh, delimiter=delimiter)
+    columns = [c.strip() for c in reader.fieldnames or ()]
+    reader.fieldnames = columns
+    missing = [c for c in TRUTH_REQUIRED if c not in columns]
+    if missing:
+        reason = (
+            "colonnes attendues : agent_id,de_id (et, facultatives, kind, level) ; "
+            f"absentes : {','.join(missing)}"
+        )
+        raise InvalidInput([Issue(str(path), 1, None, reason)])
+    return reader
 
 
 def read_truth(path: Path) -> Truth:
-    issues: list[Issue] = []
-    kinds: dict[Pair, str] = {}
-    levels: dict[Pair, str] = {}
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            header = fh.readline()
-            delimiter = max(",;\t", key=header.count)
-            fh.seek(0)
-            reader = csv.DictReader(fh, delimiter=delimiter)
-            columns = [c.strip() for c in reader.fieldnames or ()]
-            reader.fieldnames = columns
-            missing = [c for c in TRUTH_REQUIRED if c not in columns]
-            if missing:
-                reason = (
-                    "colonnes attendues : agent_id,de_id (et, facultatives, kind, level) ; "
-                    f"absentes : {','.join(missing)}"
-                )
-                raise InvalidInput([Issue(str(path), 1, None, reason)])
-            for line, row in enumerate(reader, start=2):
-                agent, de = (row.get("agent_id") or "").strip(), (row.get("de_id") or "").strip()
-                if not agent or not de:
-                    issues.append(Issue(str(path), line, None, "agent_id et de_id obligatoires"))
-                    continue
-                pair = (agent, de)
-                kinds.setdefault(pair, (row.get("kind") or "").strip() or UNLABELLED)
-                if "level" in columns:
-                    spelled = (row.get("level") or "").strip().lower()
-                    if spelled not in LEVEL_SPELLINGS:
-                        issues.append(
-                            Issue(
-                                str(path),
-                                line,
-                                "level",
-                                f"level « {spelled} » : mandatory (obligatoire), optional "
-                                "(facultatif) ou vide",
-                            )
-                        )
-                        continue
-                    level = LEVEL_SPELLINGS[spelled]
-                    # The same pair twice: the higher expectation holds.
-                    if levels.get(pair) != "mandatory":
-                        levels[pair] = level
+            reader = _truth_reader(fh, path)
+            rows = _TruthRows(path, with_levels="level" in (reader.fieldnames or ()))
+            for row in reader:
+                # line_num counts physical lines, so blank lines do not shift the line named.
+                rows.add(reader.line_num, row)
     except OSError as exc:
         raise InvalidInput([Issue(str(path), None, None, f"lecture impossible : {exc}")]) from exc
     except UnicodeDecodeError as exc:
         raise InvalidInput([Issue(str(path), None, None, f"fichier non UTF-8 : {exc}")]) from exc
-    if issues:
-        raise InvalidInput(issues)
-    return Truth(kinds=kinds, levels=levels if "level" in columns else None)
+    return rows.truth()
 
 
 @dataclass(frozen=True)
@@ -113,6 +210,35 @@ class Scores:
     def f1(self) -> float:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
+
+    # The ratios above read 0.0 when undefined (benchmarks compare them with floors); the report
+    # shows a dash instead, since nothing flagged or nothing expected is not a failure.
+    @property
+    def precision_defined(self) -> bool:
+        return self.flagged > 0
+
+    @property
+    def recall_defined(self) -> bool:
+        return self.truth > 0
+
+    @property
+    def f1_defined(self) -> bool:
+        return self.precision_defined and self.recall_defined
+
+    def cells(self) -> str:
+        """Precision, recall and F1 in the report's columns ("—" when undefined)."""
+        return (
+            _ratio_cell(self.precision, self.precision_defined, 9)
+            + _ratio_cell(self.recall, self.recall_defined, 8)
+            + _ratio_cell(self.f1, self.f1_defined, 7)
+        )
+
+
+UNDEFINED = "—"
+
+
+def _ratio_cell(value: float, defined: bool, width: int) -> str:
+    return f"{value:>{width}.3f}" if defined else f"{UNDEFINED:>{width}}"
 
 
 @dataclass
@@ -138,7 +264,7 @@ class Evaluation:
         """A plain-text report (French labels, as printed by `parcours evaluate`)."""
         out = ["niveau        précision  rappel  F1     signalées"]
         for name, s in (("obligatoire", self.mandatory), ("oblig.+facult.", self.examined)):
-            out.append(f"{name:<14}{s.precision:>9.3f}{s.recall:>8.3f}{s.f1:>7.3f}{s.flagged:>11}")
+            out.append(f"{name:<14}{s.cells()}{s.flagged:>11}")
         out.append("type          vrais  trouvés oblig.  trouvés oblig.+facult.")
         for kind, (n, m, e) in sorted(self.per_kind.items()):
             out.append(f"{kind:<14}{n:>5}{m:>15}{e:>24}")
@@ -147,14 +273,18 @@ class Evaluation:
             f"agents concernés : {self.agents} ({self.mandatory_agents} en examen obligatoire)"
         )
         if self.naive_situations is not None:
-            red = self.reduction
-            out.append(
-                f"référence naïve : {self.naive_situations} situations, {self.naive_agents} agents ; "
-                f"charge divisée par {red:.1f}"
-                if red
-                else "référence naïve : aucune situation"
-            )
+            out.append(self._naive_line())
         return out
+
+    def _naive_line(self) -> str:
+        # The baseline's own counts are always shown: an empty evaluated run says nothing about it.
+        line = f"référence naïve : {self.naive_situations} situations, {self.naive_agents} agents"
+        red = self.reduction
+        if not self.situations:
+            return line + " ; charge divisée par — (aucune situation dans la campagne évaluée)"
+        if red:
+            return line + f" ; charge divisée par {red:.1f}"
+        return line
 
 
 def evaluate(

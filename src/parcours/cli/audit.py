@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from parcours.errors import InvalidInput, ParcoursError
+from parcours.errors import InvalidInput, NotFound, ParcoursError
 
-console = Console()
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from parcours.audit.models import Alert, DetectionRun
+
+# Messages carry user text (paths, ids, scenario fields such as `[wave]`): every piece of it is
+# escaped before printing, and emoji codes stay off so that a `:name:` in a path is printed as is.
+console = Console(emoji=False)
 
 HOURS_NOTICE = (
     "Les jours et horaires habituels servent uniquement au risque de confidentialité ; "
@@ -20,18 +28,34 @@ HOURS_NOTICE = (
 )
 
 
+# The years the registry accepts too: a placeholder such as 0001-01-01 or 9999-12-31 is refused
+# here instead of overflowing when the period's bounds are computed.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def _say(message: str, style: str | None = None) -> None:
+    """Print user-supplied text as it is: no markup, no wrapping inside a path."""
+    text = escape(message)
+    console.print(f"[{style}]{text}[/{style}]" if style else text, soft_wrap=True)
+
+
 def _fail(exc: ParcoursError) -> None:
-    console.print(f"[red]Erreur :[/red] {exc}")
+    console.print(f"[red]Erreur :[/red] {escape(str(exc))}", soft_wrap=True)
     raise typer.Exit(code=2)
 
 
 def _parse_date(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
             f"date attendue au format AAAA-MM-JJ, reçu {value!r}", param_hint=option
         ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise typer.BadParameter(
+            f"année attendue de {FIRST_YEAR} à {LAST_YEAR}, reçu {value!r}", param_hint=option
+        )
+    return day
 
 
 scenarios_app = typer.Typer(
@@ -55,10 +79,10 @@ def scenarios_list() -> None:
     t = Table("id", "vague", "titre", "guide", "campagne naïve")
     for s in scenarios:
         t.add_row(
-            s.id,
+            escape(s.id),
             str(s.spec.wave),
-            s.spec.title,
-            s.spec.guide,
+            escape(s.spec.title),
+            escape(s.spec.guide),
             "oui" if s.spec.in_naive_baseline else "non",
         )
     console.print(t)
@@ -71,7 +95,7 @@ def scenarios_show(scenario_id: str) -> None:
 
     path = SCENARIOS_DIR / f"{scenario_id}.yaml"
     if not path.is_file():
-        console.print(f"[red]Scénario inconnu :[/red] {scenario_id}")
+        console.print(f"[red]Scénario inconnu :[/red] {escape(scenario_id)}", soft_wrap=True)
         raise typer.Exit(code=2)
     try:
         s = load_scenario(path)
@@ -80,22 +104,34 @@ def scenarios_show(scenario_id: str) -> None:
         return
     d = describe(s)
     console.print(
-        f"[bold]{d['id']}[/bold] — {d['title']} (vague {d['wave']}, guide « {d['guide']} »)"
+        f"[bold]{escape(str(d['id']))}[/bold] — "
+        + escape(f"{d['title']} (vague {d['wave']}, guide « {d['guide']} »)")
     )
-    console.print(d["description"])
-    console.print(f"paramètres : {d['parameters']}")
-    console.print(f"niveaux : {d['level']}")
-    console.print(s.sql)
+    # Descriptions, parameters and SQL (`list[i]`) are data: printed without markup.
+    console.print(str(d["description"]), markup=False)
+    console.print(f"paramètres : {d['parameters']}", markup=False)
+    console.print(f"niveaux : {d['level']}", markup=False)
+    console.print(s.sql, markup=False)
 
 
 @scenarios_app.command("validate")
-def scenarios_validate() -> None:
+def scenarios_validate(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Dossier de scénarios à valider (un brouillon) ; défaut : ceux du produit."
+        ),
+    ] = None,
+) -> None:
     """Valider tous les scénarios (YAML et SQL) ; chaque erreur cite le fichier et la ligne."""
     from parcours.audit.scenario_check import validate_scenarios
 
-    issues = validate_scenarios()
+    if folder is not None and not folder.is_dir():
+        _say(f"{folder} n'est pas un dossier de scénarios (<id>.yaml et <id>.sql).", "red")
+        raise typer.Exit(code=2)
+    issues = validate_scenarios() if folder is None else validate_scenarios(folder)
     for i in issues:
-        console.print(f"[red]{i}[/red]")
+        _say(str(i), "red")
     if issues:
         raise typer.Exit(code=1)
     console.print("Tous les scénarios sont valides.")
@@ -133,7 +169,7 @@ def detect(
         f"Campagne {result.run_id} ({'référence naïve' if naive else 'détection'}) du {d0} au {d1}"
     )
     for w in p.inputs.warnings():
-        console.print(f"[yellow]• {w}[/yellow]")
+        _say(f"• {w}", "yellow")
     if p.explanation.consultations == 0:
         console.print("[yellow]Aucune consultation sur la période : aucune alerte.[/yellow]")
     ex = p.explanation
@@ -170,12 +206,34 @@ def alerts_export(
     db = get_engine()
     try:
         upgrade(db)
-        run_id = run or latest_run(db).run_id
+        run_id = run if run is not None else latest_run(db).run_id
         n = export_csv(db, run_id, file)
     except ParcoursError as exc:
         _fail(exc)
         return
-    console.print(f"{n} alertes de la campagne {run_id} écrites dans {file}")
+    _say(f"{n} alertes de la campagne {run_id} écrites dans {file}")
+
+
+def _pairs(alerts: list[Alert]) -> list[tuple[str, str, str]]:
+    return [(a.agent_id, a.de_id, a.level) for a in alerts]
+
+
+def _naive_baseline(
+    db: Engine, evaluated: DetectionRun, naive_run: str | None
+) -> DetectionRun | None:
+    """The run named by --naive-run, refused unless naive and of the evaluated run's period; by
+    default the latest naive run of that period, or none (a warning, the scores still print)."""
+    from parcours.audit.alerts_store import check_naive_baseline, get_run, latest_run
+
+    if naive_run is not None:
+        baseline = get_run(db, naive_run)
+        check_naive_baseline(baseline, evaluated)
+        return baseline
+    try:
+        return latest_run(db, naive=True, period_of=evaluated.run_id)
+    except NotFound:
+        _say("Pas de référence naïve de même période : lancer `parcours detect --naive`.", "yellow")
+        return None
 
 
 def evaluate_cmd(
@@ -194,33 +252,29 @@ def evaluate_cmd(
     ] = None,
 ) -> None:
     """Précision, rappel et F1 par niveau et par type ; charge d'examen contre la référence naïve."""
-    from parcours.audit.alerts_store import latest_run, run_alerts
+    from parcours.audit.alerts_store import get_run, latest_run, run_alerts
     from parcours.audit.evaluation import evaluate, read_truth
     from parcours.db import get_engine
-    from parcours.errors import NotFound
     from parcours.migrate import upgrade
 
     db = get_engine()
     try:
         upgrade(db)
         truth_pairs = read_truth(truth)
-        run_id = run or latest_run(db).run_id
-        alerts = [(a.agent_id, a.de_id, a.level) for a in run_alerts(db, run_id)]
-        naive = None
-        try:
-            nid = naive_run or latest_run(db, naive=True, period_of=run_id).run_id
-            naive = [(a.agent_id, a.de_id, a.level) for a in run_alerts(db, nid)]
-        except NotFound:
-            console.print(
-                "[yellow]Pas de référence naïve : lancer `parcours detect --naive`.[/yellow]"
-            )
+        evaluated = get_run(db, run) if run is not None else latest_run(db)
+        alerts = _pairs(run_alerts(db, evaluated.run_id))
+        baseline = _naive_baseline(db, evaluated, naive_run)
+        naive = None if baseline is None else _pairs(run_alerts(db, baseline.run_id))
     except ParcoursError as exc:
         _fail(exc)
         return
     ev = evaluate(alerts, truth_pairs, naive=naive)
-    console.print(f"Campagne {run_id}")
+    _say(f"Campagne {evaluated.run_id}")
+    if baseline is not None:
+        _say(f"Référence naïve {baseline.run_id}")
+    _say(truth_pairs.summary())
     for line in ev.lines():
-        console.print(line)
+        _say(line)
 
 
 def register(app: typer.Typer) -> None:
