@@ -10,7 +10,7 @@ from parcours.orientation import service
 from parcours.web.testing import MatrixContext, RouteRule
 
 INTERVIEWERS = frozenset({Role.CONSEILLER, Role.MANAGER})
-STEERING = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL, Role.CSE})
+STEERING = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
 SEE_OTHER = frozenset({303})
 
 ANSWERS: dict[str, str] = {

@@ -173,7 +173,7 @@ def test_permission_matrix(client_as: ClientAs, world: World, engine: Engine) ->
     other_agency = _interview_in(engine, "AG-A2", world.de_appointment, complete=True)
     other_region = _interview_in(engine, "AG-B1", world.de_other_scope, complete=True)
     interviewers = frozenset({Role.CONSEILLER, Role.MANAGER})
-    steering = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL, Role.CSE})
+    steering = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
     gets = [
         ("/orientation", interviewers),
         (f"/orientation/nouveau?de_id={world.de_portfolio}", frozenset({Role.CONSEILLER})),
@@ -300,3 +300,35 @@ def test_concurrent_saves_lose_nothing_and_a_double_completion_records_one_propo
             .where(OrientationProposal.interview_id == interview_id)
         )
     assert proposals == 1
+
+
+def test_changing_an_interview_needs_the_file_not_just_the_agency(
+    client_as: ClientAs, world: World, engine: Engine
+) -> None:
+    """A colleague's interview on a file the counsellor has no link to: answering, completing,
+    deciding or reorienting it goes through the purpose form like reading it, changes nothing
+    before, and each change is in the consultation log after."""
+    draft = _interview_in(engine, "AG-A1", world.de_same_agency, complete=False)
+    done = _interview_in(engine, "AG-A1", world.de_same_agency, complete=True)
+    c = client_as(Role.CONSEILLER)
+    token = csrf_token_of(c)
+    attempts = [
+        (f"/orientation/entretiens/{draft}/reponses", _form()),
+        (f"/orientation/entretiens/{draft}/terminer", _form()),
+        (f"/orientation/entretiens/{done}/decision", {"action": "confirmer"}),
+        (
+            f"/orientation/entretiens/{done}/reorientation",
+            {"organisation": "FT", "path": "professional", "modality": "suivi",
+             "change_reason": "person_choice", "change_comment": "sans lien au dossier"},
+        ),
+    ]  # fmt: skip
+    for url, data in attempts:
+        r = c.post(url, data={"csrf_token": token, **data}, follow_redirects=False)
+        assert r.status_code == 303 and "/motif" in r.headers["location"], url
+    from parcours.orientation.models import OrientationInterview
+
+    with session_scope(engine) as s:
+        assert s.get(OrientationInterview, draft).status == "draft"  # type: ignore[union-attr]
+        assert service.decision_history(s, de_id=world.de_same_agency) == []
+    flush_buffer(engine, ConsultLog(get_settings().log_dir))
+    assert ConsultLog(get_settings().log_dir).events_for(de_id=world.de_same_agency) == []

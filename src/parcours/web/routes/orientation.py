@@ -52,7 +52,10 @@ from parcours.web.rendering import PARIS, attachment, is_htmx, render
 router = APIRouter(prefix="/orientation")
 
 INTERVIEW_ROLES = frozenset({Role.CONSEILLER, Role.MANAGER})
-STEERING_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL, Role.CSE})
+# Not the works council: these dashboards count interviews and changes per agency and week, groups
+# far under 10 people (with health reasons among the changes); the council reads suppressed
+# aggregates only (Synthèse CSE, barometer).
+STEERING_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
 Interviewer = Annotated[User, Depends(require_roles(*INTERVIEW_ROLES))]
 Steering = Annotated[User, Depends(require_roles(*STEERING_ROLES))]
 
@@ -71,6 +74,19 @@ def _interview_in_scope(db: Session, user: User, interview_id: str) -> Orientati
 
 def _context_label(interview: OrientationInterview) -> str:
     return f"entretien d'orientation {interview.interview_id}"
+
+
+def _interview_to_change(
+    db: Session, request: Request, user: User, interview_id: str
+) -> OrientationInterview:
+    """An interview the user may change: in their agency, and its file reached through the logged
+    path (scope, or a purpose declared for it), like the pages that show it. The agency alone let a
+    colleague with no link to the file answer, complete or decide it unseen and untraced."""
+    interview = _interview_in_scope(db, user, interview_id)
+    open_file_for_request(
+        db, request, user, interview.de_id, action="edit", context=_context_label(interview)
+    )
+    return interview
 
 
 # --- counsellor pages ---------------------------------------------------------------------------
@@ -178,7 +194,7 @@ def autosave(
     request: Request, db: DbSession, user: Interviewer, interview_id: str, form: PostedForm
 ) -> Response:
     """Autosave (HTMX, on every change) or the "save draft" button without JavaScript."""
-    interview = _interview_in_scope(db, user, interview_id)
+    interview = _interview_to_change(db, request, user, interview_id)
     answers = _posted_answers(form, interview)
     error = None
     try:
@@ -205,7 +221,7 @@ def autosave(
 def complete(
     request: Request, db: DbSession, user: Interviewer, interview_id: str, form: PostedForm
 ) -> Response:
-    interview = _interview_in_scope(db, user, interview_id)
+    interview = _interview_to_change(db, request, user, interview_id)
     if interview.status == "complete":
         return RedirectResponse(f"/orientation/entretiens/{interview_id}/proposition", 303)
     answers = _posted_answers(form, interview)
@@ -289,7 +305,7 @@ def proposal_page(
 def decide(
     request: Request, db: DbSession, user: Interviewer, interview_id: str, form: PostedForm
 ) -> Response:
-    interview = _interview_in_scope(db, user, interview_id)
+    interview = _interview_to_change(db, request, user, interview_id)
     changing = form.get("action") == "modifier"
 
     def field(name: str) -> str | None:
@@ -324,7 +340,7 @@ def reorient(
     request: Request, db: DbSession, user: Interviewer, interview_id: str, form: PostedForm
 ) -> Response:
     """A later change of orientation: a new decision with its own date; the earlier ones stay."""
-    interview = _interview_in_scope(db, user, interview_id)
+    interview = _interview_to_change(db, request, user, interview_id)
     try:
         service.reorient(
             db,
