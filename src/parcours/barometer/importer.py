@@ -244,6 +244,21 @@ def _upsert(engine: Engine, rows: list[ValidRow], batch_id: str, report: ImportR
         report.updated += len(updates)
 
 
+def _require_utf8(path: Path) -> None:
+    """Survey tools often export Latin-1: name the first line that is not UTF-8 rather than fail
+    half-way through the file with a decoding traceback."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        reason = (
+            f"texte qui n'est pas en UTF-8 (octet {exc.start + 1}) : réenregistrez le fichier "
+            "en CSV UTF-8"
+        )
+        raise InvalidInput([Issue(str(path), line, None, reason)]) from exc
+
+
 def import_file(
     path: Path, *, engine: Engine | None = None, definitions: Definitions | None = None
 ) -> ImportReport:
@@ -253,6 +268,7 @@ def import_file(
     file = str(path)
     report = ImportReport(file=file)
     started = datetime.now(UTC)
+    _require_utf8(path)
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -52,18 +53,18 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
         report = import_file(file, engine=engine)
     except InvalidInput as exc:
         for issue in exc.issues:
-            console.print(f"[red]{issue}[/red]")
+            console.print(f"[red]{escape(str(issue))}[/red]", soft_wrap=True)
         raise typer.Exit(1) from exc
     console.print(
         f"{report.rows_read} lignes lues : {report.inserted} ajoutées, {report.updated} mises à jour, "
         f"{report.unchanged} inchangées, {report.rejected} rejetées."
     )
     for issue in report.issues[:20]:
-        console.print(f"[yellow]{issue}[/yellow]")
+        console.print(f"[yellow]{escape(str(issue))}[/yellow]", soft_wrap=True)
     if len(report.issues) > 20:
         console.print(f"... et {len(report.issues) - 20} autres anomalies.")
     if report.rejects_path:
-        console.print(f"Lignes rejetées et motifs : {report.rejects_path}")
+        console.print(f"Lignes rejetées et motifs : {escape(str(report.rejects_path))}", soft_wrap=True)
 
 
 @barometer_app.command("validate")
@@ -76,7 +77,7 @@ def validate() -> None:
         d = load_definitions()
     except InvalidInput as exc:
         for issue in exc.issues:
-            console.print(f"[red]{issue}[/red]")
+            console.print(f"[red]{escape(str(issue))}[/red]", soft_wrap=True)
         raise typer.Exit(1) from exc
     console.print(
         f"{len(d.questionnaire.items)} items, {len(d.population.attributes)} attributs, "
@@ -96,6 +97,20 @@ def indices() -> None:
     console.print(table)
 
 
+def _scope_code(value: str, *, nation: bool) -> str:
+    """A region code of the population (or FR for the nation), case ignored; else a usage error
+    naming the codes, instead of a KeyError deep in the results."""
+    from parcours.barometer.definitions import default_definitions
+    from parcours.barometer.results import NATION
+
+    regions = list(default_definitions().population.attributes["region"].values)
+    allowed = [NATION, *regions] if nation else regions
+    code = value.strip().upper()
+    if code not in allowed:
+        raise typer.BadParameter(f"{value!r} : attendu {', '.join(allowed)}")
+    return code
+
+
 @barometer_app.command("results")
 def results(
     scope: Annotated[str, typer.Option(help="FR (national) ou un code région, ex. OCC.")] = "FR",
@@ -104,6 +119,7 @@ def results(
     from parcours.barometer.report import headline_rows
     from parcours.barometer.service import barometer_results
 
+    scope = _scope_code(scope, nation=True)
     res = barometer_results()
     if not res.waves:
         console.print("Aucune vague importée.")
@@ -130,6 +146,7 @@ def report(
     from parcours.barometer.report import write_report
     from parcours.barometer.service import barometer_results
 
+    region = _scope_code(region, nation=False)
     res = barometer_results()
     if not res.waves:
         console.print("Aucune vague importée.")
