@@ -89,6 +89,13 @@ def test_an_unclosed_quote_names_the_line_where_it_opened(tmp_path: Path) -> Non
     assert issue.reason.endswith("(while scanning a quoted scalar, ligne 2)")
 
 
+def test_an_impossible_date_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as err:
+        load_mapping(write(tmp_path, "name: x\nvalid_from: 2025-04-31\n"))
+    [issue] = err.value.issues
+    assert issue.line == 2 and "date impossible '2025-04-31'" in issue.reason
+
+
 def test_a_top_level_list_or_an_empty_file_is_refused(tmp_path: Path) -> None:
     for text in ("- a\n- b\n", ""):
         with pytest.raises(InvalidInput, match="dictionnaire"):

@@ -78,8 +78,20 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
     return out
 
 
+def _timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    # `2025-04-31` has a date's shape, so PyYAML builds a date and fails with a bare ValueError:
+    # give it the value's line like any other YAML problem.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.MarkedYAMLError(
+            problem=f"date impossible {node.value!r} ({exc})", problem_mark=node.start_mark
+        ) from exc
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def load_located(path: Path) -> Any:
