@@ -332,3 +332,21 @@ def test_changing_an_interview_needs_the_file_not_just_the_agency(
         assert service.decision_history(s, de_id=world.de_same_agency) == []
     flush_buffer(engine, ConsultLog(get_settings().log_dir))
     assert ConsultLog(get_settings().log_dir).events_for(de_id=world.de_same_agency) == []
+
+
+def test_a_refused_change_comes_back_to_the_page_it_was_sent_from(
+    client_as: ClientAs, world: World, engine: Engine
+) -> None:
+    """After the purpose form, a refused post cannot be replayed as a GET: the user returns to
+    the page the form was on (this site only), or to the file."""
+    draft = _interview_in(engine, "AG-A1", world.de_same_agency, complete=False)
+    c = client_as(Role.CONSEILLER)
+    url = f"/orientation/entretiens/{draft}/reponses"
+    data = {"csrf_token": csrf_token_of(c)}
+    page = f"http://testserver/orientation/entretiens/{draft}"
+    r = c.post(url, data=data, headers={"referer": page}, follow_redirects=False)
+    assert r.headers["location"].endswith(f"motif?suite=/orientation/entretiens/{draft}")
+    r = c.post(
+        url, data=data, headers={"referer": "https://evil.example/x"}, follow_redirects=False
+    )
+    assert r.headers["location"].endswith(f"motif?suite=/dossiers/{world.de_same_agency}")

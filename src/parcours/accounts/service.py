@@ -150,6 +150,20 @@ def change_password(
     user.password_hash = passwords.hash_password(new)
 
 
+def may_manage(admin: User, target: User) -> bool:
+    """Whether `admin` may manage `target`'s account (disable, unlock, ...): only when the account's
+    whole scope lies within the admin's. Where the account is registered is not enough: a national
+    account belongs to one establishment but reaches all of them, and an establishment's administrator
+    must not be able to switch off the team that audits the establishment's handling of alerts.
+    An account whose scope cannot be computed (unknown role, agency missing) is out of reach: fail
+    closed; `parcours users disable` still handles it."""
+    try:
+        target_scope = target.scope
+    except ValueError:
+        return False
+    return admin.scope.covers_scope(target_scope)
+
+
 def list_users(session: Session, *, establishment_id: str | None = None) -> Sequence[User]:
     query = select(User).order_by(User.establishment_id, User.login)
     if establishment_id is not None:

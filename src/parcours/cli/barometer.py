@@ -64,7 +64,9 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
     if len(report.issues) > 20:
         console.print(f"... et {len(report.issues) - 20} autres anomalies.")
     if report.rejects_path:
-        console.print(f"Lignes rejetées et motifs : {escape(str(report.rejects_path))}", soft_wrap=True)
+        console.print(
+            f"Lignes rejetées et motifs : {escape(str(report.rejects_path))}", soft_wrap=True
+        )
 
 
 @barometer_app.command("validate")

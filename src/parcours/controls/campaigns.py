@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from parcours.accounts.models import User
@@ -44,17 +44,21 @@ def alerts_from_detection(run_id: str, situations: Sequence[ScoredSituation]) ->
     ]
 
 
-def correspondent_emails(session: Session, establishment_id: str) -> list[str]:
-    """Addresses of the establishment's active regional correspondents (who receive its controls)."""
-    rows = session.scalars(
-        select(User.email).where(
-            User.role == Role.CORRESPONDANT.value,
-            User.establishment_id == establishment_id,
-            User.disabled.is_(False),
-            User.email.is_not(None),
-        )
-    ).all()
-    return [r for r in rows if r]
+def correspondent_emails(
+    session: Session, establishment_id: str, *, except_agent_id: str | None = None
+) -> list[str]:
+    """Addresses of the establishment's active regional correspondents (who receive its controls),
+    leaving out the one who is `except_agent_id` (a control about them is not theirs to handle)."""
+    query = select(User.email).where(
+        User.role == Role.CORRESPONDANT.value,
+        User.establishment_id == establishment_id,
+        User.disabled.is_(False),
+        User.email.is_not(None),
+    )
+    if except_agent_id is not None:
+        # `agent_id IS NULL` kept explicitly: SQL's `!=` would drop correspondents who are no agent.
+        query = query.where(or_(User.agent_id.is_(None), User.agent_id != except_agent_id))
+    return [r for r in session.scalars(query).all() if r]
 
 
 def notify_establishments(

@@ -1,4 +1,5 @@
-"""Read side of the alert application: inbox pages, an agent's own controls, campaign lists."""
+"""Read side of the alert application: inbox pages, an agent's own controls, campaign lists; and the
+rule of who may act on a control (`may_act_on`)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,17 @@ def _scoped(query: Select[Control], scope: Scope) -> Select[Control]:
 
 
 def inbox(
-    session: Session, *, scope: Scope, filters: InboxFilters, today: date, page: int = 1
+    session: Session,
+    *,
+    scope: Scope,
+    viewer_agent_id: str | None,
+    filters: InboxFilters,
+    today: date,
+    page: int = 1,
 ) -> InboxPage:
-    query = _scoped(select(Control), scope)
+    """One page of the controls the viewer may act on. `viewer_agent_id` is the registry agent the
+    viewer is (None when they are none): controls about them are left out (see `may_act_on`)."""
+    query = _not_about(_scoped(select(Control), scope), viewer_agent_id)
     if filters.state == "open":
         query = query.where(Control.state.in_(OPEN_STATES))
     elif filters.state == "closed":
@@ -76,6 +85,32 @@ def inbox(
 
 def in_scope(control: Control, scope: Scope) -> bool:
     return scope.covers(establishment_id=control.establishment_id, agency_id=control.agency_id)
+
+
+# -- conflict of interest -------------------------------------------------------------------------
+# Nobody examines, concludes, comments, reports on or is assigned a control about themselves: the
+# protocol exists so that someone else judges the agent's consultations, and a manager who is also the
+# agent concerned could otherwise close their own alert as a false positive without anyone seeing it.
+# For the person concerned such a control is out of reach exactly like one of another scope (hidden
+# from their inbox, 404 on its page and on every action); the establishment keeps it through the
+# agency's other managers, its correspondents and the national team. The agent concerned still sees it
+# as theirs (`controls_about_agent`, /mes-controles) and writes their explanation there.
+# This is the one statement of the rule: the inbox filters with `_not_about`, every control page and
+# action checks `may_act_on`, assignment and reminders check `is_about`.
+
+
+def is_about(control: Control, agent_id: str | None) -> bool:
+    """Whether the control concerns the registry agent `agent_id` (None: a person who is no agent)."""
+    return agent_id is not None and control.agent_id == agent_id
+
+
+def may_act_on(control: Control, *, scope: Scope, agent_id: str | None) -> bool:
+    """Whether a user of `scope`, who is the registry agent `agent_id`, may open and handle the control."""
+    return in_scope(control, scope) and not is_about(control, agent_id)
+
+
+def _not_about(query: Select[Control], agent_id: str | None) -> Select[Control]:
+    return query if agent_id is None else query.where(Control.agent_id != agent_id)
 
 
 def controls_about_agent(session: Session, agent_id: str) -> list[Control]:

@@ -12,16 +12,24 @@ from parcours.accounts.models import User
 from parcours.controls.campaigns import correspondent_emails
 from parcours.controls.models import Control
 from parcours.controls.protocol import OPEN_STATES, is_overdue, load_protocol, needs_reminder
+from parcours.controls.queries import is_about
 from parcours.notify.models import OutboxMessage
 from parcours.notify.outbox import enqueue_email
 
 
 def _recipients(session: Session, control: Control) -> list[str]:
+    # Never the agent concerned (queries.may_act_on): an assignment made before that rule, or a
+    # correspondent who is the agent, falls back to the other correspondents.
     if control.assignee:
         user = session.scalar(select(User).where(User.login == control.assignee))
-        if user is not None and user.email and not user.disabled:
+        if (
+            user is not None
+            and user.email
+            and not user.disabled
+            and not is_about(control, user.agent_id)
+        ):
             return [user.email]
-    return correspondent_emails(session, control.establishment_id)
+    return correspondent_emails(session, control.establishment_id, except_agent_id=control.agent_id)
 
 
 def send_reminders(session: Session, *, today: date, now: datetime, base_url: str) -> int:

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from parcours.accounts.models import User
 from parcours.controls.dispatch import AlertInput, DispatchSummary, dispatch_alerts
 from parcours.controls.models import Campaign, Control, ControlNote
 from parcours.controls.protocol import OPEN_STATES, apply_transition, load_protocol
+from parcours.controls.queries import is_about
 from parcours.errors import Conflict, InvalidInput, NotFound
 
 LEVELS = ("mandatory", "optional")
@@ -112,6 +114,11 @@ def assign(
     control = get_control(session, control_id)
     if control.state not in OPEN_STATES:
         raise Conflict("un contrôle clos ne peut plus être réassigné")
+    # The assignee is named by login (or, typed by hand, by agent id): neither may be the agent
+    # concerned, who could not open the control anyway (queries.may_act_on).
+    assignee_agent = session.scalar(select(User.agent_id).where(User.login == assignee))
+    if is_about(control, assignee_agent) or is_about(control, assignee):
+        raise InvalidInput("un contrôle ne peut pas être assigné à l'agent qu'il concerne")
     previous = control.assignee
     control.assignee = assignee
     control.updated_at = now

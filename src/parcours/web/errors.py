@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -68,6 +68,20 @@ def next_param(request: Request) -> str:
     return quote(target, safe="/")
 
 
+def return_param(request: Request, fallback: str) -> str:
+    """Where to come back after the purpose form. A GET page is shown again; a refused form post
+    cannot be replayed as a GET (405), so the page it was sent from (the Referer's path on this
+    site only: never an open redirect) or `fallback`."""
+    if request.method in ("GET", "HEAD"):
+        return next_param(request)
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_site = referer.netloc in ("", request.url.netloc)
+    if same_site and referer.path.startswith("/") and not referer.path.startswith("//"):
+        target = referer.path + (f"?{referer.query}" if referer.query else "")
+        return quote(target, safe="/")
+    return quote(fallback, safe="/")
+
+
 async def on_parcours_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParcoursError)
     if isinstance(exc, NotAuthenticated):
@@ -75,7 +89,8 @@ async def on_parcours_error(request: Request, exc: Exception) -> Response:
             return JSONResponse({"status": 401, "error": str(exc), "details": []}, 401)
         return _redirect(request, f"/connexion?suite={next_param(request)}")
     if isinstance(exc, PurposeRequired) and not wants_json(request):
-        return _redirect(request, f"/dossiers/{quote(exc.de_id)}/motif?suite={next_param(request)}")
+        back = return_param(request, f"/dossiers/{exc.de_id}")
+        return _redirect(request, f"/dossiers/{quote(exc.de_id)}/motif?suite={back}")
     details = [str(i) for i in exc.issues] if isinstance(exc, InvalidInput) else None
     message = (
         str(exc) if not isinstance(exc, InvalidInput) else "Les données saisies sont invalides."

@@ -24,17 +24,23 @@ NAV = [NavItem("Comptes", "/admin/comptes", frozenset({Role.ADMIN}), order=95)]
 
 
 def _account_in_scope(db: DbSession, admin: User, user_id: int) -> User:
+    """The account, if the admin may manage it (`service.may_manage`); any other answers 404 so that
+    its existence does not leak, as for every object out of scope."""
     target = db.get(User, user_id)
-    if target is None or not admin.scope.covers(
-        establishment_id=target.establishment_id, agency_id=target.agency_id
-    ):
+    if target is None or not service.may_manage(admin, target):
         raise NotFound("Compte introuvable.")
     return target
 
 
 @router.get("")
 def accounts_page(request: Request, db: DbSession, user: Admin) -> Response:
-    users = service.list_users(db, establishment_id=user.scope.establishment_id)
+    # Only the accounts the admin may manage: a national account registered in this establishment
+    # is out of reach, so it is not listed (with buttons that would answer 404).
+    users = [
+        u
+        for u in service.list_users(db, establishment_id=user.scope.establishment_id)
+        if service.may_manage(user, u)
+    ]
     return render(request, "accounts/index.html", {"accounts": users})
 
 

@@ -52,8 +52,10 @@ def _scope_label(user: User) -> str:
 
 
 def _load_in_scope(db: DbSession, user: User, control_id: int) -> Control:
+    """The control, if the user may handle it: in their scope and not about themselves (a control
+    about oneself answers like one of another scope, see `queries.may_act_on`)."""
     control = db.get(Control, control_id)
-    if control is None or not queries.in_scope(control, user.scope):
+    if control is None or not queries.may_act_on(control, scope=user.scope, agent_id=user.agent_id):
         raise NotFound("Contrôle introuvable.")
     return control
 
@@ -77,7 +79,14 @@ def inbox(
 ) -> Response:
     filters = queries.InboxFilters(state=etat, level=niveau, scenario=situation, overdue=en_retard)
     today = date.today()
-    result = queries.inbox(db, scope=user.scope, filters=filters, today=today, page=page)
+    result = queries.inbox(
+        db,
+        scope=user.scope,
+        viewer_agent_id=user.agent_id,
+        filters=filters,
+        today=today,
+        page=page,
+    )
     response = render(
         request,
         "controls/inbox.html",

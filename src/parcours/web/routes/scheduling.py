@@ -1,7 +1,9 @@
 """The appointment book and the engagement contract, for counsellors and local managers.
 
-Every page that shows a registrant opens the file through the logged file view with the appointment
-as its context ("rendez-vous rdv-..."), so that detection explains these consultations.
+Every page that shows a registrant, and every form that changes their appointment or contract, opens
+the file through the logged file view (`_booking_file`) with the appointment as its context
+("rendez-vous rdv-..."), so that detection explains these consultations and a file outside one's
+scope needs a declared purpose before anything is shown or changed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parcours.accounts.dossier import actor_id
+from parcours.accounts.dossier import Action, FileView, actor_id
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
 from parcours.engagement.intensity import DIFFICULTIES
@@ -86,6 +88,58 @@ def _booking_in_scope(db: Session, user: User, booking_id: str) -> Booking:
     ):
         raise NotFound("Rendez-vous introuvable.")
     return booking
+
+
+def _booking_file(
+    db: Session,
+    request: Request,
+    user: User,
+    booking_id: str,
+    *,
+    action: Action,
+    context: str | None = None,
+) -> tuple[Booking, FileView]:
+    """The booking and its registrant's file, reached only through the logged path: a booking of
+    another agency answers 404, then the file must be in the user's scope or have a purpose declared
+    for it (the purpose form otherwise), and one consultation event is recorded. Changes go through
+    here too, before they touch anything: the agency alone let a colleague with no link to the file
+    move, cancel, redirect the notifications of, or sign the contract of an appointment, unseen and
+    untraced."""
+    booking = _booking_in_scope(db, user, booking_id)
+    view = open_file_for_request(
+        db,
+        request,
+        user,
+        booking.de_id,
+        action=action,
+        context=context or f"rendez-vous {booking_id}",
+    )
+    return booking, view
+
+
+def _contract_of(db: Session, booking_id: str) -> EngagementContract | None:
+    return db.scalars(
+        select(EngagementContract)
+        .where(EngagementContract.booking_id == booking_id)
+        .order_by(EngagementContract.created_at.desc())
+    ).first()
+
+
+def _contract_file(
+    db: Session, request: Request, user: User, booking_id: str, *, action: Action
+) -> tuple[Booking, EngagementContract, FileView]:
+    """The booking's contract, through `_booking_file`; whether it exists is said only to someone
+    who may open the file."""
+    contract = _contract_of(db, booking_id)
+    context = (
+        f"contrat {contract.contract_id}, rendez-vous {booking_id}"
+        if contract
+        else f"contrat, rendez-vous {booking_id}"
+    )
+    booking, view = _booking_file(db, request, user, booking_id, action=action, context=context)
+    if contract is None:
+        raise NotFound("Aucun contrat pour ce rendez-vous.")
+    return booking, contract, view
 
 
 def _parse_slot(value: str) -> tuple[str, datetime]:
@@ -229,20 +283,9 @@ def create_booking(
     return RedirectResponse(f"/rendez-vous/{booking.booking_id}", status_code=303)
 
 
-def _contract_of(db: Session, booking_id: str) -> EngagementContract | None:
-    return db.scalars(
-        select(EngagementContract)
-        .where(EngagementContract.booking_id == booking_id)
-        .order_by(EngagementContract.created_at.desc())
-    ).first()
-
-
 @router.get("/{booking_id}")
 def show(request: Request, db: DbSession, user: Booker, booking_id: str) -> Response:
-    booking = _booking_in_scope(db, user, booking_id)
-    view = open_file_for_request(
-        db, request, user, booking.de_id, action="view", context=f"rendez-vous {booking_id}"
-    )
+    booking, view = _booking_file(db, request, user, booking_id, action="view")
     zone = agency_context(db, booking.agency_id).zone
     events = [
         {
@@ -283,7 +326,7 @@ def move(
     email: Annotated[str, Form()] = "",
 ) -> Response:
     """Reschedule in one step: the new slot is taken and the old one freed in one transaction."""
-    booking = _booking_in_scope(db, user, booking_id)
+    booking, _view = _booking_file(db, request, user, booking_id, action="edit")
     agent_id, start = _parse_slot(slot)
     reschedule(
         db, booking_id=booking.booking_id, agent_id=agent_id, starts_at=start, reason=motif,
@@ -296,21 +339,21 @@ def move(
 def cancel_booking(
     request: Request, db: DbSession, user: Booker, booking_id: str, motif: Annotated[str, Form()]
 ) -> Response:
-    _booking_in_scope(db, user, booking_id)
+    _booking_file(db, request, user, booking_id, action="edit")
     cancel(db, booking_id=booking_id, reason=motif, actor_id=actor_id(user))
     return RedirectResponse(f"/rendez-vous/{booking_id}", status_code=303)
 
 
 @router.post("/{booking_id}/absent")
 def no_show(request: Request, db: DbSession, user: Booker, booking_id: str) -> Response:
-    _booking_in_scope(db, user, booking_id)
+    _booking_file(db, request, user, booking_id, action="edit")
     mark_no_show(db, booking_id=booking_id, actor_id=actor_id(user))
     return RedirectResponse(f"/rendez-vous/{booking_id}", status_code=303)
 
 
 @router.post("/{booking_id}/tenu")
 def held(request: Request, db: DbSession, user: Booker, booking_id: str) -> Response:
-    _booking_in_scope(db, user, booking_id)
+    _booking_file(db, request, user, booking_id, action="edit")
     mark_done(db, booking_id=booking_id, actor_id=actor_id(user))
     return RedirectResponse(f"/rendez-vous/{booking_id}", status_code=303)
 
@@ -328,14 +371,8 @@ def new_contract(
     activites: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Draw up the contract during the DPA, with the chosen activities at their default hours."""
-    booking = _booking_in_scope(db, user, booking_id)
-    open_file_for_request(
-        db,
-        request,
-        user,
-        booking.de_id,
-        action="edit",
-        context=f"contrat, rendez-vous {booking_id}",
+    _booking_file(
+        db, request, user, booking_id, action="edit", context=f"contrat, rendez-vous {booking_id}"
     )
     create_contract(
         db, booking_id=booking_id, portfolio=portefeuille, modality=modalite, actor_id=actor_id(user),
@@ -344,27 +381,9 @@ def new_contract(
     return RedirectResponse(f"/rendez-vous/{booking_id}/contrat", status_code=303)
 
 
-def _contract_in_scope(
-    db: Session, user: User, booking_id: str
-) -> tuple[Booking, EngagementContract]:
-    booking = _booking_in_scope(db, user, booking_id)
-    contract = _contract_of(db, booking_id)
-    if contract is None:
-        raise NotFound("Aucun contrat pour ce rendez-vous.")
-    return booking, contract
-
-
 @router.get("/{booking_id}/contrat")
 def contract_page(request: Request, db: DbSession, user: Booker, booking_id: str) -> Response:
-    booking, contract = _contract_in_scope(db, user, booking_id)
-    view = open_file_for_request(
-        db,
-        request,
-        user,
-        booking.de_id,
-        action="view",
-        context=f"contrat, rendez-vous {booking_id}",
-    )
+    booking, contract, view = _contract_file(db, request, user, booking_id, action="view")
     cat = catalogue()
     plan = [
         {"a": a, "label": cat[a.activity_code].label} for a in actions(db, contract.contract_id)
@@ -396,7 +415,7 @@ def contract_action(
     heures: Annotated[str, Form()] = "",
     motif: Annotated[str, Form()] = "",
 ) -> Response:
-    _booking, contract = _contract_in_scope(db, user, booking_id)
+    _booking, contract, _view = _contract_file(db, request, user, booking_id, action="edit")
     try:
         hours = float(heures.replace(",", ".")) if heures.strip() else None
     except ValueError as exc:
@@ -421,7 +440,7 @@ def contract_target(
     justification: Annotated[str, Form()] = "",
     difficultes: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    _booking, contract = _contract_in_scope(db, user, booking_id)
+    _booking, contract, _view = _contract_file(db, request, user, booking_id, action="edit")
     try:
         hours = float(heures.replace(",", "."))
     except ValueError as exc:
@@ -439,7 +458,7 @@ def contract_target(
 @router.post("/{booking_id}/contrat/signature")
 def contract_signature(request: Request, db: DbSession, user: Booker, booking_id: str) -> Response:
     """Signed in the individual DPA interview this page belongs to (never a collective session)."""
-    booking, contract = _contract_in_scope(db, user, booking_id)
+    booking, contract, _view = _contract_file(db, request, user, booking_id, action="edit")
     sign_contract(
         db, contract_id=contract.contract_id, signer_agent_id=actor_id(user),
         signing=SigningSession("individual", booking_id=booking.booking_id),
@@ -449,15 +468,7 @@ def contract_signature(request: Request, db: DbSession, user: Booker, booking_id
 
 @router.get("/{booking_id}/contrat.pdf")
 def contract_download(request: Request, db: DbSession, user: Booker, booking_id: str) -> Response:
-    booking, contract = _contract_in_scope(db, user, booking_id)
-    view = open_file_for_request(
-        db,
-        request,
-        user,
-        booking.de_id,
-        action="print",
-        context=f"contrat {contract.contract_id}, rendez-vous {booking_id}",
-    )
+    _booking, contract, view = _contract_file(db, request, user, booking_id, action="print")
     js = view.job_seeker
     data = contract_pdf(
         db, contract_id=contract.contract_id, holder_name=f"{js.first_names} {js.last_name}"
