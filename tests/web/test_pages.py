@@ -51,6 +51,22 @@ def test_trail_page_shows_entries_and_tampering(
     assert "Le journal a été altéré" in c.get("/controle/journal").text
 
 
+def test_reading_the_trail_campaigns_and_ones_own_controls_is_traced(
+    client_as: Callable[[Role], TestClient], engine: Engine
+) -> None:
+    """Who looked at whose accesses is itself an access to the alert application."""
+    national, manager = client_as(Role.NATIONAL), client_as(Role.MANAGER)
+    for client, url, expected in (
+        (national, "/controle/journal?acteur=demo-manager", ("list", "trail")),
+        (national, "/campagnes", ("list", "campaign")),
+        (manager, "/mes-controles", ("list_own", "control")),
+    ):
+        assert client.get(url).status_code == 200, url
+        with Session(engine) as s:
+            last = trail.entries(s, limit=1)[0]
+        assert (last.action, last.object_type) == expected, url
+
+
 def test_admin_manages_accounts_of_its_establishment_only(
     client_as: Callable[[Role], TestClient], world: World, engine: Engine
 ) -> None:

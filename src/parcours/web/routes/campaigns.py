@@ -26,7 +26,7 @@ NAV = [NavItem("Campagnes", "/campagnes", frozenset({Role.NATIONAL}), order=25)]
 
 @router.get("")
 def campaigns(request: Request, db: DbSession, user: NationalTeam) -> Response:
-    return render(
+    response = render(
         request,
         "controls/campaigns.html",
         {
@@ -36,6 +36,8 @@ def campaigns(request: Request, db: DbSession, user: NationalTeam) -> Response:
             "error": None,
         },
     )
+    trail.append(db, actor=user.login, action="list", object_type="campaign", object_id="all")
+    return response
 
 
 @router.post("")

@@ -261,7 +261,15 @@ def _own_control(db: DbSession, user: User, control_id: int) -> Control:
 @router.get("/mes-controles")
 def my_controls(request: Request, db: DbSession, user: AgentUser) -> Response:
     rows = queries.controls_about_agent(db, user.agent_id) if user.agent_id else []
-    return render(request, "controls/mine.html", {"rows": rows, "protocol": load_protocol()})
+    response = render(request, "controls/mine.html", {"rows": rows, "protocol": load_protocol()})
+    trail.append(
+        db,
+        actor=user.login,
+        action="list_own",
+        object_type="control",
+        object_id=user.agent_id or "",
+    )
+    return response
 
 
 @router.get("/mes-controles/{control_id}")

@@ -34,7 +34,7 @@ def trail_page(
         db, limit=100, before_seq=avant, object_type=type or None, actor=acteur or None
     )
     problems = trail.verify(db)
-    return render(
+    response = render(
         request,
         "trail/index.html",
         {
@@ -46,6 +46,12 @@ def trail_page(
         },
         fragment="entries",
     )
+    # Reading the trail (whose accesses, which actor) is itself a watcher's access.
+    trail.append(
+        db, actor=user.login, action="list", object_type="trail", object_id="entries",
+        details={"type": type, "acteur": acteur, "avant": avant},
+    )  # fmt: skip
+    return response
 
 
 @router.get("/export.csv")
