@@ -15,7 +15,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from parcours.barometer.charts import Bars, chart_spec, draw_pdf, svg
 from parcours.barometer.importer import wave_label
-from parcours.barometer.results import ALL, NATION, TOTAL, Change, Group, Results, Watch, is_item
+from parcours.barometer.results import (
+    ALL,
+    NATION,
+    TOTAL,
+    Change,
+    Figure,
+    Group,
+    Results,
+    Watch,
+    is_item,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 SECRET = "s"  # shown instead of a suppressed figure
@@ -142,6 +152,21 @@ def watch_rows(results: Results, watch: list[Watch]) -> list[dict[str, str]]:
     ]
 
 
+def _published_precision(value: float | None) -> float | None:
+    """A figure rounded as the tables print it (`fmt`, one decimal). The chart specs are exported
+    as JSON: full precision there would give, with the published n and interval, each group's exact
+    sum and sum of squares, and so the mean and spread of any group obtained by difference."""
+    return None if value is None or math.isnan(value) else round(value, 1)
+
+
+def _chart_figure(f: Figure) -> dict[str, float | None]:
+    return {
+        "value": _published_precision(f.value),
+        "low": _published_precision(f.low),
+        "high": _published_precision(f.high),
+    }
+
+
 def chart_data(results: Results, region: str) -> dict[str, Bars]:
     names = {region: results.group_label(Group(region, TOTAL, ALL)), NATION: "France"}
     last = results.waves[-1]
@@ -156,17 +181,16 @@ def chart_data(results: Results, region: str) -> dict[str, Bars]:
                 f = results.figure(w, m, Group(scope, TOTAL, ALL))
                 if f.published:
                     trend.append({"measure": m.upper(), "wave": wave_label(w), "category": f"{m.upper()} · {wave_label(w)}",
-                                  "scope": names[scope], "value": f.value, "low": f.low, "high": f.high})  # fmt: skip
+                                  "scope": names[scope], **_chart_figure(f)})  # fmt: skip
     for m in theme_ids:
         for scope in (region, NATION):
             g = Group(scope, TOTAL, ALL)
             f = results.figure(last, m, g)
             if f.published:
-                themes.append({"label": results.measure_label(m), "scope": names[scope], "value": f.value,
-                               "low": f.low, "high": f.high})  # fmt: skip
+                themes.append({"label": results.measure_label(m), "scope": names[scope], **_chart_figure(f)})  # fmt: skip
             c = _change(results, m, g)
             if c is not None:
-                changes.append({"label": results.measure_label(m), "scope": names[scope], "delta": c.delta,
+                changes.append({"label": results.measure_label(m), "scope": names[scope], "delta": _published_precision(c.delta),
                                 "significant": c.test.significant()})  # fmt: skip
     span = max([abs(r["delta"]) for r in changes] + [5.0])
     lo = min([r["low"] for r in trend if r["low"] is not None] + [100.0])

@@ -5,19 +5,23 @@ control (`suppression.py`). Nothing here returns a respondent row or a suppresse
 Groups: the nation ("FR") and each region are scopes; in each scope, the whole scope and each value
 of each population attribute. Partitions tie them together for the suppression: a scope and its
 values of one attribute; the nation and its regions; an attribute value nationally and per region.
+The consistency rules of `population.yaml` are public and nest some groups in others (only CDDE
+counsellors hold a portfolio; the DSI and the DG are never an agency), so the part of a parent that
+the nested groups leave out is known by difference: each such remainder is a derived cell of the
+suppression, tied to the published groups by one more partition per scope (`_nestings`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from parcours.barometer.definitions import Definitions
+from parcours.barometer.definitions import Attribute, ConsistencyRule, Definitions
 from parcours.barometer.scoring import ITEM_PREFIX, score_frame
 from parcours.barometer.stats import (
     Aggregate,
@@ -45,6 +49,15 @@ class Group(NamedTuple):
     scope: str  # NATION or a region code
     dim: str  # TOTAL or an attribute name
     value: str  # ALL or an attribute value
+
+
+class Remainder(NamedTuple):
+    """Respondents of `scope` that a consistency rule leaves outside its nested groups: never
+    published, but computable by difference (see `_nestings`). Two fields, so never equal to a
+    `Group` in the suppression's dictionaries."""
+
+    scope: str
+    rule: int  # index in `population.consistency`
 
 
 @dataclass(frozen=True)
@@ -164,7 +177,10 @@ def interval(measure: str, agg: Aggregate) -> tuple[float, float]:
     if is_item(measure):
         lo, hi = wilson_interval(agg.total / 100, agg.n)
         return (lo * 100, hi * 100)
-    return mean_interval(agg)
+    # Every score is on 0-100, so the t interval (symmetric) is clipped to the scale: a bound
+    # above 100 means nothing to a reader and hints at how concentrated the scores are.
+    lo, hi = mean_interval(agg)
+    return (max(lo, 0.0), min(hi, 100.0))
 
 
 @dataclass
@@ -175,6 +191,8 @@ class _WaveFrame:
     masks: np.ndarray  # groups x respondents, bool
     partitions: list[Partition]
     regions: np.ndarray  # per respondent
+    derived: list[Remainder] = field(default_factory=list)
+    derived_masks: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
     def symmetric_difference(self, answered: np.ndarray) -> Callable[[Hashable, Hashable], int]:
         """Respondents (who answered the measure) in exactly one of two groups."""
@@ -217,7 +235,80 @@ def _wave_frame(responses: pd.DataFrame, definitions: Definitions) -> _WaveFrame
                     Group(NATION, attr.name, v), tuple(Group(r, attr.name, v) for r in regions)
                 )
             )
-    return _WaveFrame(groups, np.array(masks), partitions, region_col)
+    derived: list[Remainder] = []
+    derived_masks: list[np.ndarray] = []
+    published_dims = {a.name for a in dims}
+    for index, rule in enumerate(pop.consistency):
+        nested = _nestings(rule, pop.attributes[rule.when_attribute].values, published_dims)
+        if nested is None:
+            continue
+        inside = np.isin(responses[rule.when_attribute].to_numpy(), list(nested.when_in))
+        allowed = np.isin(responses[rule.then_attribute].to_numpy(), list(rule.then_values))
+        for scope, scope_mask in scope_masks.items():
+            cell = Remainder(scope, index)
+            derived.append(cell)
+            derived_masks.append(scope_mask & allowed & ~inside)
+            partitions.extend(nested.partitions(scope, cell, pop.attributes))
+        partitions.append(
+            Partition(Remainder(NATION, index), tuple(Remainder(r, index) for r in regions))
+        )
+    return _WaveFrame(
+        groups,
+        np.array(masks),
+        partitions,
+        region_col,
+        derived,
+        np.array(derived_masks, dtype=bool).reshape(len(derived), len(responses)),
+    )
+
+
+@dataclass(frozen=True)
+class _Nesting:
+    """A consistency rule read as a nesting: every group `when_attribute = w` (w in `when_in`) lies
+    inside the groups `then_attribute = v` (v in the rule's `then` list). The remainder R (allowed
+    `then` values, `when` value outside `when_in`) completes a partition of published groups."""
+
+    rule: ConsistencyRule
+    when_in: frozenset[str]
+
+    def partitions(
+        self, scope: str, cell: Remainder, attributes: Mapping[str, Attribute]
+    ) -> list[Partition]:
+        """Each difference an attacker can take directly. With the scope's own partitions the
+        equations are equivalent, but rule 2 (complementary) works partition by partition, so
+        both single-parent readings are given when they exist."""
+        when, then = self.rule.when_attribute, self.rule.then_attribute
+        allowed = sorted(self.rule.then_values)
+        outside = sorted(set(attributes[when].values) - self.when_in)
+        excluded = [Group(scope, then, v) for v in attributes[then].values if v not in allowed]
+        nested = [Group(scope, when, w) for w in attributes[when].values if w in self.when_in]
+        found: list[Partition] = []
+        if len(allowed) == 1:
+            # e.g. agency size NA = DSI + DG + R (R: the regional staff outside agencies).
+            found.append(Partition(Group(scope, then, allowed[0]), (*nested, cell)))
+        if len(outside) == 1:
+            # e.g. CDDE = every portfolio but "none" + R (R: the CDDE without a portfolio).
+            found.append(Partition(Group(scope, when, outside[0]), (*excluded, cell)))
+        if not found:
+            # No single parent: the scope is the disjoint union of the excluded `then` values,
+            # the nested `when` values and R.
+            found.append(Partition(Group(scope, TOTAL, ALL), (*excluded, *nested, cell)))
+        return found
+
+
+def _nestings(
+    rule: ConsistencyRule, when_values: Mapping[str, str], published: set[str]
+) -> _Nesting | None:
+    """The nesting a rule declares between two published breakdowns, or None (a rule about an
+    attribute that is not published, or about the region, ties no published groups)."""
+    if (
+        rule.when_attribute == rule.then_attribute
+        or rule.when_attribute not in published
+        or rule.then_attribute not in published
+    ):
+        return None
+    when_in = frozenset(when_values) - rule.when_values if rule.when_negated else rule.when_values
+    return _Nesting(rule, frozenset(when_in))
 
 
 def _disjoint(a: Hashable, b: Hashable) -> bool:
@@ -249,16 +340,19 @@ def compute_results(
         filled = np.nan_to_num(scores.to_numpy())
         m = frame.masks.astype(np.float64)
         n = m @ valid
+        n_derived = frame.derived_masks.astype(np.float64) @ valid
         total = m @ filled
         total_sq = m @ (filled * filled)
         for j, measure in enumerate(scores.columns):
-            counts = {g: round(n[i, j]) for i, g in enumerate(frame.groups)}
+            counts: dict[Hashable, int] = {g: round(n[i, j]) for i, g in enumerate(frame.groups)}
+            counts.update({c: round(n_derived[i, j]) for i, c in enumerate(frame.derived)})
             hidden = suppress(
                 counts,
                 frame.partitions,
                 threshold=threshold,
                 symmetric_difference=frame.symmetric_difference(valid[:, j]),
                 disjoint=_disjoint,
+                derived=frame.derived,
             )
             for i, g in enumerate(frame.groups):
                 agg = Aggregate(counts[g], float(total[i, j]), float(total_sq[i, j]))

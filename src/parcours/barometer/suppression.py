@@ -18,6 +18,13 @@ nothing changes:
    sum is determined by the system (its unit vector lies in the row space) gets one more
    complementary suppression in one of its partitions.
 
+Derived cells: some groups that are never published still follow from published ones because the
+population's consistency rules are public (only CDDE counsellors hold a portfolio, so "CDDE" minus
+every portfolio group is the CDDE counsellors without one). The caller passes such cells as
+`derived`, with their counts and the partitions that tie them to published groups. A derived cell is
+always an unknown of the system (it is never published); it must stay undetermined when it holds 1
+to `threshold - 1` respondents, exactly like a suppressed group, and may be determined otherwise.
+
 The audit checks single groups exactly (linear algebra over every partition at once, which catches
 chains across nested levels); rule 2 additionally keeps every union of suppressed subgroups inside
 one partition at or above the threshold. Counts of respondents are not treated as sensitive; the
@@ -26,7 +33,7 @@ figures (means, shares) are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,17 +156,28 @@ def suppress(
     threshold: int = THRESHOLD,
     symmetric_difference: Callable[[Hashable, Hashable], int] | None = None,
     disjoint: Callable[[Hashable, Hashable], bool] | None = None,
+    derived: Collection[Hashable] = (),
 ) -> dict[Hashable, str]:
     """Return the suppressed groups with the reason of each (in French, shown in reports).
 
     `symmetric_difference(a, b)` counts respondents in exactly one of two groups (rule 3);
-    `disjoint(a, b)` may say cheaply that two groups share nobody, to skip them.
+    `disjoint(a, b)` may say cheaply that two groups share nobody, to skip them. `derived` are keys
+    of `counts` that are never published (see the module docstring); they are not in the result.
     """
+    virtual = frozenset(derived)
     suppressed: dict[Hashable, str] = {
         k: ("aucun répondant" if n == 0 else f"moins de {threshold} répondants")
         for k, n in counts.items()
         if n < threshold
     }
+    # Never published, so always an unknown for the attacker; never a complement either, since
+    # hiding what is not shown protects nothing (they are already in `suppressed`).
+    suppressed.update({k: "jamais publié (cellule déduite)" for k in virtual})
+
+    def sensitive(k: Hashable) -> bool:
+        """A hidden group that must not be recomputed: a derived cell only when it is small."""
+        return k not in virtual or 0 < counts.get(k, 0) < threshold
+
     order = sorted(counts, key=lambda k: (counts[k], repr(k)))
     rank = {k: i for i, k in enumerate(order)}
     children_by_size = {
@@ -180,7 +198,7 @@ def suppress(
     # Rule 3 depends on the groups only, not on what is suppressed: find the near-identical pairs once.
     conflicts: list[tuple[Hashable, Hashable]] = []
     if symmetric_difference is not None:
-        candidates = [k for k in order if counts[k] >= threshold]
+        candidates = [k for k in order if counts[k] >= threshold and k not in virtual]
         for i, a in enumerate(candidates):
             for b in candidates[i + 1 :]:
                 if counts[b] - counts[a] >= threshold:
@@ -195,7 +213,7 @@ def suppress(
         changed = False
         for p in partitions:
             while p.parent not in suppressed:
-                hidden = [c for c in children_by_size[id(p)] if c in suppressed]
+                hidden = [c for c in children_by_size[id(p)] if c in suppressed and sensitive(c)]
                 if not hidden or (len(hidden) >= 2 and sum(counts[c] for c in hidden) >= threshold):
                     break
                 if not add_complement(p):
@@ -210,9 +228,12 @@ def suppress(
         if changed:
             continue
         # Cheap propagation first; the exact elimination only once propagation finds nothing.
-        revealed = solved_by_propagation(counts, partitions, suppressed)
+        # A large derived cell may well be determined: that is allowed, so it is no leak.
+        revealed = [
+            k for k in solved_by_propagation(counts, partitions, suppressed) if sensitive(k)
+        ]
         if not revealed:
-            revealed = determinable(counts, partitions, suppressed)
+            revealed = [k for k in determinable(counts, partitions, suppressed) if sensitive(k)]
         for key in revealed:
             # Prefer the partitions where the revealed group is a subgroup of a published parent.
             around = sorted(
@@ -224,4 +245,4 @@ def suppress(
                 if add_complement(p, avoid=key):
                     changed = True
                     break
-    return suppressed
+    return {k: reason for k, reason in suppressed.items() if k not in virtual}
