@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -189,3 +190,29 @@ def test_overseas_time_zones() -> None:
     assert str(zone_for_department("974")) == "Indian/Reunion"
     assert str(zone_for_department("973")) == "America/Cayenne"
     assert str(zone_for_department("2A")) == "Europe/Paris"
+
+
+def test_opening_hours_past_midnight_keep_the_evenings_break() -> None:
+    """Found by the property above: Monday 21:35-23:50 and Tuesday 00:00-01:00 offered a Tuesday
+    00:00 slot inside the break of Monday's 22:50 slot."""
+    cal = CounsellorCalendar(
+        agent_id="C1",
+        zone=ZoneInfo("Europe/Paris"),
+        ranges=(
+            WeeklyRange(weekday=0, start=time(21, 35), end=time(23, 50)),
+            WeeklyRange(weekday=1, start=time(0, 0), end=time(1, 0)),
+        ),
+        agency_ranges=None,
+        holidays=frozenset(),
+        absences=(),
+        busy=(),
+    )
+    rule = ActivityRule(
+        activity="DPA", minutes=60, break_minutes=15, max_per_day=None, individual=True
+    )
+    slots = generate_slots(
+        cal, first_day=date(2026, 3, 23), last_day=date(2026, 3, 24), rule_for_day=lambda _d: rule
+    )
+    assert slots
+    for a, b in pairwise(slots):
+        assert a.break_until <= b.start

@@ -199,8 +199,16 @@ def generate_slots(
         # Appointments are shorter than a day: the neighbouring local days are enough.
         near = by_day.get(day - one_day, []) + today + by_day.get(day + one_day, [])
         lo, hi = opening[0].start - timedelta(hours=2), opening[-1].end + pause
+        # The slots offered the day before too: opening hours that run past midnight would
+        # otherwise offer a slot inside the break of the previous evening's last one.
+        offered = []
+        for previous in reversed(slots):  # in time order: stop at the first that ends before
+            if previous.break_until <= lo:
+                break
+            offered.append(previous)
         state = _DayState(
-            [(b.start, b.break_until) for b in near if b.start < hi and lo < b.break_until],
+            [(b.start, b.break_until) for b in near if b.start < hi and lo < b.break_until]
+            + [(s.start, s.break_until) for s in offered],
             [a for a in cal.absences if a.start < hi and lo < a.end],
         )
         for iv in opening:
