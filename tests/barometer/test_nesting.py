@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -115,56 +116,51 @@ def test_derived_cell_forces_a_complement_by_hand() -> None:
         assert suppress(counts, nesting, derived=["R"]) == {}
 
 
+Term = tuple[str, str]  # (attribute, value) of a published group
+
+
+def _differences_are_broken(
+    frame: Any, results: Any, differences: tuple[tuple[Term, ...], ...]
+) -> None:
+    """In the region and the nation, for every measure, each difference the tester used has a
+    suppressed term, and the independent attacker recovers no small group."""
+    for measure in MEASURES:
+        for scope in ("OCC", NATION):
+            for terms in differences:
+                assert not all(
+                    published(results, measure, scope, dim, value) for dim, value in terms
+                ), (measure, scope, terms)
+        assert recoverable(frame, results, measure) == []
+
+
 def test_b1_cdde_without_portfolio_cannot_be_recovered() -> None:
     frame = wave_b1(without_portfolio=3)
     results = compute_results(frame, D)
+    # CDDE - Suivi - Guidé, and Sans portefeuille - GDD - SUP.
+    _differences_are_broken(
+        frame,
+        results,
+        (
+            (("job_family", "CDDE"), ("portfolio", "SUIVI"), ("portfolio", "GUIDE")),
+            (("portfolio", "AUCUN"), ("job_family", "GDD"), ("job_family", "SUP")),
+        ),
+    )
     for measure in MEASURES:
-        for scope in ("OCC", NATION):
-            # The tester's differences: CDDE - Suivi - Guidé, and Sans portefeuille - GDD - SUP.
-            assert not all(
-                published(results, measure, scope, dim, value)
-                for dim, value in (
-                    ("job_family", "CDDE"),
-                    ("portfolio", "SUIVI"),
-                    ("portfolio", "GUIDE"),
-                )
-            ), (measure, scope)
-            assert not all(
-                published(results, measure, scope, dim, value)
-                for dim, value in (
-                    ("portfolio", "AUCUN"),
-                    ("job_family", "GDD"),
-                    ("job_family", "SUP"),
-                )
-            ), (measure, scope)
-        assert recoverable(frame, results, measure) == []
         # The scope totals stay published: the repair hides subgroups, not the whole region.
         assert published(results, measure, "OCC", TOTAL, ALL)
 
 
 def test_b2_regional_staff_outside_agencies_cannot_be_recovered() -> None:
     frame = wave_b2(outside_agencies=4)
-    results = compute_results(frame, D)
-    for measure in MEASURES:
-        for scope in ("OCC", NATION):
-            # The tester's differences: outside agencies - DSI - DG, and DR - S - M.
-            assert not all(
-                published(results, measure, scope, dim, value)
-                for dim, value in (
-                    ("agency_size", "NA"),
-                    ("establishment", "DSI"),
-                    ("establishment", "DG"),
-                )
-            ), (measure, scope)
-            assert not all(
-                published(results, measure, scope, dim, value)
-                for dim, value in (
-                    ("establishment", "DR"),
-                    ("agency_size", "S"),
-                    ("agency_size", "M"),
-                )
-            ), (measure, scope)
-        assert recoverable(frame, results, measure) == []
+    # Outside agencies - DSI - DG, and DR - S - M.
+    _differences_are_broken(
+        frame,
+        compute_results(frame, D),
+        (
+            (("agency_size", "NA"), ("establishment", "DSI"), ("establishment", "DG")),
+            (("establishment", "DR"), ("agency_size", "S"), ("agency_size", "M")),
+        ),
+    )
 
 
 @pytest.mark.parametrize("remainder", [0, 12])
