@@ -42,7 +42,6 @@ from parcours.registry.sources import (
     discover,
     drop_staged,
     engine_message,
-    ignored,
     stage,
 )
 from parcours.registry.validation import (
@@ -148,8 +147,8 @@ class _Importer:
 
     def run(self, directory: Path, *, progress: bool) -> ImportSummary:
         summary = ImportSummary(directory)
-        sources = discover(directory)
-        summary.ignored = ignored(directory, sources)
+        discovery = discover(directory)
+        sources, summary.ignored = discovery.sources, discovery.ignored
         with self._duckdb() as con, ImportProgress(enabled=progress) as bar:
             for source in sources:
                 task = bar.start(source.label)

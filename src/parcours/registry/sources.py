@@ -44,51 +44,49 @@ class FileRefused(Exception):
         super().__init__(str(issue))
 
 
-def discover(directory: Path) -> list[SourceFile]:
-    """Every contract file present in `directory`, in dependency order.
+@dataclass(frozen=True)
+class Discovery:
+    sources: list[SourceFile]  # the contract files, in dependency order
+    ignored: list[str]  # the other visible files, each with what the contract expects
+
+
+def discover(directory: Path) -> Discovery:
+    """Every contract file present in `directory`, in dependency order, and what is left out (so
+    that a misnamed export is not skipped without a word), from one walk of the folder.
 
     Names are exact (`agents.csv`, `agents.parquet`, the extension in any case); a contract folder
     (`consultations/`) is read whole, except what is hidden (a name, or a folder on its path,
-    starting with `.`). `ignored` lists what is left out.
+    starting with `.`).
     """
     found: list[SourceFile] = []
-    top = {p.name: p for p in _visible_files(directory, recursive=False)}
+    in_folders: list[str] = []
+    top = _visible_files(directory, recursive=False)
     for spec in FILES:
-        for name, path in sorted(top.items()):
+        for path in top:
             if path.stem == spec.name and path.suffix.lower() in FORMATS:
-                found.append(SourceFile(spec, path, name))
+                found.append(SourceFile(spec, path, path.name))
         folder = directory / spec.name
         if spec.folder_allowed and folder.is_dir():
             for path in _visible_files(folder, recursive=True):
+                label = path.relative_to(directory).as_posix()
                 if path.suffix.lower() in FORMATS:
-                    found.append(SourceFile(spec, path, path.relative_to(directory).as_posix()))
-    return found
-
-
-def ignored(directory: Path, found: list[SourceFile]) -> list[str]:
-    """The visible files of `directory` and of its contract folders that are not imported, each
-    with what the contract expects (so that a misnamed export is not skipped without a word)."""
+                    found.append(SourceFile(spec, path, label))
+                else:
+                    in_folders.append(f"{label} (extension attendue .csv ou .parquet)")
     taken = {s.path for s in found}
-    expected = {spec.name: spec for spec in FILES}
-    notes: list[str] = []
-    for path in _visible_files(directory, recursive=False):
-        if path in taken:
-            continue
-        stem = path.stem.lower()
-        hint = (
-            f"nom attendu {stem}.csv ou {stem}.parquet, en minuscules"
-            if stem in expected
+    names = {spec.name for spec in FILES}
+    at_top = [
+        f"{p.name} ("
+        + (
+            f"nom attendu {p.stem.lower()}.csv ou {p.stem.lower()}.parquet, en minuscules"
+            if p.stem.lower() in names
             else "nom hors contrat"
         )
-        notes.append(f"{path.name} ({hint})")
-    for spec in FILES:
-        folder = directory / spec.name
-        if spec.folder_allowed and folder.is_dir():
-            for path in _visible_files(folder, recursive=True):
-                if path not in taken:
-                    label = path.relative_to(directory).as_posix()
-                    notes.append(f"{label} (extension attendue .csv ou .parquet)")
-    return notes
+        + ")"
+        for p in top
+        if p not in taken
+    ]
+    return Discovery(found, at_top + in_folders)
 
 
 def _visible_files(folder: Path, *, recursive: bool) -> list[Path]:
