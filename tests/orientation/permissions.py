@@ -42,7 +42,8 @@ ANSWERS: dict[str, str] = {
 
 
 def _interview(ctx: MatrixContext, agency_id: str, de_id: str, *, complete: bool) -> str:
-    now = datetime.now(UTC)
+    # Held two minutes ago: a decision a minute ago (`_decide`) comes after it.
+    now = datetime.now(UTC) - timedelta(minutes=2)
     interview = service.start_interview(
         ctx.session,
         de_id=de_id,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-from typer.testing import CliRunner
+import pytest
+from typer.testing import CliRunner, Result
 
 from parcours.cli.main import app
+from parcours.orientation import library as library_module
 from parcours.orientation.library import RULES_DIR
+
+from .factories import answers as complete_answers
 
 runner = CliRunner()
 DRAFT = str(RULES_DIR / "drafts" / "2026-01-projet.yaml")
@@ -60,8 +65,8 @@ def test_rules_explain_in_french(tmp_path: Path) -> None:
     assert "APEC — jeunes diplômés" in result.output
     assert "Jeune diplômé (24 ans, bac + 3 ou plus)" in result.output
     result = runner.invoke(app, [*args, "--answers", str(answers), "--set", "age=abc"])
-    assert result.exit_code == 1
-    assert "age" in result.output
+    assert result.exit_code == 2
+    assert "--set [age]: expected an integer, got 'abc'" in _text(result)
 
 
 def test_rules_diff_names_the_changes() -> None:
@@ -70,6 +75,137 @@ def test_rules_diff_names_the_changes() -> None:
     assert "social_path_min_strong_difficulties [46]" in result.output
     result = runner.invoke(app, ["rules", "diff", "--at", "2026-01-01", "--draft", DRAFT])
     assert "inactivity_long_months" in result.output and "socio_path_min_medium" in result.output
+
+
+def _text(result: Result) -> str:
+    """The output with Rich's error panel and its line wrapping flattened to single spaces."""
+    return " ".join(result.output.replace("│", " ").split())
+
+
+def test_rules_validate_reports_every_broken_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    (rules / "partners.yaml").write_text("- id: [\n", encoding="utf-8")
+    chart = rules / "charts" / "2025-04-01.yaml"
+    chart.write_text("version: 2025-04\ncolour: bleu\n", encoding="utf-8")
+    cases = rules / "tests" / "dated_changes.yaml"
+    cases.write_text("description: x\ndefaults: {}\ncases: {}\n", encoding="utf-8")
+    monkeypatch.setattr(library_module, "RULES_DIR", rules)
+    result = runner.invoke(app, ["rules", "validate"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert f"{rules / 'partners.yaml'}:2: YAML invalide" in result.output
+    assert f"{chart}:2 [colour]: Extra inputs are not permitted" in result.output
+    assert f"{cases}:3 [cases]: Input should be a valid list" in result.output
+
+
+def test_rules_diff_within_the_first_chart_says_everything_is_new() -> None:
+    result = runner.invoke(app, ["rules", "diff", "--at", "2025-02-01"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Aucune règle en vigueur le 2024-12-31 (première version le 2025-01-01) : "
+        "tout est nouveau." in result.output
+    )
+    assert "(nouvelle)" in result.output and "(aucune)" in result.output
+    before_any = runner.invoke(app, ["rules", "diff", "--at", "2024-06-01"])
+    assert before_any.exit_code == 1
+    assert "no orientation rules in force on 2024-06-01" in before_any.output
+
+
+def _answers_file(path: Path, **overrides: object) -> dict[str, int]:
+    """Complete answers, one per line; returns the line of each question."""
+    data = complete_answers(**overrides)
+    path.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in data.items()), encoding="utf-8")
+    return {k: i + 1 for i, k in enumerate(data)}
+
+
+EXPLAIN = ["rules", "explain", "--at", "2025-05-12", "--department", "31"]
+
+
+def test_rules_explain_bad_answers_file_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 2 (usage error) naming the file and, where it can, the line: never a traceback."""
+    monkeypatch.chdir(tmp_path)  # short relative names: the error panel does not wrap them
+
+    def explain(*args: str) -> str:
+        result = runner.invoke(app, [*EXPLAIN, *args])
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        return _text(result)
+
+    assert "'missing.yaml' does not exist" in explain("--answers", "missing.yaml")
+    Path("folder").mkdir()
+    assert "'folder' is a directory" in explain("--answers", "folder")
+
+    Path("syntax.yaml").write_text("age: 22\ntrade: [Vendeur\n", encoding="utf-8")
+    assert "syntax.yaml:3: YAML invalide" in explain("--answers", "syntax.yaml")
+    Path("syntax.json").write_text('{"age": 22,\n "trade": }\n', encoding="utf-8")
+    assert "syntax.json:2: JSON invalide" in explain("--answers", "syntax.json")
+    Path("latin1.yaml").write_bytes("trade: Crêpier\n".encode("latin-1"))
+    assert "latin1.yaml: lecture impossible" in explain("--answers", "latin1.yaml")
+    Path("list.json").write_text("[1, 2]\n", encoding="utf-8")
+    assert "list.json:1: le fichier doit contenir un dictionnaire" in explain(
+        "--answers", "list.json"
+    )
+
+    lines = _answers_file(
+        Path("wrong.yaml"), age="vingt", qualification="doctorat", rsa="peut-être"
+    )
+    out = explain("--answers", "wrong.yaml")
+    assert f"wrong.yaml:{lines['age']} [age]: expected an integer, got 'vingt'" in out
+    assert f"wrong.yaml:{lines['qualification']} [qualification]: expected one of" in out
+    assert f"wrong.yaml:{lines['rsa']} [rsa]: expected true or false" in out
+
+    lines = _answers_file(Path("unknown.yaml"), colour="bleu")
+    out = explain("--answers", "unknown.yaml")
+    assert f"unknown.yaml:{lines['colour']} [colour]: question inconnue" in out
+
+    Path("partial.yaml").write_text("age: 30\n", encoding="utf-8")
+    assert "partial.yaml [trade]: réponse manquante" in explain("--answers", "partial.yaml")
+
+    _answers_file(Path("good.yaml"))
+    assert "--set [age]: valeur illisible '['" in explain(
+        "--answers", "good.yaml", "--set", "age=["
+    )
+    assert "attendu question=valeur, reçu 'age'" in explain(
+        "--answers", "good.yaml", "--set", "age"
+    )
+    assert "'nope.yaml' does not exist" in explain("--answers", "good.yaml", "--draft", "nope.yaml")
+    good = runner.invoke(app, [*EXPLAIN, "--answers", "good.yaml", "--json"])
+    assert good.exit_code == 0, good.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rules", "diff", "--at", "0001-01-01"],
+        ["rules", "diff", "--at", "2025-05-01", "--since", "2025-02-30"],
+        ["rules", "diff", "--at", "2025-05-01", "--draft", "nope.yaml"],
+        ["rules", "test", "--at", "9999-12-31"],
+        ["orientation", "report", "--start", "0001-01-01", "--end", "9999-12-31"],
+        ["orientation", "report", "--start", "2025-05-09", "--end", "2025-05-01"],
+        ["orientation", "activity", "--start", "2025-05-01", "--end", "mai"],
+        ["orientation", "capacities", "--at", "0001-01-01"],
+        ["orientation", "deviation", "--start", "2025-05-01", "--end", "2025-05-31", "--out", "f"],
+        ["orientation", "whatif", "--draft", "nope.yaml"],
+        ["orientation", "whatif", "--draft", "d.yaml", "--start", "0001-01-01"],
+        ["orientation", "synth", "--start", "2025-05-05", "--end", "2025-05-05", "--per-day", "-1"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_bad_arguments_are_usage_errors(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("f").write_text("a file, not a folder\n", encoding="utf-8")
+    shutil.copy(DRAFT, "d.yaml")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Usage:" in result.output
 
 
 def test_orientation_commands_on_a_synthetic_week(tmp_path: Path) -> None:

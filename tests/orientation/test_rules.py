@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from parcours.errors import InvalidInput
+from parcours.orientation import form as form_module
+from parcours.orientation.diff import diff_rules
 from parcours.orientation.library import RULES_DIR, RuleLibrary, default_library, load_library
-from parcours.orientation.rule_cases import RuleCase, check_case, load_cases
+from parcours.orientation.rule_cases import (
+    RuleCase,
+    check_case,
+    load_cases,
+    validate_rule_files,
+)
 
 CASES = load_cases()
 
@@ -84,6 +91,86 @@ def test_all_problems_of_all_files_are_collected(tmp_path: Path) -> None:
     files = {Path(i.file).name for i in err.value.issues}
     assert {"parameters.yaml", "vocabulary.yaml"} <= files
     assert all(i.line is not None for i in err.value.issues)
+
+
+def _break(path: Path, old: str, new: str) -> int:
+    """Replace the first `old` in a rules file; return the (1-based) line where it was."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return text[: text.index(old)].count("\n") + 1
+
+
+def test_a_broken_shared_file_does_not_hide_the_other_files(tmp_path: Path) -> None:
+    """Collect-all: one InvalidInput names every broken file with its line, including the charts
+    and drafts read after a shared file (here the parameters) failed, and the test cases."""
+    rules = _copy_rules(tmp_path)
+    params = rules / "parameters.yaml"
+    params_line = _break(params, "  unit: years", "  units: years")
+    chart = rules / "charts" / "2025-04-01.yaml"
+    chart_line = _break(chart, "title:", "colour: bleu\ntitle:")
+    earlier = rules / "charts" / "2025-01-01.yaml"
+    earlier_line = _break(earlier, "effective_from: 2025-01-01", "effective_from: 2025-01-32")
+    draft = rules / "drafts" / "2026-01-projet.yaml"
+    draft_line = _break(draft, "status: draft", "status: brouillon")
+    cases = rules / "tests" / "algorithm_2025_04.yaml"
+    cases_line = _break(cases, "    at: 2025-05-12", "    on: 2025-05-12")
+    with pytest.raises(InvalidInput) as err:
+        validate_rule_files(rules)
+    found = {(Path(i.file).name, i.line) for i in err.value.issues}
+    assert {
+        ("parameters.yaml", params_line),
+        ("2025-04-01.yaml", chart_line),
+        ("2025-01-01.yaml", earlier_line),
+        ("2026-01-projet.yaml", draft_line),
+        ("algorithm_2025_04.yaml", cases_line),
+    } <= found, err.value.issues
+
+
+def test_problems_of_several_charts_are_all_reported(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    first = rules / "charts" / "2025-01-01.yaml"
+    first_line = _break(first, "then: cej", "then: cejj")
+    second = rules / "charts" / "2025-04-01.yaml"
+    second_line = _break(second, "then: social", "then: sociall")
+    with pytest.raises(InvalidInput) as err:
+        load_library(rules)
+    found = {(Path(i.file).name, i.line, i.reason) for i in err.value.issues}
+    assert ("2025-01-01.yaml", first_line, "unknown modality 'cejj'") in found
+    assert ("2025-04-01.yaml", second_line, "unknown path 'sociall'") in found
+
+
+def test_problems_of_every_form_file_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = next(form_module.FORMS_DIR.glob("*.yaml")).read_text(encoding="utf-8")
+    (tmp_path / "a.yaml").write_text(shipped.replace("version:", "versio:", 1), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("version: [\n", encoding="utf-8")
+    monkeypatch.setattr(form_module, "FORMS_DIR", tmp_path)
+    form_module.forms.cache_clear()
+    try:
+        with pytest.raises(InvalidInput) as err:
+            form_module.forms()
+    finally:
+        form_module.forms.cache_clear()
+    assert {Path(i.file).name for i in err.value.issues} == {"a.yaml", "b.yaml"}
+    assert all(i.line is not None for i in err.value.issues)
+
+
+def test_diff_from_before_the_first_chart_lists_everything_as_new(library: RuleLibrary) -> None:
+    first = library.charts[0]
+    changes = diff_rules(library, before=date(2024, 12, 31), after=date(2025, 2, 1))
+    rules = {c.name: c for c in changes if c.kind == "rule"}
+    expected = {
+        f"{stage}.{rule.id}" for stage, chart_rules in first.stages.items() for rule in chart_rules
+    }
+    assert set(rules) == expected
+    assert all(c.before == "(nouvelle)" for c in rules.values())
+    assert ("chart", "version", "(aucune)", first.version) in {
+        (c.kind, c.name, c.before, c.after) for c in changes
+    }
+    params = {c.name: (c.before, c.after) for c in changes if c.kind == "parameter"}
+    assert params["youth_max_age"] == ("(aucune)", "25")
 
 
 def test_a_stage_without_default_is_refused(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from parcours.orientation.models import (
 from .factories import agency, answers
 
 T0 = datetime(2025, 5, 12, 9, 0)  # naive: Europe/Paris
+DONE = T0 + timedelta(minutes=14)  # when `_completed` completes the interview
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def _completed(session: Session, **overrides: object) -> OrientationProposal:
         session, interview_id=interview.interview_id, answers=answers(**overrides), saved_at=T0
     )
     return service.complete_interview(
-        session, interview_id=interview.interview_id, completed_at=T0 + timedelta(minutes=14)
+        session, interview_id=interview.interview_id, completed_at=DONE
     )
 
 
@@ -113,7 +114,7 @@ def test_confirm_and_change_are_separate_from_the_proposal(session: Session) -> 
             session,
             interview_id=proposal.interview_id,
             agent_id="AG1",
-            decided_at=T0,
+            decided_at=DONE,
             modality="renforce",
         )
     assert {i.column for i in err.value.issues} == {"change_reason", "change_comment"}
@@ -132,22 +133,42 @@ def test_confirm_and_change_are_separate_from_the_proposal(session: Session) -> 
     kept = session.get(OrientationProposal, proposal.proposal_id)
     assert kept is not None and kept.modality == "global"  # the proposal is untouched
     with pytest.raises(Conflict):
-        service.decide(session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=T0)
+        service.decide(session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=DONE)
 
 
 def test_confirmation_needs_no_reason(session: Session) -> None:
     proposal = _completed(session)
     decision = service.decide(
-        session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=T0
+        session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=DONE
     )
     assert not decision.changed and decision.change_reason is None
     assert decision.modality == proposal.modality
 
 
+def test_a_decision_cannot_precede_its_interview(session: Session) -> None:
+    proposal = _completed(session)
+    for before in (T0 - timedelta(days=1), DONE - timedelta(minutes=1)):  # before it, during it
+        with pytest.raises(InvalidInput, match="ne peut pas précéder l'entretien") as err:
+            service.decide(
+                session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=before
+            )
+        assert [i.column for i in err.value.issues] == ["decided_at"]
+        assert "12/05/2025 à 09:14" in err.value.issues[0].reason  # local time of completion
+    assert session.scalar(select(func.count()).select_from(OrientationDecision)) == 0
+    # The same moment in another zone is not earlier: 07:14 UTC is 09:14 in Paris.
+    decision = service.decide(
+        session,
+        interview_id=proposal.interview_id,
+        agent_id="AG1",
+        decided_at=datetime(2025, 5, 12, 7, 14, tzinfo=UTC),
+    )
+    assert decision.decided_at == datetime(2025, 5, 12, 7, 14, tzinfo=UTC)
+
+
 def test_reorientation_is_a_new_decision_and_nothing_is_overwritten(session: Session) -> None:
     proposal = _completed(session, rsa=True)
     first = service.decide(
-        session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=T0
+        session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=DONE
     )
     later = datetime(2025, 9, 1, 10, 0, tzinfo=UTC)
     second = service.reorient(
@@ -225,7 +246,7 @@ def test_two_simultaneous_decisions_record_one(
     session.commit()
     outcomes = race(
         lambda s: service.decide(
-            s, interview_id=proposal.interview_id, agent_id="AG1", decided_at=T0
+            s, interview_id=proposal.interview_id, agent_id="AG1", decided_at=DONE
         ),
     )
     assert outcomes == ["recorded", "conflict"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -150,6 +150,35 @@ def test_interview_from_first_answer_to_changed_decision(
     events = log.events_for(de_id=world.de_portfolio)
     contexts = {str(e["purpose"]) for e in events}
     assert f"contexte : entretien d'orientation {interview_id}" in contexts
+
+
+def test_the_decision_page_refuses_a_decision_dated_before_the_interview(
+    client_as: ClientAs, world: World, engine: Engine
+) -> None:
+    """The page records decisions through `service.decide`, dated now: an interview completed
+    later than now (a clock set wrong) cannot be decided before it."""
+    later = datetime.now(UTC) + timedelta(hours=1)
+    with session_scope(engine) as s:
+        interview = service.start_interview(
+            s,
+            de_id=world.de_portfolio,
+            agent_id="AG-X",
+            agency_id="AG-A1",
+            channel="phone",
+            started_at=later,
+        )
+        interview_id = interview.interview_id
+        service.save_answers(s, interview_id=interview_id, answers=answers(), saved_at=later)
+        service.complete_interview(s, interview_id=interview_id, completed_at=later)
+    c = client_as(Role.CONSEILLER)
+    page = c.get(f"/orientation/entretiens/{interview_id}/proposition")
+    assert page.status_code == 200
+    token = csrf_token_of(c)
+    refused = c.post(
+        f"/orientation/entretiens/{interview_id}/decision",
+        data={"csrf_token": token, "action": "confirmer"},
+    )
+    assert refused.status_code == 422 and "ne peut pas précéder" in refused.text
 
 
 def test_out_of_scope_registrant_needs_a_purpose(client_as: ClientAs, world: World) -> None:

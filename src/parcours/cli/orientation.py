@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 import yaml
@@ -16,7 +16,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from parcours.errors import InvalidInput
+from parcours.errors import InvalidInput, Issue
+from parcours.yamlfiles import load_mapping
+
+if TYPE_CHECKING:
+    from parcours.orientation.form import InterviewForm
 
 console = Console()
 rules_app = typer.Typer(
@@ -51,11 +55,41 @@ def _reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _day(text: str) -> date:
+# The years a date option accepts: 0001-01-01 or 9999-12-31 would overflow when a day is added or
+# taken away (the day before a change, the end of a period).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def _day(text: str, option: str) -> date:
+    """A date option, or a usage error (exit 2) naming the option."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {text!r}") from None
+        raise typer.BadParameter(
+            f"date attendue au format AAAA-MM-JJ, reçu {text!r}", param_hint=option
+        ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise typer.BadParameter(
+            f"année attendue de {FIRST_YEAR} à {LAST_YEAR}, reçu {text!r}", param_hint=option
+        )
+    return day
+
+
+def _period(start: str, end: str) -> tuple[date, date]:
+    first, last = _day(start, "--start"), _day(end, "--end")
+    if last < first:
+        raise typer.BadParameter(f"{end} précède --start {start}", param_hint="--end")
+    return first, last
+
+
+def _usage(option: str, issues: list[Issue]) -> typer.BadParameter:
+    """A usage error (exit 2) listing every problem of one option's value, with file and line:
+    the located ones first, in the order of the file."""
+    ordered = sorted(issues, key=lambda i: (i.line is None, i.line or 0))
+    lines = [str(issue) for issue in ordered]
+    return typer.BadParameter(
+        "\n".join(["", *lines] if len(lines) > 1 else lines), param_hint=option
+    )
 
 
 DateOpt = Annotated[str, typer.Option(help="Date (YYYY-MM-DD).")]
@@ -67,13 +101,15 @@ DateOpt = Annotated[str, typer.Option(help="Date (YYYY-MM-DD).")]
 @rules_app.command("validate")
 @_reports_errors
 def rules_validate() -> None:
-    """Check every rule file (charts, drafts, parameters, partners, form) and list all problems."""
-    from parcours.orientation.library import RULES_DIR, load_library
+    """Check every rule file (form, vocabulary, parameters, partners, charts, drafts, test cases)
+    and list the problems of all files at once (file:line), exit 1 if any."""
+    from parcours.orientation.library import RULES_DIR
+    from parcours.orientation.rule_cases import validate_rule_files
 
-    library = load_library(RULES_DIR)
+    library, cases = validate_rule_files(RULES_DIR)
     console.print(
         f"ok: {len(library.charts)} adopted charts, {len(library.parameters.parameters)} parameters, "
-        f"{len(library.capacities)} capacities, form {library.form.version}"
+        f"{len(library.capacities)} capacities, form {library.form.version}, {len(cases)} test cases"
     )
 
 
@@ -91,7 +127,7 @@ def rules_test(
     library = default_library()
     cases = load_cases()
     if at is not None:
-        version = library.chart_at(_day(at)).version
+        version = library.chart_at(_day(at, "--at")).version
         cases = [c for c in cases if c.at >= library.charts[0].effective_from]
         cases = [c for c in cases if library.chart_at(c.at).version == version]
     failed = 0
@@ -107,16 +143,67 @@ def rules_test(
         raise typer.Exit(1)
 
 
-def _load_answers(path: Path | None, settings: list[str]) -> dict[str, Any]:
+def _read_answers(path: Path) -> tuple[dict[Any, Any], dict[Any, int]]:
+    """An answers file as a mapping, with the line of each key where YAML can tell it."""
+    if path.suffix.lower() != ".json":
+        try:
+            located = load_mapping(path)
+        except InvalidInput as exc:
+            raise _usage("--answers", exc.issues) from None
+        return located, located.key_lines
+    # JSON decides what a .json file holds: YAML would read `{"age": }` as a null age.
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = Issue(str(path), None, None, f"lecture impossible : {exc}")
+        raise _usage("--answers", [problem]) from None
+    except json.JSONDecodeError as exc:
+        problem = Issue(str(path), exc.lineno, None, f"JSON invalide : {exc.msg}")
+        raise _usage("--answers", [problem]) from None
+    if not isinstance(data, dict):
+        raise _usage(
+            "--answers", [Issue(str(path), 1, None, "le fichier doit contenir un dictionnaire")]
+        )
+    try:  # the lines only: a tab-indented JSON file is not YAML
+        return data, load_mapping(path).key_lines
+    except InvalidInput:
+        return data, {}
+
+
+def _load_answers(path: Path | None, settings: list[str], form: InterviewForm) -> dict[str, Any]:
+    """The answers of `--answers` and `--set`, checked against the form. Any problem (unreadable
+    file, invalid YAML/JSON, unknown question, wrong type, value outside the choices, missing
+    answer) is a usage error naming where the answer came from: the file and line, or --set."""
     answers: dict[str, Any] = {}
+    origin: dict[str, tuple[str, int | None]] = {}  # question -> (file or --set, line)
     if path is not None:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(loaded, dict):
-            raise InvalidInput(f"{path}: expected a mapping of answers")
-        answers.update(loaded)
+        loaded, lines = _read_answers(path)
+        for key, value in loaded.items():
+            answers[str(key)] = value
+            origin[str(key)] = (str(path), lines.get(key))
     for item in settings:
-        key, _, value = item.partition("=")
-        answers[key.strip()] = yaml.safe_load(value)
+        key, equals, text = item.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            raise _usage(
+                "--set", [Issue("--set", None, None, f"attendu question=valeur, reçu {item!r}")]
+            )
+        try:
+            answers[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise _usage(
+                "--set", [Issue("--set", None, key, f"valeur illisible {text!r}")]
+            ) from None
+        origin[key] = ("--set", None)
+    try:
+        form.validate(answers)
+    except InvalidInput as exc:
+        source = str(path) if path is not None else "--set"
+        located = [
+            Issue(*origin.get(issue.column or "", (source, None)), issue.column, issue.reason)
+            for issue in exc.issues
+        ]
+        raise _usage("--answers" if path is not None else "--set", located) from None
     return answers
 
 
@@ -126,22 +213,28 @@ def rules_explain(
     at: DateOpt,
     department: Annotated[str, typer.Option(help="Département code, e.g. 31.")],
     answers_file: Annotated[
-        Path | None, typer.Option("--answers", help="YAML or JSON file of answers.")
+        Path | None,
+        typer.Option(
+            "--answers", exists=True, dir_okay=False, help="YAML or JSON file of answers."
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="One answer, e.g. --set age=22 (repeatable).")
     ] = None,
-    draft: Annotated[Path | None, typer.Option(help="Evaluate with a draft chart.")] = None,
+    draft: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Evaluate with a draft chart.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the proposal as JSON.")] = False,
 ) -> None:
     """Evaluate one interview's answers and show the proposal with its trace in French."""
     from parcours.orientation.evaluator import evaluate
     from parcours.orientation.library import default_library
 
+    when = _day(at, "--at")
     library = default_library()
     chart = library.load_draft(draft) if draft else None
-    answers = _load_answers(answers_file, set_ or [])
-    proposal = evaluate(answers, at=_day(at), department=department, library=library, chart=chart)
+    answers = _load_answers(answers_file, set_ or [], library.form)
+    proposal = evaluate(answers, at=when, department=department, library=library, chart=chart)
     if as_json:
         typer.echo(json.dumps(proposal.to_json(), ensure_ascii=False, indent=2))
         return
@@ -171,7 +264,10 @@ def rules_diff(
         typer.Option(help="Compare with this date (default: the day before the last change)."),
     ] = None,
     draft: Annotated[
-        Path | None, typer.Option(help="Compare the rules in force on --at with a draft.")
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Compare the rules in force on --at with a draft."
+        ),
     ] = None,
     department: Annotated[
         list[str] | None, typer.Option(help="Only these départements' overrides.")
@@ -181,17 +277,25 @@ def rules_diff(
     from parcours.orientation.diff import default_since, diff_rules
     from parcours.orientation.library import default_library
 
+    when = _day(at, "--at")
+    before = _day(since, "--since") if since else None
     library = default_library()
-    when = _day(at)
     if draft is not None:
         before, after, chart = when, when, library.load_draft(draft)
     else:
-        before = _day(since) if since else default_since(library, when)
+        before = before or default_since(library, when)
         after, chart = when, None
     changes = diff_rules(
         library, before=before, after=after, departments=tuple(department or ()), draft=chart
     )
     title = f"{before.isoformat()} -> {chart.version if chart else after.isoformat()}"
+    if library.chart_in_force(before) is None:
+        first = library.charts[0].effective_from.isoformat()
+        console.print(
+            f"Aucune règle en vigueur le {before.isoformat()} (première version le {first}) : "
+            "tout est nouveau.",
+            soft_wrap=True,
+        )
     if not changes:
         console.print(f"{title}: aucun changement")
         return
@@ -220,20 +324,19 @@ def _session_engine() -> Any:
 def orientation_synth(
     start: DateOpt,
     end: DateOpt,
-    per_day: Annotated[int, typer.Option(help="Interviews per working day.")] = 400,
+    per_day: Annotated[int, typer.Option(min=1, help="Interviews per working day.")] = 400,
     seed: Annotated[int, typer.Option()] = 2025,
 ) -> None:
     """Generate realistic interviews, proposals and decisions (from the registry, or standalone)."""
     from parcours.db import session_scope
     from parcours.orientation.synth import synthesize_interviews
 
+    first, last = _period(start, end)
     with (
         console.status("Génération des entretiens..."),
         session_scope(_session_engine()) as session,
     ):
-        summary = synthesize_interviews(
-            session, start=_day(start), end=_day(end), per_day=per_day, seed=seed
-        )
+        summary = synthesize_interviews(session, start=first, end=last, per_day=per_day, seed=seed)
     total = max(summary.decisions, 1)
     spread = ", ".join(f"{k} {v / total:.1%}" for k, v in sorted(summary.by_organisation.items()))
     console.print(
@@ -267,12 +370,14 @@ def orientation_report(
 
     if dimension not in ("organisation", "modality"):
         raise typer.BadParameter("organisation or modality")
+    first, last = _period(start, end)
+    groups = _by(by)
     with session_scope(_session_engine()) as session:
         result = orientation_table(
             session,
-            start=_day(start),
-            end=_day(end),
-            by=_by(by),
+            start=first,
+            end=last,
+            by=groups,
             dimension=dimension,  # type: ignore[arg-type]
         )
     used = [c for c in result.columns if any(c in row for row in result.rows.values())]
@@ -306,8 +411,9 @@ def orientation_activity(
     from parcours.orientation.reports import activity
 
     groups = _by(by)
+    first, last = _period(start, end)
     with session_scope(_session_engine()) as session:
-        rows = activity(session, start=_day(start), end=_day(end), by=groups)
+        rows = activity(session, start=first, end=last, by=groups)
     table = Table(title=f"Activité, {start} → {end}")
     for name in [
         *groups,
@@ -345,8 +451,9 @@ def orientation_capacities(at: DateOpt) -> None:
     from parcours.db import session_scope
     from parcours.orientation.reports import capacity_status
 
+    day = _day(at, "--at")
     with session_scope(_session_engine()) as session:
-        statuses = capacity_status(session, at=_day(at))
+        statuses = capacity_status(session, at=day)
     colour = {"ok": "green", "warning": "yellow", "exceeded": "red"}
     for s in statuses:
         console.print(f"[{colour[s.level]}]{s.level:>8}[/] {s.capacity_id}: {s.message}")
@@ -360,7 +467,8 @@ def orientation_deviation(
     out: Annotated[
         Path,
         typer.Option(
-            help="Folder for deviation_matrix.csv, deviation_reasons.csv, deviation.json."
+            file_okay=False,
+            help="Folder for deviation_matrix.csv, deviation_reasons.csv, deviation.json.",
         ),
     ],
 ) -> None:
@@ -373,18 +481,25 @@ def orientation_deviation(
         to_csv,
     )
 
+    first, last = _period(start, end)
+    try:  # before the report is computed: a folder that cannot be written is known at once
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"dossier impossible à créer : {exc}", param_hint="--out"
+        ) from None
     with session_scope(_session_engine()) as session:
-        report = deviation_report(session, start=_day(start), end=_day(end))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "deviation_matrix.csv").write_text(
-        to_csv(report.matrix_rows(), MATRIX_COLUMNS), encoding="utf-8"
-    )
-    (out / "deviation_reasons.csv").write_text(
-        to_csv(report.reason_rows(), REASON_COLUMNS), encoding="utf-8"
-    )
-    (out / "deviation.json").write_text(
-        json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+        report = deviation_report(session, start=first, end=last)
+    files = {
+        "deviation_matrix.csv": to_csv(report.matrix_rows(), MATRIX_COLUMNS),
+        "deviation_reasons.csv": to_csv(report.reason_rows(), REASON_COLUMNS),
+        "deviation.json": json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n",
+    }
+    for name, text in files.items():
+        try:
+            (out / name).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise typer.BadParameter(f"écriture impossible : {exc}", param_hint="--out") from None
     console.print(
         f"{report.decisions} décisions, {report.changed} modifiées ({report.changed_share:.1%}); "
         f"fichiers écrits dans {out}"
@@ -396,7 +511,12 @@ def orientation_deviation(
 @orientation_app.command("whatif")
 @_reports_errors
 def orientation_whatif(
-    draft: Annotated[Path, typer.Option(help="Draft chart (YAML), e.g. rules/drafts/*.yaml.")],
+    draft: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="Draft chart (YAML), e.g. rules/drafts/*.yaml."
+        ),
+    ],
     start: Annotated[str | None, typer.Option(help="Default: first day of last month.")] = None,
     end: Annotated[str | None, typer.Option(help="Default: last day of last month.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -406,10 +526,10 @@ def orientation_whatif(
     from parcours.orientation.library import default_library
     from parcours.orientation.whatif import previous_month, whatif_interviews
 
+    first, last = previous_month(date.today())
+    lo, hi = _period(start or first.isoformat(), end or last.isoformat())
     library = default_library()
     chart = library.load_draft(draft)
-    first, last = previous_month(date.today())
-    lo, hi = (_day(start) if start else first), (_day(end) if end else last)
     with session_scope(_session_engine()) as session:
         result = whatif_interviews(session, start=lo, end=hi, draft=chart, library=library)
     if as_json:

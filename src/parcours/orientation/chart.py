@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from parcours.errors import InvalidInput, Issue
 from parcours.orientation.conditions import (
@@ -22,7 +22,7 @@ from parcours.orientation.conditions import (
     FieldType,
     compile_condition,
 )
-from parcours.yamlfiles import issues_from_validation, line_of, load_located
+from parcours.yamlfiles import line_of, load_located, validate
 
 STAGES: tuple[str, ...] = ("path", "organisation", "modality")
 Stage = Literal["path", "organisation", "modality"]
@@ -102,12 +102,15 @@ def stage_schema(context: ChartContext, stage: str) -> dict[str, FieldType]:
     return schema
 
 
-def load_chart(path: Path, context: ChartContext) -> Chart:
+def read_chart(path: Path) -> tuple[ChartSpec, Any]:
+    """A chart file's syntax and shape (keys, types): what can be checked without the form,
+    vocabulary and parameters it refers to. Returns the spec and the located tree."""
     tree = load_located(path)
-    try:
-        spec = ChartSpec.model_validate(tree)
-    except ValidationError as exc:
-        raise InvalidInput(issues_from_validation(path, tree, exc)) from exc
+    return validate(ChartSpec, tree, path), tree
+
+
+def load_chart(path: Path, context: ChartContext) -> Chart:
+    spec, tree = read_chart(path)
     issues: list[Issue] = []
     src = str(path)
     for name in spec.parameter_overrides:

@@ -1,7 +1,8 @@
 """What changes between two rule sets: chart rules, parameter values, open capacities.
 
 `parcours rules diff --at DATE` compares the rules in force on DATE with those in force the day
-before the last change (or with `--since`, or with a draft).
+before the last change (or with `--since`, or with a draft). Before the first adopted chart there
+are no rules: compared with that day, every rule and every parameter value is new.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ class Change:
     after: str
 
 
+NONE = "(aucune)"  # no chart, or no parameter value, on that side
+
+
 def _rule_summary(chart: Chart, stage: str, rule_id: str) -> str:
     rules = chart.stages[stage]
     index = next(i for i, r in enumerate(rules) if r.id == rule_id)
@@ -36,24 +40,27 @@ def diff_rules(
     departments: tuple[str, ...] = (),
     draft: Chart | None = None,
 ) -> list[Change]:
-    """Changes from the rules in force on `before` to those on `after` (or to `draft`)."""
-    old = library.chart_at(before)
+    """Changes from the rules in force on `before` to those on `after` (or to `draft`).
+
+    When no chart is in force on `before` (it precedes the first one), every rule of the new
+    chart is listed as added."""
+    old = library.chart_in_force(before)
     new = draft or library.chart_at(after)
     changes: list[Change] = []
-    if old.version != new.version:
-        changes.append(Change("chart", "version", old.version, new.version))
+    if old is None or old.version != new.version:
+        changes.append(Change("chart", "version", old.version if old else NONE, new.version))
     for stage in STAGES:
-        old_rules = {r.id: (i, r) for i, r in enumerate(old.stages[stage])}
+        old_rules = {r.id: (i, r) for i, r in enumerate(old.stages[stage])} if old else {}
         new_rules = {r.id: (i, r) for i, r in enumerate(new.stages[stage])}
         for rule_id in sorted(old_rules.keys() | new_rules.keys()):
             name = f"{stage}.{rule_id}"
-            if rule_id not in new_rules:
-                changes.append(
-                    Change("rule", name, _rule_summary(old, stage, rule_id), "(supprimée)")
-                )
-            elif rule_id not in old_rules:
+            if old is None or rule_id not in old_rules:
                 changes.append(
                     Change("rule", name, "(nouvelle)", _rule_summary(new, stage, rule_id))
+                )
+            elif rule_id not in new_rules:
+                changes.append(
+                    Change("rule", name, _rule_summary(old, stage, rule_id), "(supprimée)")
                 )
             else:
                 # Positions alone shift when a rule is inserted before: not a change of this rule.
@@ -73,13 +80,14 @@ def diff_rules(
         scopes += sorted(overridden)
     for name, param in sorted(library.parameters.parameters.items()):
         for scope in scopes:
-            a_value = old.parameter_overrides.get(name, _value(param.at(before, scope)))
+            a_overrides = old.parameter_overrides if old else {}
+            a_value = a_overrides.get(name, _value(param.at(before, scope)))
             b_value = new.parameter_overrides.get(name, _value(param.at(after, scope)))
             if a_value != b_value and (
                 scope is None or _differs_from_national(library, name, scope, before, after)
             ):
                 label = name if scope is None else f"{name} [{scope}]"
-                changes.append(Change("parameter", label, str(a_value), str(b_value)))
+                changes.append(Change("parameter", label, _text(a_value), _text(b_value)))
     for cap in library.capacities:
         was = cap.start <= before <= cap.end
         now = cap.start <= after <= cap.end
@@ -97,6 +105,10 @@ def diff_rules(
 
 def _value(resolved: object) -> object:
     return getattr(resolved, "value", None)
+
+
+def _text(value: object) -> str:
+    return NONE if value is None else str(value)
 
 
 def _differs_from_national(

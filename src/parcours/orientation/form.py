@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from parcours.errors import InvalidInput, Issue
 from parcours.orientation.conditions import (
@@ -23,7 +23,7 @@ from parcours.orientation.conditions import (
     FieldType,
     compile_condition,
 )
-from parcours.yamlfiles import issues_from_validation, line_of, load_located
+from parcours.yamlfiles import line_of, load_located, validate
 
 FORMS_DIR = Path(__file__).parent / "form"
 
@@ -196,10 +196,7 @@ def _check(q: Question, value: Any) -> str | None:
 
 def load_form(path: Path) -> InterviewForm:
     tree = load_located(path)
-    try:
-        spec = FormSpec.model_validate(tree)
-    except ValidationError as exc:
-        raise InvalidInput(issues_from_validation(path, tree, exc)) from exc
+    spec = validate(FormSpec, tree, path)
     issues: list[Issue] = []
     questions: list[Question] = []
     schema: dict[str, FieldType] = {}
@@ -234,8 +231,17 @@ def load_form(path: Path) -> InterviewForm:
 
 @cache
 def forms() -> dict[str, InterviewForm]:
-    """Every form version shipped with the product, by version."""
-    loaded = [load_form(p) for p in sorted(FORMS_DIR.glob("*.yaml"))]
+    """Every form version shipped with the product, by version; the problems of every file are
+    reported together."""
+    loaded: list[InterviewForm] = []
+    issues: list[Issue] = []
+    for path in sorted(FORMS_DIR.glob("*.yaml")):
+        try:
+            loaded.append(load_form(path))
+        except InvalidInput as exc:
+            issues += exc.issues
+    if issues:
+        raise InvalidInput(issues)
     return {f.version: f for f in loaded}
 
 

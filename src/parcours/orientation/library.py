@@ -7,26 +7,31 @@ file is reported at once with its file and line (`parcours rules validate`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from parcours.errors import InvalidInput, Issue
-from parcours.orientation.chart import Chart, ChartContext, load_chart
+from parcours.orientation.chart import Chart, ChartContext, load_chart, read_chart
 from parcours.orientation.conditions import FieldType
 from parcours.orientation.form import InterviewForm, form_at
 from parcours.orientation.parameters import ParameterSet, load_parameters
 from parcours.orientation.partners import Capacity, load_capacities
-from parcours.yamlfiles import issues_from_validation, load_located
+from parcours.yamlfiles import load_model
 
 RULES_DIR = Path(__file__).parent / "rules"
 # Counts derived from the difficulty questions; rules read them like answers.
 DERIVED_COUNTS = ("strong_difficulties", "medium_difficulties")
 # Rules are written against the first form of the law; later forms must keep its question ids.
 RULES_FORM_DATE = date(2025, 1, 1)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class VocabularySpec(BaseModel):
@@ -67,13 +72,18 @@ class RuleLibrary:
 
     def chart_at(self, at: date) -> Chart:
         """The adopted chart in force on a date."""
-        in_force = [c for c in self.charts if c.effective_from <= at]
-        if not in_force:
+        chart = self.chart_in_force(at)
+        if chart is None:
             raise InvalidInput(
                 f"no orientation rules in force on {at.isoformat()} "
                 f"(the first version applies from {self.charts[0].effective_from.isoformat()})"
             )
-        return in_force[-1]
+        return chart
+
+    def chart_in_force(self, at: date) -> Chart | None:
+        """The adopted chart in force on a date; None before the first one."""
+        in_force = [c for c in self.charts if c.effective_from <= at]
+        return in_force[-1] if in_force else None
 
     def chart(self, version: str) -> Chart:
         for c in self.charts:
@@ -117,50 +127,49 @@ def chart_context(
 
 
 def load_vocabulary(path: Path) -> Vocabulary:
-    tree = load_located(path)
-    try:
-        spec = VocabularySpec.model_validate(tree)
-    except ValidationError as exc:
-        raise InvalidInput(issues_from_validation(path, tree, exc)) from exc
+    spec = load_model(VocabularySpec, path)
     return Vocabulary(spec.organisations, spec.paths, spec.modalities)
 
 
-def load_library(directory: Path = RULES_DIR) -> RuleLibrary:
-    """Load and check every file; raise one InvalidInput listing the problems of all files."""
-    issues: list[Issue] = []
+def _collect(
+    issues: list[Issue], load: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T | None:
+    """Run one loader; its problems join `issues` instead of hiding the files after it."""
+    try:
+        return load(*args, **kwargs)
+    except InvalidInput as exc:
+        issues += exc.issues
+        return None
 
-    form = form_at(RULES_FORM_DATE)
-    vocabulary = parameters = capacities = None
-    try:
-        vocabulary = load_vocabulary(directory / "vocabulary.yaml")
-    except InvalidInput as exc:
-        issues += exc.issues
-    try:
-        parameters = load_parameters(directory / "parameters.yaml")
-    except InvalidInput as exc:
-        issues += exc.issues
-    try:
-        capacities = load_capacities(directory / "partners.yaml")
-    except InvalidInput as exc:
-        issues += exc.issues
-    if vocabulary is None or parameters is None or capacities is None:
+
+def load_library(directory: Path = RULES_DIR) -> RuleLibrary:
+    """Load and check every file; raise one InvalidInput listing the problems of all files.
+
+    A broken file never hides the others: when the form, the vocabulary, the parameters or the
+    partners cannot be read, charts and drafts are still read for their own syntax and shape (what
+    can be checked without the names they refer to)."""
+    issues: list[Issue] = []
+    form = _collect(issues, form_at, RULES_FORM_DATE)
+    vocabulary = _collect(issues, load_vocabulary, directory / "vocabulary.yaml")
+    parameters = _collect(issues, load_parameters, directory / "parameters.yaml")
+    capacities = _collect(issues, load_capacities, directory / "partners.yaml")
+    chart_files = sorted((directory / "charts").glob("*.yaml"))
+    draft_files = sorted((directory / "drafts").glob("*.yaml"))
+    if form is None or vocabulary is None or parameters is None or capacities is None:
+        for path in chart_files + draft_files:
+            _collect(issues, read_chart, path)
         raise InvalidInput(issues)
     context = chart_context(form, vocabulary, parameters, capacities)
     charts: list[Chart] = []
-    for path in sorted((directory / "charts").glob("*.yaml")):
-        try:
-            chart = load_chart(path, context)
-        except InvalidInput as exc:
-            issues += exc.issues
+    for path in chart_files:
+        chart = _collect(issues, load_chart, path, context)
+        if chart is None:
             continue
         if chart.status != "adopted":
             issues.append(Issue(str(path), None, None, "charts/ holds adopted charts only"))
         charts.append(chart)
-    for path in sorted((directory / "drafts").glob("*.yaml")):
-        try:
-            load_chart(path, context)
-        except InvalidInput as exc:
-            issues += exc.issues
+    for path in draft_files:
+        _collect(issues, load_chart, path, context)
     if not charts and not issues:
         issues.append(Issue(str(directory / "charts"), None, None, "no adopted chart"))
     if issues:

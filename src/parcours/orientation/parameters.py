@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, RootModel
 
 from parcours.errors import InvalidInput
-from parcours.yamlfiles import issues_from_validation, load_located
+from parcours.yamlfiles import load_model
 
 
 class DatedValueSpec(BaseModel):
@@ -96,11 +96,7 @@ class ParameterSet:
 
 
 def load_parameters(path: Path) -> ParameterSet:
-    tree = load_located(path)
-    try:
-        spec = ParametersFile.model_validate(tree)
-    except ValidationError as exc:
-        raise InvalidInput(issues_from_validation(path, tree, exc)) from exc
+    spec = load_model(ParametersFile, path)
     parameters = {
         name: Parameter(
             name=name,

@@ -6,10 +6,9 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, RootModel, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, RootModel, model_validator
 
-from parcours.errors import InvalidInput
-from parcours.yamlfiles import issues_from_validation, load_located
+from parcours.yamlfiles import load_model
 
 
 class Capacity(BaseModel):
@@ -45,11 +44,7 @@ class CapacitiesFile(RootModel[list[Capacity]]):
 
 
 def load_capacities(path: Path) -> tuple[Capacity, ...]:
-    tree = load_located(path)
-    try:
-        return tuple(CapacitiesFile.model_validate(tree).root)
-    except ValidationError as exc:
-        raise InvalidInput(issues_from_validation(path, tree, exc)) from exc
+    return tuple(load_model(CapacitiesFile, path).root)
 
 
 def programme_open(

@@ -8,14 +8,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from parcours.errors import InvalidInput
+from parcours.errors import InvalidInput, Issue
 from parcours.orientation.evaluator import Proposal, evaluate
-from parcours.orientation.library import RuleLibrary
-from parcours.yamlfiles import issues_from_validation, line_of, load_located
+from parcours.orientation.library import RULES_DIR, RuleLibrary, load_library
+from parcours.yamlfiles import line_of, load_located, validate
 
-CASES_DIR = Path(__file__).parent / "rules" / "tests"
+CASES_DIR = RULES_DIR / "tests"
 
 
 class ExpectSpec(BaseModel):
@@ -65,13 +65,16 @@ class RuleCase:
 
 
 def load_cases(directory: Path = CASES_DIR) -> list[RuleCase]:
+    """Every case of every file; the problems of all files are reported together."""
     cases: list[RuleCase] = []
+    issues: list[Issue] = []
     for path in sorted(directory.glob("*.yaml")):
-        tree = load_located(path)
         try:
-            spec = CaseFile.model_validate(tree)
-        except ValidationError as exc:
-            raise InvalidInput(issues_from_validation(path, tree, exc)) from exc
+            tree = load_located(path)
+            spec = validate(CaseFile, tree, path)
+        except InvalidInput as exc:
+            issues += exc.issues
+            continue
         for i, case in enumerate(spec.cases):
             cases.append(
                 RuleCase(
@@ -84,7 +87,27 @@ def load_cases(directory: Path = CASES_DIR) -> list[RuleCase]:
                     expect=case.expect,
                 )
             )
+    if issues:
+        raise InvalidInput(issues)
     return cases
+
+
+def validate_rule_files(directory: Path = RULES_DIR) -> tuple[RuleLibrary, list[RuleCase]]:
+    """`parcours rules validate`: the library and the test cases of a rules folder, with the
+    problems of every file (file, line, reason) in one InvalidInput."""
+    issues: list[Issue] = []
+    library = cases = None
+    try:
+        library = load_library(directory)
+    except InvalidInput as exc:
+        issues += exc.issues
+    try:
+        cases = load_cases(directory / "tests")
+    except InvalidInput as exc:
+        issues += exc.issues
+    if library is None or cases is None:
+        raise InvalidInput(issues)
+    return library, cases
 
 
 def check_case(case: RuleCase, library: RuleLibrary) -> tuple[Proposal | None, list[str]]:

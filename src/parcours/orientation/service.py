@@ -252,6 +252,17 @@ def _check_outcome(
     return issues
 
 
+def _check_date(
+    interview: OrientationInterview, proposal: OrientationProposal, decided: datetime
+) -> list[Issue]:
+    completed = stored_utc(interview.completed_at or proposal.created_at)
+    if decided >= completed:
+        return []
+    local = completed.astimezone(ZoneInfo(get_settings().timezone))
+    reason = f"la décision ne peut pas précéder l'entretien (terminé le {local:%d/%m/%Y à %H:%M})"
+    return [Issue("decision", None, "decided_at", reason)]
+
+
 def _check_reason(changed: bool, reason: str | None, comment: str | None) -> list[Issue]:
     if not changed:
         return []
@@ -276,10 +287,14 @@ def decide(
     change_comment: str | None = None,
     library: RuleLibrary | None = None,
 ) -> OrientationDecision:
-    """The counsellor's decision on a completed interview: confirm (no outcome given) or change."""
+    """The counsellor's decision on a completed interview: confirm (no outcome given) or change.
+
+    It cannot be dated before the interview was completed: the proposal it confirms or changes
+    did not exist yet (and the deadlines that count from the decision would start too early)."""
     library = library or default_library()
     interview = _interview(session, interview_id)
     proposal = proposal_of(session, interview_id=interview_id)
+    decided = to_utc(decided_at)
     existing = session.scalar(
         select(OrientationDecision.decision_id).where(
             OrientationDecision.interview_id == interview_id,
@@ -296,7 +311,8 @@ def decide(
         proposal.path,
         proposal.modality,
     )
-    issues = _check_outcome(library, organisation, path, modality)
+    issues = _check_date(interview, proposal, decided)
+    issues += _check_outcome(library, organisation, path, modality)
     issues += _check_reason(changed, change_reason, change_comment)
     if issues:
         raise InvalidInput(issues)
@@ -313,13 +329,13 @@ def decide(
         modality=modality,
         delegate=proposal.delegate
         if same_org
-        else _delegate(library, organisation, interview.department_code, to_utc(decided_at)),
+        else _delegate(library, organisation, interview.department_code, decided),
         programme_id=proposal.programme_id if modality == proposal.modality else None,
         changed=changed,
         change_reason=change_reason if changed else None,
         change_comment=change_comment.strip() if changed and change_comment else None,
         decided_by=agent_id,
-        decided_at=to_utc(decided_at),
+        decided_at=decided,
         department_code=interview.department_code,
         agency_id=interview.agency_id,
     )
