@@ -57,7 +57,7 @@ def _control(
             ("schedule_interview", {"pre_examination_notes": "rien"}),
             (
                 "record_interview",
-                {"interview_date": "2026-01-21", "participants": "ELD", "agent_explanation": "x"},
+                {"interview_date": "2026-01-19", "participants": "ELD", "agent_explanation": "x"},
             ),
         ],
     }.get(state, [])
@@ -93,7 +93,7 @@ def _reported(in_finding: ParamsFn) -> ParamsFn:
     def params(ctx: MatrixContext) -> dict[str, str]:
         found = in_finding(ctx)
         control = service.get_control(ctx.session, int(found["control_id"]))
-        fields = {"outcome": "proven", "justification": "j"}
+        fields = {"outcome": "proven", "justification": "j", "rules_reminder_acknowledged": True}
         generate_report(ctx.session, control=control, fields=fields, author="t", now=NOW)
         return found
 
@@ -146,7 +146,9 @@ RULES: list[RouteRule] = [
         params=_in_scope,
         other_scope=_other_scope,
         ok=frozenset({303}),
-        form=lambda ctx: {"assignee": "test-manager"},
+        # Self-assignment: the acting account may handle the control whatever its scope (the national
+        # team's "other scope" control lies outside every other account's).
+        form=lambda ctx: {"assignee": f"test-{ctx.role.value}" if ctx.role else "test-manager"},
     ),
     RouteRule(
         "POST",
@@ -164,7 +166,11 @@ RULES: list[RouteRule] = [
         params=_in_finding,
         other_scope=_other_in_finding,
         ok=frozenset({303}),
-        form=lambda ctx: {"outcome": "proven", "justification": "Aucun motif de service"},
+        form=lambda ctx: {
+            "outcome": "proven",
+            "justification": "Aucun motif de service",
+            "rules_reminder_acknowledged": "on",
+        },
     ),
     RouteRule(
         "GET",

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from parcours.accounts.roles import Role
+from parcours.accounts.service import create_user
 from parcours.controls import service
 from parcours.controls.dispatch import AlertInput
 from parcours.controls.guides import all_guides, get_guide
@@ -96,13 +99,18 @@ def test_dispatch_routes_to_agent_establishment_and_deduplicates(engine: Engine)
             c1.level == "mandatory" and c1.alert_ids == ["a1", "a2"] and c1.consultations == 3
         )  # same window: max
         assert camp.alerts_received == 4 and camp.controls_created == 3
-        # A second campaign raising the same open situation updates it instead of duplicating.
+        # A second campaign raising the same open situation updates it instead of duplicating
+        # (with the same consultations, it leaves it as it is).
+        later = replace(
+            alert("a7", "AG1", "DE1", "w2_current_agent"), last_seen=NOW, consultations=4
+        )
         _, again = service.launch_campaign(
             s, name="Flux", period_start=date(2024, 7, 1), period_end=date(2024, 7, 14),
             scenarios=["w2_current_agent"], levels=["mandatory"], launched_by="système", now=NOW,
-            alerts=[alert("a6", "AG1", "DE1", "w2_current_agent")], mode="flow",
+            alerts=[alert("a6", "AG1", "DE1", "w2_current_agent"), later], mode="flow",
         )  # fmt: skip
-        assert (again.created, again.updated) == (0, 1)
+        assert (again.created, again.updated, again.unchanged) == (0, 1, 1)
+        assert c1.alert_ids == ["a1", "a2", "a7"] and c1.consultations == 4
 
 
 def test_false_positive_closed_at_pre_examination_with_structured_reason(engine: Engine) -> None:
@@ -133,9 +141,19 @@ def test_false_positive_closed_at_pre_examination_with_structured_reason(engine:
             )
 
 
+def manager_account(s: Session, login: str = "manager-31", *, agent_id: str | None = None) -> None:
+    """An account of a manager of agency A31 (Toulouse, DR76)."""
+    create_user(
+        s, login=login, display_name=login, role=Role.MANAGER, establishment_id="DR76",
+        agency_id="A31", agent_id=agent_id, password=None, password_hash="$argon2id$v=19$m=1$x$y",
+        email=f"{login}@example.org",
+    )  # fmt: skip
+
+
 def test_full_protocol_to_proven_requires_reminder_and_report(engine: Engine) -> None:
     with Session(engine) as s:
         _, cid = one_control(s)
+        manager_account(s)
         service.assign(s, control_id=cid, assignee="manager-31", actor="corr", now=NOW)
         service.record_agent_explanation(
             s, control_id=cid, agent_id="AG1", body="Je pensais aider un collègue.", now=NOW
@@ -155,7 +173,7 @@ def test_full_protocol_to_proven_requires_reminder_and_report(engine: Engine) ->
         assert c.state == "interview" and c.step_due_on == NOW.date() + timedelta(days=30)
         service.transition(
             s, control_id=cid, name="record_interview",
-            fields={"interview_date": "2024-07-20", "participants": "ELD, agent", "agent_explanation": "Curiosité"},
+            fields={"interview_date": "2024-07-12", "participants": "ELD, agent", "agent_explanation": "Curiosité"},
             actor="m", now=NOW,
         )  # fmt: skip
         finding = {
@@ -200,11 +218,15 @@ def test_two_managers_writing_the_report_at_once_store_one(
         )  # fmt: skip
         service.transition(
             s, control_id=cid, name="record_interview",
-            fields={"interview_date": "2024-07-20", "participants": "ELD, agent", "agent_explanation": "Curiosité"},
+            fields={"interview_date": "2024-07-12", "participants": "ELD, agent", "agent_explanation": "Curiosité"},
             actor="m", now=NOW,
         )  # fmt: skip
         s.commit()
-    finding = {"outcome": "proven", "justification": "Aucun motif de service"}
+    finding = {
+        "outcome": "proven",
+        "justification": "Aucun motif de service",
+        "rules_reminder_acknowledged": True,
+    }
 
     def write_report(s: Session) -> object:
         control = service.get_control(s, cid)

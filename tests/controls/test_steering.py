@@ -175,9 +175,10 @@ def test_state_version_changes_when_a_control_changes(engine: Engine) -> None:
     with Session(engine) as s:
         before = steering.state_version(s, ALL)
         (control_id,) = s.execute(select_ids()).scalars().all()
-        service.assign(
-            s, control_id=control_id, assignee="m", actor="t", now=NOW + timedelta(hours=1)
-        )
+        service.transition(
+            s, control_id=control_id, name="schedule_interview",
+            fields={"pre_examination_notes": "Aucun rendez-vous"}, actor="t", now=NOW + timedelta(hours=1),
+        )  # fmt: skip
         s.commit()
         assert steering.state_version(s, ALL) != before
         assert steering.state_version(s, Scope(establishment_id="E2", agency_id=None)) == (
@@ -190,3 +191,31 @@ def select_ids():  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     return select(Control.control_id)
+
+
+def test_weeks_start_on_monday_in_paris(engine: Engine) -> None:
+    """Old code: weeks were cut on the UTC date, so a control created on Monday at 00:30 in Paris
+    (Sunday 22:30 UTC) counted in the week before; on both sides of the changes of time."""
+    from sqlalchemy import update
+
+    add(engine, [("E1", "a", "s", None, 80)] * 4)
+    created = [
+        datetime(2024, 7, 7, 22, 30, tzinfo=UTC),  # Monday 8 July, 00:30 in Paris (summer time)
+        datetime(2024, 7, 7, 21, 30, tzinfo=UTC),  # Sunday 7 July, 23:30 in Paris
+        datetime(
+            2024, 12, 1, 23, 30, tzinfo=UTC
+        ),  # Monday 2 December, 00:30 in Paris (winter time)
+        datetime(2024, 12, 1, 22, 30, tzinfo=UTC),  # Sunday 1 December, 23:30 in Paris
+    ]
+    with Session(engine) as s:
+        ids = s.execute(select_ids().order_by(Control.control_id)).scalars().all()
+        for control_id, at in zip(ids, created, strict=True):
+            s.execute(update(Control).where(Control.control_id == control_id).values(created_at=at))
+        s.commit()
+        gen = steering.generation(s, ALL)
+    assert dict(zip(gen["week"], gen["controls"], strict=True)) == {
+        date(2024, 7, 1): 1,
+        date(2024, 7, 8): 1,
+        date(2024, 11, 25): 1,
+        date(2024, 12, 2): 1,
+    }

@@ -1,13 +1,24 @@
-"""Commands of the alert application: campaigns, reminders, retention, the trail."""
+"""Commands of the alert application: campaigns, reminders, retention, the trail, and the review of
+controls handled by the agent they concern. Bad input ends with a message and exit code 2, never a
+traceback; what the commands change or reveal is written to the trail."""
 
 from __future__ import annotations
 
+import csv
+import re
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+from parcours.errors import ParcoursError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 campaign_app = typer.Typer(
     help="Campagnes de contrôle (détection puis envoi aux établissements).", no_args_is_help=True
@@ -17,6 +28,22 @@ trail_app = typer.Typer(
     help="Journal des accès chaîné (« surveiller les surveillants »).", no_args_is_help=True
 )
 console = Console()
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[red]Erreur :[/red] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _session() -> AbstractContextManager[Session]:
+    """A unit of work on the migrated database (a fresh deployment has no tables yet: migrate first,
+    as `serve` and `campaign launch` do, rather than fail with a traceback)."""
+    from parcours.db import get_engine, session_scope
+    from parcours.migrate import upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    return session_scope(engine)
 
 
 @campaign_app.command("launch")
@@ -37,22 +64,35 @@ def launch(
 ) -> None:
     """Lance une campagne : détection sur la période, envoi des contrôles, courriels aux correspondants."""
     from parcours.audit.scenario import load_scenarios
-    from parcours.controls.campaigns import launch_detection_campaign
+    from parcours.controls import trail
+    from parcours.controls.campaigns import check_campaign_request, launch_detection_campaign
     from parcours.db import get_engine, session_scope
     from parcours.migrate import upgrade
 
-    upgrade(get_engine())
-    scenarios = scenario or [s.id for s in load_scenarios()]
-    with session_scope() as session:
-        campaign, summary, run_id = launch_detection_campaign(
-            session, name=name or f"Campagne du {start:%d/%m/%Y} au {end:%d/%m/%Y}", start=start.date(),
-            end=end.date(), scenarios=scenarios, levels=level or ["mandatory", "optional"], launched_by=by,
-            base_url=base_url, progress=True,
-        )  # fmt: skip
-        console.print(
-            f"Campagne {campaign.campaign_id} (détection {run_id}) : {summary.created} contrôle(s) créé(s), "
-            f"{summary.updated} mis à jour, {len(summary.by_establishment)} établissement(s)."
-        )
+    levels = level or ["mandatory", "optional"]
+    try:
+        scenarios = scenario or [s.id for s in load_scenarios()]
+        check_campaign_request(scenarios=scenarios, levels=levels)  # before migrating or detecting
+        upgrade(get_engine())
+        with session_scope() as session:
+            campaign, summary, run_id = launch_detection_campaign(
+                session, name=name or f"Campagne du {start:%d/%m/%Y} au {end:%d/%m/%Y}", start=start.date(),
+                end=end.date(), scenarios=scenarios, levels=levels, launched_by=by, base_url=base_url,
+                progress=True,
+            )  # fmt: skip
+            # Traced like a launch from the campaigns page.
+            trail.append(
+                session, actor=by, action="launch", object_type="campaign", object_id=str(campaign.campaign_id),
+                details={"run_id": run_id, "created": summary.created, "updated": summary.updated,
+                         "establishments": sorted(summary.by_establishment), "via": "cli"},
+            )  # fmt: skip
+            console.print(
+                f"Campagne {campaign.campaign_id} (détection {run_id}) : {summary.created} contrôle(s) créé(s), "
+                f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s), {summary.already_examined} "
+                f"déjà examiné(s) (contrôle clos), {len(summary.by_establishment)} établissement(s)."
+            )
+    except ParcoursError as exc:
+        _fail(str(exc))
 
 
 @controls_app.command("remind")
@@ -63,25 +103,107 @@ def remind(
 ) -> None:
     """Met en file les rappels d'échéance et les avis de retard (envoyés par `parcours outbox`)."""
     from parcours.controls.reminders import send_reminders
-    from parcours.db import session_scope
 
     now = datetime.now(UTC)
-    with session_scope() as session:
-        n = send_reminders(session, today=now.date(), now=now, base_url=base_url)
+    with _session() as session:
+        # Due dates are days in Europe/Paris: the day is the protocol's, not the server's nor UTC's.
+        n = send_reminders(session, now=now, base_url=base_url)
     console.print(f"{n} rappel(s) mis en file.")
+
+
+SELF_HANDLED_COLUMNS = [
+    "control_id", "establishment_id", "agent_id", "state", "outcome", "closed_by_agent", "seq", "at",
+    "login", "action", "transition",
+]  # fmt: skip
+
+
+@controls_app.command("self-handled")
+def self_handled(
+    views: Annotated[
+        bool, typer.Option(help="Inclure les consultations du contrôle et de son compte rendu.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--csv", help="Écrire aussi la liste dans ce fichier CSV.")
+    ] = None,
+    by: Annotated[str, typer.Option(help="Qui consulte la liste (écrit au journal).")] = "cli",
+) -> None:
+    """Contrôles traités par l'agent qu'ils concernent (avant la règle) : à revoir par l'équipe nationale.
+
+    Liste chaque contrôle dont une action (changement d'étape, assignation, commentaire, compte rendu)
+    a été faite par un compte de l'agent concerné, d'après le journal chaîné. Code de sortie 1 s'il y en a.
+    """
+    from parcours.accounts.scope import Scope
+    from parcours.controls import trail
+    from parcours.controls.protocol import load_protocol
+    from parcours.controls.queries import HANDLING_ACTIONS, READING_ACTIONS, self_handled_controls
+
+    actions = HANDLING_ACTIONS + (READING_ACTIONS if views else ())
+    protocol = load_protocol()
+    with _session() as session:
+        found = self_handled_controls(session, scope=Scope(None, None), actions=actions)
+        rows = [
+            {
+                "control_id": item.control.control_id,
+                "establishment_id": item.control.establishment_id,
+                "agent_id": item.control.agent_id,
+                "state": item.control.state,
+                "outcome": item.control.outcome or "",
+                "closed_by_agent": "oui" if item.closed_by_agent else "non",
+                "seq": a.seq,
+                "at": a.at.astimezone(protocol.time_zone).strftime("%Y-%m-%d %H:%M"),
+                "login": a.login,
+                "action": a.action,
+                "transition": str(a.details.get("transition", "")),
+            }
+            for item in found
+            for a in item.actions
+        ]
+        if out is not None:
+            try:
+                with out.open("w", newline="", encoding="utf-8") as handle:
+                    writer = csv.DictWriter(handle, fieldnames=SELF_HANDLED_COLUMNS)
+                    writer.writeheader()
+                    writer.writerows(rows)
+            except OSError as exc:
+                _fail(f"écriture impossible de {out} : {exc.strerror or exc}")
+        trail.append(
+            session, actor=by, action="review", object_type="control", object_id="self_handled",
+            details={"controls": len(found), "actions": list(actions), "csv": str(out) if out else None},
+        )  # fmt: skip
+    if not found:
+        console.print("Aucun contrôle traité par l'agent qu'il concerne.")
+        return
+    console.print(f"{len(found)} contrôle(s) traité(s) par l'agent concerné :", soft_wrap=True)
+    for item in found:
+        c = item.control
+        state = protocol.states[c.state].label if c.state in protocol.states else c.state
+        outcome = f" ({c.outcome})" if c.outcome else ""
+        closed = "oui" if item.closed_by_agent else "non"
+        console.print(
+            escape(f"- contrôle {c.control_id} ({c.establishment_id}, agent {c.agent_id}) : "
+                   f"{state}{outcome} ; clos par l'agent : {closed}"),
+            soft_wrap=True,
+        )  # fmt: skip
+        for a in item.actions:
+            at = a.at.astimezone(protocol.time_zone).strftime("%Y-%m-%d %H:%M")
+            what = f"{a.action} {a.details.get('transition', '')}".strip()
+            console.print(
+                escape(f"    {at}  {a.login}  {what}  (journal n° {a.seq})"), soft_wrap=True
+            )
+    raise typer.Exit(1)
 
 
 def purge_command(
     dry_run: Annotated[bool, typer.Option(help="Compter sans supprimer.")] = False,
+    by: Annotated[str, typer.Option(help="Auteur de la purge (écrit au journal).")] = "cli",
 ) -> None:
     """Applique la durée de conservation du journal des consultations (jamais ce qu'un contrôle ouvert retient)."""
     from parcours.config import get_settings
     from parcours.controls.retention import purge
-    from parcours.db import session_scope
 
     settings = get_settings()
-    with session_scope() as session:
-        result = purge(session, settings=settings, today=date.today(), dry_run=dry_run)
+    with _session() as session:
+        result = purge(session, settings=settings, today=date.today(), dry_run=dry_run, actor=by)
     verb = "seraient supprimés" if dry_run else "supprimés"
     console.print(
         f"Conservation {settings.log_retention_days} jours : {result.days_purged} jour(s), {result.rows_purged} "
@@ -98,10 +220,17 @@ def verify(
 ) -> None:
     """Vérifie le chaînage du journal ; code de sortie 1 si une entrée a été modifiée, supprimée ou déplacée."""
     from parcours.controls import trail
-    from parcours.db import session_scope
 
-    with session_scope() as session:
-        known = trail.TrailHead(seq=head_seq, hash=head_hash) if head_hash else None
+    # A known head is a pair: a hash alone would be checked against entry 0 (reported as a truncated
+    # trail), a number alone would be ignored.
+    if bool(head_hash) != bool(head_seq):
+        _fail("--head et --head-seq vont ensemble (empreinte et numéro de l'entrée de tête connue)")
+    if head_hash and not re.fullmatch(r"[0-9a-f]{64}", head_hash.strip().lower()):
+        _fail("--head : empreinte SHA-256 attendue (64 caractères hexadécimaux)")
+    if head_seq < 0:
+        _fail("--head-seq : numéro d'entrée positif attendu")
+    with _session() as session:
+        known = trail.TrailHead(seq=head_seq, hash=head_hash.strip().lower()) if head_hash else None
         problems = trail.verify(session, known_head=known)
         current = trail.head(session)
     if problems:
@@ -117,10 +246,12 @@ def verify(
 def export(out: Annotated[Path, typer.Argument(help="Fichier CSV à écrire.")]) -> None:
     """Exporte le journal en CSV (l'export est lui-même journalisé)."""
     from parcours.controls import trail
-    from parcours.db import session_scope
 
-    with session_scope() as session:
-        out.write_text(trail.export_csv(session), encoding="utf-8")
+    with _session() as session:
+        try:
+            out.write_text(trail.export_csv(session), encoding="utf-8")
+        except OSError as exc:
+            _fail(f"écriture impossible de {out} : {exc.strerror or exc}")
         trail.append(
             session,
             actor="cli",

@@ -18,7 +18,8 @@ from parcours.accounts.roles import Role
 from parcours.audit.scoring.score import ScoredSituation
 from parcours.controls.dispatch import AlertInput, DispatchSummary
 from parcours.controls.models import Campaign
-from parcours.controls.service import launch_campaign
+from parcours.controls.service import LEVELS, launch_campaign
+from parcours.errors import InvalidInput, Issue
 from parcours.notify.outbox import enqueue_email
 
 
@@ -61,13 +62,33 @@ def correspondent_emails(
     return [r for r in session.scalars(query).all() if r]
 
 
+def national_emails(session: Session, *, except_agent_id: str | None = None) -> list[str]:
+    """Addresses of the active national team, leaving out the one who is `except_agent_id`."""
+    query = select(User.email).where(
+        User.role == Role.NATIONAL.value, User.disabled.is_(False), User.email.is_not(None)
+    )
+    if except_agent_id is not None:
+        query = query.where(or_(User.agent_id.is_(None), User.agent_id != except_agent_id))
+    return [r for r in session.scalars(query).all() if r]
+
+
+def handler_emails(
+    session: Session, establishment_id: str, *, except_agent_id: str | None = None
+) -> list[str]:
+    """Who is told about an establishment's controls: its correspondents or, when it has none (the
+    `INCONNU` establishment of agents absent from the registry), the national team that handles them."""
+    return correspondent_emails(
+        session, establishment_id, except_agent_id=except_agent_id
+    ) or national_emails(session, except_agent_id=except_agent_id)
+
+
 def notify_establishments(
     session: Session, *, campaign: Campaign, summary: DispatchSummary, base_url: str, now: datetime
 ) -> int:
     """One mail per correspondent of each establishment that received or saw updated controls."""
     sent = 0
     for establishment_id, control_ids in sorted(summary.by_establishment.items()):
-        for email in correspondent_emails(session, establishment_id):
+        for email in handler_emails(session, establishment_id):
             enqueue_email(
                 session,
                 to=email,
@@ -86,6 +107,30 @@ def notify_establishments(
     return sent
 
 
+def check_campaign_request(*, scenarios: Sequence[str], levels: Sequence[str]) -> None:
+    """Refuse unknown situations and levels before detection runs (minutes on a region): a typo would
+    otherwise launch a campaign that sends nothing."""
+    from parcours.audit.scenario import load_scenarios
+
+    known = {s.id for s in load_scenarios()}
+    issues = [
+        Issue("situations", None, s, f"situation inconnue (connues : {', '.join(sorted(known))})")
+        for s in scenarios
+        if s not in known
+    ]
+    issues += [
+        Issue("niveaux", None, lv, f"niveau inconnu (connus : {', '.join(LEVELS)})")
+        for lv in levels
+        if lv not in LEVELS
+    ]
+    if not scenarios:
+        issues.append(Issue("situations", None, None, "choisir au moins une situation"))
+    if not levels:
+        issues.append(Issue("niveaux", None, None, "choisir au moins un niveau"))
+    if issues:
+        raise InvalidInput(issues)
+
+
 def launch_detection_campaign(
     session: Session,
     *,
@@ -102,6 +147,7 @@ def launch_detection_campaign(
     summary and the detection run id."""
     from parcours.audit.campaign import run_campaign
 
+    check_campaign_request(scenarios=scenarios, levels=levels)
     result = run_campaign(start=start, end=end, progress=progress)
     now = datetime.now(UTC)
     campaign, summary = launch_campaign(

@@ -166,6 +166,15 @@ class FlowWatcher:
             session.flush()
         campaign.period_start = min(campaign.period_start, start)
         campaign.period_end = max(campaign.period_end, end)
+        # Dispatch keeps only the campaign's situations and levels: a situation added after the flow
+        # campaign was first created (or a level the watcher now sends) must not be filtered out.
+        current = [s.id for s in load_scenarios()]
+        if not set(current) <= set(campaign.scenarios):
+            campaign.scenarios = sorted({*campaign.scenarios, *current})
+        if not set(self.levels) <= set(campaign.levels):
+            campaign.levels = [
+                lv for lv in ("mandatory", "optional") if lv in {*campaign.levels, *self.levels}
+            ]
         return campaign
 
     def process(self, files: list[Path]) -> FlowCycle:

@@ -1,17 +1,20 @@
 """The control protocol as an explicit state machine loaded from `protocol.yaml`.
 
-`apply_transition` is the only way a control changes state: it checks the source state, the required fields
-(and conditional requirements such as the rules reminder and the written report when misuse is proven),
+`apply_transition` is the only way a control changes state: it checks the source state, that only the
+transition's own fields are given (a generated field such as `report_generated` is never taken from a form,
+nor an earlier step's notes rewritten), their types, the required fields (and conditional requirements such as
+the rules reminder and the written report when misuse is proven), the fields a written report has fixed,
 sets the due date of the new step, and returns the note to trace.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -39,6 +42,8 @@ class TransitionDef:
     choices: dict[str, dict[str, str]] = field(default_factory=dict)
     when: dict[str, tuple[str, ...]] = field(default_factory=dict)
     outcome: str | None = None
+    # flag field -> fields that can no longer change once the flag is set in the control's data.
+    locked_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,14 @@ class Protocol:
     states: dict[str, StateDef]
     transitions: dict[str, TransitionDef]
     fields: dict[str, FieldDef]
+    time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
+    max_text_length: int = 10000
+
+    def local_day(self, moment: datetime) -> date:
+        """The calendar day of `moment` in the protocol's zone, where deadlines run (naive = UTC)."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.time_zone).date()
 
     def form_fields(self, transition: TransitionDef) -> list[FieldDef]:
         """Fields a form asks for: the required ones, then conditional ones, without generated ones."""
@@ -93,6 +106,7 @@ def parse_protocol(path: Path) -> Protocol:
                 choices={k: dict(v) for k, v in (t.get("choices") or {}).items()},
                 when={k: tuple(v) for k, v in (t.get("when") or {}).items()},
                 outcome=t.get("outcome"),
+                locked_by={k: tuple(v) for k, v in (t.get("locked_by") or {}).items()},
             )
             for s in (*tdef.sources, tdef.target):
                 if s not in states:
@@ -103,17 +117,29 @@ def parse_protocol(path: Path) -> Protocol:
             for name, f in raw["fields"].items()
         }
         for tdef in transitions.values():
-            for name in (*tdef.requires, *(n for extra in tdef.when.values() for n in extra)):
+            named = (
+                *tdef.requires,
+                *(n for extra in tdef.when.values() for n in extra),
+                *tdef.locked_by,
+                *(n for locked in tdef.locked_by.values() for n in locked),
+            )
+            for name in named:
                 if name not in fields:
                     raise _fail(
                         path, f"transition {tdef.name!r} requires undeclared field {name!r}"
                     )
+        try:
+            zone = ZoneInfo(str(raw["time_zone"]))
+        except ZoneInfoNotFoundError as exc:
+            raise _fail(path, f"unknown time zone {raw['time_zone']!r}") from exc
         return Protocol(
             fields=fields,
             version=str(raw["version"]),
             reminder_days_before_due=int(raw["reminder_days_before_due"]),
             states=states,
             transitions=transitions,
+            time_zone=zone,
+            max_text_length=int(raw["max_text_length"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail(path, f"malformed protocol: {exc!r}") from exc
@@ -138,6 +164,100 @@ def _missing(value: Any) -> bool:
     return value is None or value is False or (isinstance(value, str) and not value.strip())
 
 
+def _issue(column: str, reason: str) -> Issue:
+    return Issue(file="control", line=None, column=column, reason=reason)
+
+
+def _normalised(
+    protocol: Protocol, fdef: FieldDef, value: Any, today: date
+) -> tuple[Any, str | None]:
+    """The value as stored (text stripped, dates as ISO days) and the reason it is refused, if it is."""
+    if fdef.type == "checkbox":
+        return (value, None) if isinstance(value, bool) else (value, "case à cocher attendue")
+    if fdef.type == "date":
+        if isinstance(value, date) and not isinstance(value, datetime):
+            day = value
+        elif isinstance(value, str) and not value.strip():
+            return "", None  # left to the required check
+        else:
+            try:
+                day = date.fromisoformat(str(value).strip())
+            except ValueError:
+                return value, "date invalide (AAAA-MM-JJ attendu)"
+        if day > today:
+            return value, "date à venir : consigner ce qui a eu lieu"
+        return day.isoformat(), None
+    if not isinstance(value, str):
+        return value, "texte attendu"
+    text = value.replace("\r\n", "\n").strip()
+    if len(text) > protocol.max_text_length:
+        return value, f"texte trop long ({protocol.max_text_length} caractères au plus)"
+    return text, None
+
+
+def check_fields(
+    *,
+    protocol: Protocol,
+    data: dict[str, Any],
+    transition: str,
+    fields: dict[str, Any],
+    today: date,
+    ignore_generated: bool = False,
+) -> tuple[dict[str, Any], list[Issue]]:
+    """The control's data with `fields` applied, and every issue found (collect-all): fields the
+    transition does not ask for, wrong types, missing required fields, values outside their list,
+    fields a written report has fixed. `ignore_generated` leaves out the requirement of generated
+    fields (the written report checks the finding before it exists)."""
+    tdef = protocol.transitions.get(transition)
+    if tdef is None:
+        raise InvalidInput(f"transition inconnue : {transition}")
+    asked = {f.name for f in protocol.form_fields(tdef)}
+    issues: list[Issue] = []
+    given: dict[str, Any] = {}
+    refused: set[str] = set()  # one issue per field: a refused value is not also "missing"
+    for name, value in fields.items():
+        if name not in asked:
+            issues.append(_issue(name, "champ non prévu à cette étape"))
+        elif value is not None:
+            value, problem = _normalised(protocol, protocol.fields[name], value, today)
+            if problem:
+                issues.append(_issue(name, problem))
+                refused.add(name)
+            else:
+                given[name] = value
+    for flag, locked in tdef.locked_by.items():
+        if data.get(flag):
+            reason = f"ne peut plus être modifié ({protocol.fields[flag].label.lower()})"
+            issues += [
+                _issue(name, reason)
+                for name in locked
+                if name in given and given[name] != data.get(name)
+            ]
+    merged = {**data, **given}
+    required = list(tdef.requires)
+    for cond, extra in tdef.when.items():
+        key, _, expected = cond.partition("=")
+        if str(merged.get(key)) == expected:
+            required.extend(extra)
+    for name in dict.fromkeys(required):
+        if name in refused or (ignore_generated and protocol.fields[name].type == "generated"):
+            continue
+        if _missing(merged.get(name)):
+            issues.append(_issue(name, "champ obligatoire"))
+    for name, allowed in tdef.choices.items():
+        value = merged.get(name)
+        if name not in refused and value is not None and value not in allowed:
+            issues.append(_issue(name, f"valeur non autorisée : {value}"))
+    fp_comment = str(merged.get("fp_comment") or "")
+    if (
+        transition == "close_false_positive"
+        and merged.get("fp_reason") == "other"
+        and len(fp_comment) < 10
+    ):
+        issues.append(_issue("fp_comment", "préciser le motif"))
+    return merged, issues
+
+
 def apply_transition(
     *,
     protocol: Protocol,
@@ -147,7 +267,9 @@ def apply_transition(
     fields: dict[str, Any],
     today: date,
 ) -> TransitionResult:
-    """Validate and compute a transition; raises Conflict (wrong state) or InvalidInput (missing fields)."""
+    """Validate and compute a transition; raises Conflict (wrong state) or InvalidInput (fields).
+
+    `today` is the day in the protocol's zone (`Protocol.local_day`): the new step is due from it."""
     tdef = protocol.transitions.get(transition)
     if tdef is None:
         raise InvalidInput(f"transition inconnue : {transition}")
@@ -155,33 +277,9 @@ def apply_transition(
         raise Conflict(
             f"« {tdef.label} » impossible depuis l'état « {protocol.states[state].label} »"
         )
-    merged = {**data, **{k: v for k, v in fields.items() if v is not None}}
-    issues: list[Issue] = []
-    required = list(tdef.requires)
-    for cond, extra in tdef.when.items():
-        key, _, expected = cond.partition("=")
-        if str(merged.get(key)) == expected:
-            required.extend(extra)
-    for name in required:
-        if _missing(merged.get(name)):
-            issues.append(Issue(file="control", line=None, column=name, reason="champ obligatoire"))
-    for name, allowed in tdef.choices.items():
-        value = merged.get(name)
-        if value is not None and value not in allowed:
-            issues.append(
-                Issue(
-                    file="control", line=None, column=name, reason=f"valeur non autorisée : {value}"
-                )
-            )
-    fp_comment = str(merged.get("fp_comment") or "")
-    if (
-        transition == "close_false_positive"
-        and merged.get("fp_reason") == "other"
-        and len(fp_comment) < 10
-    ):
-        issues.append(
-            Issue(file="control", line=None, column="fp_comment", reason="préciser le motif")
-        )
+    merged, issues = check_fields(
+        protocol=protocol, data=data, transition=transition, fields=fields, today=today
+    )
     if issues:
         raise InvalidInput(issues)
     outcome = tdef.outcome or (str(merged["outcome"]) if "outcome" in tdef.requires else None)

@@ -4,19 +4,25 @@ rule of who may act on a control (`may_act_on`)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
+from parcours.accounts.models import User
+from parcours.accounts.roles import Role
 from parcours.accounts.scope import Scope
 from parcours.audit.input_report import InputReport
 from parcours.audit.models import DetectionRun
 from parcours.controls.models import Campaign, Control
 from parcours.controls.protocol import OPEN_STATES
+from parcours.controls.trail import TrailEntry
 
 PAGE_SIZE = 50
+# The roles that handle controls (inbox, steps, assignment, reminders).
+ALERT_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,10 @@ class InboxPage:
     pages: int
 
 
-def _scoped(query: Select[Control], scope: Scope) -> Select[Control]:
+Ts = TypeVarTuple("Ts")
+
+
+def _scoped(query: Select[*Ts], scope: Scope) -> Select[*Ts]:
     if scope.establishment_id is not None:
         query = query.where(Control.establishment_id == scope.establishment_id)
         if scope.agency_id is not None:
@@ -96,7 +105,7 @@ def in_scope(control: Control, scope: Scope) -> bool:
 # agency's other managers, its correspondents and the national team. The agent concerned still sees it
 # as theirs (`controls_about_agent`, /mes-controles) and writes their explanation there.
 # This is the one statement of the rule: the inbox filters with `_not_about`, every control page and
-# action checks `may_act_on`, assignment and reminders check `is_about`.
+# action checks `may_act_on`, assignment and reminders check `may_handle` (which applies it to an account).
 
 
 def is_about(control: Control, agent_id: str | None) -> bool:
@@ -109,8 +118,87 @@ def may_act_on(control: Control, *, scope: Scope, agent_id: str | None) -> bool:
     return in_scope(control, scope) and not is_about(control, agent_id)
 
 
+def may_handle(control: Control, user: User) -> bool:
+    """Whether the account `user` may be assigned the control or receive its reminders: enabled, of
+    a role that handles controls, and allowed to act on this one (`may_act_on`)."""
+    return (
+        not user.disabled
+        and user.role in {r.value for r in ALERT_ROLES}
+        and may_act_on(control, scope=user.scope, agent_id=user.agent_id)
+    )
+
+
 def _not_about(query: Select[Control], agent_id: str | None) -> Select[Control]:
     return query if agent_id is None else query.where(Control.agent_id != agent_id)
+
+
+# -- controls handled by the agent they concern, before `may_act_on` existed -------------------------
+# Such controls were not reopened when the rule came in. The trail keeps who did what: an action on a
+# control whose actor is an account of the control's agent is a breach of the rule above, and the
+# national data-protection team reviews (and reopens) those controls.
+
+# Trail actions that handle a control, as the web layer records them.
+HANDLING_ACTIONS = ("status", "assign", "comment", "report")
+# Trail actions that only read it: the control page (with the file's context) and the report's PDF.
+READING_ACTIONS = ("view", "export")
+
+
+@dataclass(frozen=True)
+class SelfAction:
+    """One trail entry of the agent concerned on their own control."""
+
+    seq: int
+    at: datetime
+    login: str
+    action: str
+    details: dict[str, Any]
+
+
+@dataclass
+class SelfHandledControl:
+    control: Control
+    actions: list[SelfAction] = field(default_factory=list)
+
+    @property
+    def closed_by_agent(self) -> bool:
+        """Whether the agent concerned took the step that closed the control."""
+        return any(a.action == "status" and a.details.get("to") == "closed" for a in self.actions)
+
+
+def self_handled_controls(
+    session: Session, *, scope: Scope, actions: tuple[str, ...] = HANDLING_ACTIONS
+) -> list[SelfHandledControl]:
+    """Controls on which an account of the agent concerned took one of `actions` (trail entries on
+    the control, or on its report), oldest action first, in control order."""
+    acted = session.execute(
+        _scoped(
+            select(Control, TrailEntry)
+            .join(
+                TrailEntry,
+                and_(
+                    TrailEntry.object_type.in_(("control", "control_report")),
+                    TrailEntry.object_id == cast(Control.control_id, String),
+                ),
+            )
+            .join(User, User.login == TrailEntry.actor)
+            .where(User.agent_id == Control.agent_id, TrailEntry.action.in_(actions))
+            .order_by(Control.control_id, TrailEntry.seq),
+            scope,
+        )
+    ).all()
+    found: dict[int, SelfHandledControl] = {}
+    for control, entry in acted:
+        item = found.setdefault(control.control_id, SelfHandledControl(control))
+        item.actions.append(
+            SelfAction(
+                seq=entry.seq,
+                at=entry.ts if entry.ts.tzinfo else entry.ts.replace(tzinfo=UTC),  # SQLite: naive
+                login=entry.actor,
+                action=entry.action,
+                details=json.loads(entry.details or "{}"),
+            )
+        )
+    return list(found.values())
 
 
 def controls_about_agent(session: Session, agent_id: str) -> list[Control]:

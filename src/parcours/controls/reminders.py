@@ -1,5 +1,6 @@
 """Reminders before a step's due date and overdue notices, to the person assigned (or the establishment's
-correspondents when nobody is), through the outbox. One reminder per control, step and kind."""
+correspondents when nobody is), through the outbox. One reminder per control, step and kind; only for
+open controls, never to the agent concerned."""
 
 from __future__ import annotations
 
@@ -9,31 +10,33 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parcours.accounts.models import User
-from parcours.controls.campaigns import correspondent_emails
+from parcours.controls.campaigns import handler_emails
 from parcours.controls.models import Control
 from parcours.controls.protocol import OPEN_STATES, is_overdue, load_protocol, needs_reminder
-from parcours.controls.queries import is_about
+from parcours.controls.queries import may_handle
 from parcours.notify.models import OutboxMessage
 from parcours.notify.outbox import enqueue_email
 
 
 def _recipients(session: Session, control: Control) -> list[str]:
-    # Never the agent concerned (queries.may_act_on): an assignment made before that rule, or a
-    # correspondent who is the agent, falls back to the other correspondents.
+    # Only someone who may handle the control (queries.may_handle): an assignee who is the agent
+    # concerned (assigned before that rule), has left the control's scope or the alert roles, or is
+    # disabled, falls back to the establishment's correspondents (the national team for `INCONNU`),
+    # except one who is the agent.
     if control.assignee:
         user = session.scalar(select(User).where(User.login == control.assignee))
-        if (
-            user is not None
-            and user.email
-            and not user.disabled
-            and not is_about(control, user.agent_id)
-        ):
+        if user is not None and user.email and may_handle(control, user):
             return [user.email]
-    return correspondent_emails(session, control.establishment_id, except_agent_id=control.agent_id)
+    return handler_emails(session, control.establishment_id, except_agent_id=control.agent_id)
 
 
-def send_reminders(session: Session, *, today: date, now: datetime, base_url: str) -> int:
+def send_reminders(
+    session: Session, *, now: datetime, base_url: str, today: date | None = None
+) -> int:
+    """Queue the reminders due on `today`, by default the day of `now` where deadlines run
+    (`Protocol.local_day`: Europe/Paris, not the server's zone nor UTC)."""
     protocol = load_protocol()
+    today = today if today is not None else protocol.local_day(now)
     sent = 0
     for control in session.scalars(select(Control).where(Control.state.in_(OPEN_STATES))):
         if is_overdue(control.step_due_on, today):

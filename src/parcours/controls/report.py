@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -10,36 +11,48 @@ from string import Template
 from typing import Any
 
 import yaml
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from parcours.controls.models import Campaign, Control, ControlReport
+from parcours.controls.protocol import Protocol, check_fields, load_protocol
+from parcours.controls.service import check_actor
 from parcours.db import add_or_conflict
-from parcours.errors import Conflict
+from parcours.errors import Conflict, InvalidInput
 
 TEMPLATE = Path(__file__).parent / "templates" / "report_v1.yaml"
 REPORT_EXISTS = "le compte rendu existe déjà"
-
-# The PDF core fonts are Latin-1: map the few French typographic characters outside it.
-_LATIN1_FALLBACKS = str.maketrans(
-    {
-        "œ": "oe",
-        "Œ": "OE",
-        "’": "'",
-        "‘": "'",
-        "“": '"',
-        "”": '"',
-        "—": "-",
-        "–": "-",
-        "…": "...",
-        "→": "->",
-        "\u202f": " ",
-    }
-)
+# A Unicode font (the PDF core fonts are Latin-1 only: "Łukasz" or "Ștefan" came out as "?").
+FONT_DIR = Path(__file__).parent / "fonts" / "dejavu-2.37"
+FONT = "DejaVuSans"
+FONT_FILES = {"": "DejaVuSans.woff", "B": "DejaVuSans-Bold.woff", "I": "DejaVuSans-Oblique.woff"}
+MISSING_GLYPH = "\ufffd"
 
 
-def latin1(text: str) -> str:
-    return text.translate(_LATIN1_FALLBACKS).encode("latin-1", "replace").decode("latin-1")
+@lru_cache(maxsize=1)
+def _covered() -> frozenset[int]:
+    """Code points every face of the font can print."""
+    faces = [set(TTFont(FONT_DIR / name).getBestCmap()) for name in FONT_FILES.values()]
+    return frozenset(set.intersection(*faces))
+
+
+def printable(text: str) -> str:
+    """Free text as the report prints it: composed (NFC), control characters as spaces (line
+    breaks kept), and each character the font lacks as "�" rather than dropped silently."""
+    covered = _covered()
+    out = []
+    for ch in unicodedata.normalize("NFC", text.replace("\r\n", "\n")):
+        category = unicodedata.category(ch)
+        if ch == "\n":
+            out.append(ch)
+        elif category in ("Cc", "Zl", "Zp"):  # tabs, NUL, bells, other line separators
+            out.append(" ")
+        elif category == "Cf":  # invisible: zero-width spaces, soft hyphens, direction marks
+            continue
+        else:
+            out.append(ch if ord(ch) in covered else MISSING_GLYPH)
+    return "".join(out)
 
 
 @lru_cache(maxsize=1)
@@ -48,18 +61,21 @@ def _template() -> dict[str, Any]:
     return loaded
 
 
-def _fields(control: Control, campaign: Campaign, author: str, now: datetime) -> dict[str, str]:
+def _fields(
+    control: Control, campaign: Campaign, author: str, now: datetime, protocol: Protocol
+) -> dict[str, str]:
     data = control.data or {}
+    day = protocol.local_day  # dates as the people concerned lived them (Europe/Paris), not UTC
     return {
         "control_id": str(control.control_id),
-        "created_on": control.created_at.date().isoformat(),
+        "created_on": day(control.created_at).isoformat(),
         "campaign": campaign.name,
         "establishment_id": control.establishment_id,
         "agent_id": control.agent_id,
         "de_id": control.de_id,
         "consultations": str(control.consultations),
-        "first_seen": control.first_seen.date().isoformat(),
-        "last_seen": control.last_seen.date().isoformat(),
+        "first_seen": day(control.first_seen).isoformat(),
+        "last_seen": day(control.last_seen).isoformat(),
         "scenarios": ", ".join(control.scenarios),
         "reasons": " ; ".join(control.reasons) or "-",
         "pre_examination_notes": str(data.get("pre_examination_notes", "-")),
@@ -69,33 +85,35 @@ def _fields(control: Control, campaign: Campaign, author: str, now: datetime) ->
         "justification": str(data.get("justification", "-")),
         "rules_reminder_acknowledged": "oui" if data.get("rules_reminder_acknowledged") else "non",
         "author": author,
-        "concluded_on": now.date().isoformat(),
+        "concluded_on": day(now).isoformat(),
     }
 
 
 def render_report_pdf(control: Control, campaign: Campaign, *, author: str, now: datetime) -> bytes:
     tpl = _template()
-    values = _fields(control, campaign, author, now)
+    values = _fields(control, campaign, author, now, load_protocol())
     pdf = FPDF(format="A4")
     pdf.set_creation_date(now)
-    pdf.set_title(latin1(tpl["title"]))
+    for style, name in FONT_FILES.items():
+        pdf.add_font(FONT, style, FONT_DIR / name)
+    pdf.set_title(printable(tpl["title"]))
     pdf.set_author("Parcours")
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 14)
-    pdf.multi_cell(0, 8, latin1(tpl["title"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "B", 14)
+    pdf.multi_cell(0, 8, printable(tpl["title"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     for section in tpl["sections"]:
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.multi_cell(0, 6, latin1(section["heading"]), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
+        pdf.set_font(FONT, "B", 11)
+        pdf.multi_cell(0, 6, printable(section["heading"]), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "", 10)
         body = Template(section["body"]).safe_substitute(values)
-        pdf.multi_cell(0, 5, latin1(body), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, printable(body), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
-    pdf.set_font("Helvetica", "I", 8)
+    pdf.set_font(FONT, "I", 8)
     pdf.multi_cell(
         0,
         4,
-        latin1(f"Modèle {tpl['version']} — document généré par Parcours"),
+        printable(f"Modèle {tpl['version']} — document généré par Parcours"),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -105,20 +123,31 @@ def render_report_pdf(control: Control, campaign: Campaign, *, author: str, now:
 def generate_report(
     session: Session, *, control: Control, fields: dict[str, Any], author: str, now: datetime
 ) -> ControlReport:
-    """Render and store the report of a proven misuse, from the finding being written (`fields`).
+    """Render and store the report of a proven misuse, from the finding being written (`fields`: the
+    conclusion's own fields, checked by the protocol like the conclusion itself).
 
-    A control has at most one report, never regenerated once stored; concluding "proven" requires it.
+    A control has at most one report, never regenerated once stored; concluding "proven" requires it,
+    and the finding it states (outcome, justification, rules reminder) can then no longer change.
     """
+    check_actor(session, control, author)
     if control.state != "finding":
         raise Conflict("le compte rendu se rédige à l'étape du constat")
-    draft = {**(control.data or {}), **{k: v for k, v in fields.items() if v not in (None, "")}}
-    if draft.get("outcome") != "proven":
-        raise Conflict("un compte rendu n'est établi que pour un détournement avéré")
-    if not str(draft.get("justification", "")).strip():
-        raise Conflict("la justification du constat est requise pour le compte rendu")
-    control.data = draft
     if session.query(ControlReport).filter_by(control_id=control.control_id).first() is not None:
         raise Conflict(REPORT_EXISTS)
+    protocol = load_protocol()
+    draft, issues = check_fields(
+        protocol=protocol,
+        data=dict(control.data or {}),
+        transition="conclude",
+        fields={k: v for k, v in fields.items() if v != ""},
+        today=protocol.local_day(now),
+        ignore_generated=True,
+    )
+    if draft.get("outcome") != "proven":
+        raise Conflict("un compte rendu n'est établi que pour un détournement avéré")
+    if issues:
+        raise InvalidInput(issues)
+    control.data = draft
     campaign = session.get(Campaign, control.campaign_id)
     assert campaign is not None
     pdf = render_report_pdf(control, campaign, author=author, now=now)
@@ -131,4 +160,7 @@ def generate_report(
     )
     add_or_conflict(session, report, REPORT_EXISTS)
     control.data = {**draft, "report_generated": True, "report_sha256": report.sha256}
+    # The finding is now fixed: a form loaded before the report cannot overwrite it (`version`).
+    control.updated_at = now
+    control.version += 1
     return report
