@@ -101,6 +101,9 @@ def test_reimport_loads_nothing_twice(engine: Engine, tmp_path: Path) -> None:
     assert again.ok
     assert counts(engine) == before
     assert ConsultLog(get_settings().log_dir).count() == 4
+    # The summary says so: every reference row is already there, none loaded nor updated.
+    for r in again.files:
+        assert (r.rows_loaded, r.rows_updated, r.rows_skipped) == (0, 0, r.rows_read), r.label
     cons = report(again, "consultations.csv")
     assert (cons.rows_loaded, cons.rows_skipped) == (0, 4)
     # The same events in another file, plus a new one, and a repeat inside the file.
@@ -122,12 +125,16 @@ def test_updated_rows_replace_old_values(engine: Engine, tmp_path: Path) -> None
     run(f.good_directory(tmp_path / "in"))
     changed = [list(r) for r in f.AGENTS]
     changed[1][10] = ""  # AG2 re-hired: left_on cleared
-    f.write(tmp_path / "in2", "agents", changed)
+    new = ["AG9", "Neuf", "", "Nina", "", "", "DR76", "", "gdd", "", "", ""]
+    f.write(tmp_path / "in2", "agents", [*changed, new])
     summary = run(tmp_path / "in2")
-    assert summary.ok and report(summary, "agents.csv").rows_loaded == 3
+    agents = report(summary, "agents.csv")
+    # One new, one changed, two as they were: the summary tells them apart.
+    assert summary.ok
+    assert (agents.rows_loaded, agents.rows_updated, agents.rows_skipped) == (1, 1, 2)
     with engine.connect() as c:
         assert c.execute(select(Agent.left_on).where(Agent.agent_id == "AG2")).scalar_one() is None
-        assert c.execute(select(func.count()).select_from(Agent)).scalar_one() == 3
+        assert c.execute(select(func.count()).select_from(Agent)).scalar_one() == 4
 
 
 def test_each_kind_of_bad_row_is_rejected_with_file_line_column_reason(

@@ -45,24 +45,39 @@ def import_command(
 
 
 def print_summary(summary: ImportSummary, console: Console) -> None:
-    table = Table(title=f"Import de {summary.directory}")
-    longest = max((len(f.label) for f in summary.files), default=7)
-    table.add_column("fichier", no_wrap=True, min_width=longest)
-    for name in ("lues", "chargées", "rejetées", "déjà là", "non résolues"):
-        table.add_column(name, justify="right")
+    from parcours.registry.contract import BY_NAME
+
+    headers = ("lues", "chargées", "mises à jour", "rejetées", "déjà là", "non résolues")
+    rows: list[tuple[str, ...]] = []
     for f in summary.files:
         if f.refused:
-            table.add_row(f.label, "—", "0", "fichier refusé", "—", "—", style="red")
+            rows.append(("—", "0", "—", "fichier refusé", "—", "—"))
             continue
-        table.add_row(
-            f.label,
-            f"{f.rows_read:,}",
-            f"{f.rows_loaded:,}",
-            f"{f.rows_rejected:,}",
-            f"{f.rows_skipped:,}",
-            f"{f.unresolved_refs:,}",
-            style=None if f.ok else "yellow",
+        rows.append(
+            (
+                f"{f.rows_read:,}",
+                f"{f.rows_loaded:,}",
+                # The log is append-only: its rows are new or already there, never updated.
+                f"{f.rows_updated:,}" if BY_NAME[f.file].table is not None else "—",
+                f"{f.rows_rejected:,}",
+                f"{f.rows_skipped:,}",
+                f"{f.unresolved_refs:,}",
+            )
         )
+    table = Table(title=f"Import de {summary.directory}")
+    # In a narrow terminal the headers wrap and then the file names fold, never a count.
+    values = [max((len(r[i]) for r in rows), default=0) for i in range(len(headers))]
+    natural = max((len(f.label) for f in summary.files), default=7) + sum(
+        max(len(h), v) + 3 for h, v in zip(headers, values, strict=True)
+    )
+    table.add_column("fichier", overflow="fold")
+    for name, value in zip(headers, values, strict=True):
+        narrow = max([value] + [len(w) for w in name.split()])
+        cap = narrow if natural + 4 > console.width else None
+        table.add_column(name, justify="right", min_width=narrow, max_width=cap)
+    for f, cells in zip(summary.files, rows, strict=True):
+        style = "red" if f.refused else None if f.ok else "yellow"
+        table.add_row(f.label, *cells, style=style)
     console.print(table)
     if not summary.files:
         console.print("Aucun fichier du contrat dans ce dossier (voir docs/formats.md).")

@@ -68,9 +68,12 @@ class FileReport:
     label: str
     file: str  # contract file name (FileSpec.name)
     rows_read: int = 0
-    rows_loaded: int = 0
+    rows_loaded: int = 0  # new rows (ids new to the table; events new to the log)
+    rows_updated: int = 0  # reference rows whose stored values changed (the log is never updated)
     rows_rejected: int = 0
-    rows_skipped: int = 0  # consultation events already in the log or repeated in the file
+    # Already present: reference rows identical to the stored ones; consultation events already in
+    # the log or repeated in the file. read = loaded + updated + rejected + skipped.
+    rows_skipped: int = 0
     unresolved_refs: int = 0  # rows naming an agent or job seeker absent from the reference files
     refused: Issue | None = None  # the whole file was unusable
     issues: list[Issue] = field(default_factory=list)
@@ -162,7 +165,7 @@ class _Importer:
                     self._write_refusal(source, report)
                 if report.rows_loaded and source.spec.table:
                     self.known_loaded.discard(source.spec.name)
-                bar.finish(task, report.rows_loaded)
+                bar.finish(task, report.rows_loaded + report.rows_updated)
             stale = stale_snapshots(self.engine, self.warehouse)
             if stale:
                 task = bar.start("instantanés (warehouse)")
@@ -328,7 +331,7 @@ class _Importer:
         assert reader is not None
         started = datetime.now(UTC)
         with self.engine.begin() as conn:
-            loaded = upsert_batches(conn, table, reader, on_rows=lambda n: bar.rows(task, n))
+            upserted = upsert_batches(conn, table, reader, on_rows=lambda n: bar.rows(task, n))
             conn.execute(delete(ImportBatch).where(ImportBatch.batch_id == report.batch_id))
             conn.execute(
                 insert(ImportBatch).values(
@@ -339,12 +342,14 @@ class _Importer:
                     started_at=started,
                     finished_at=datetime.now(UTC),
                     rows_read=report.rows_read,
-                    rows_loaded=loaded,
+                    rows_loaded=upserted.inserted,  # as in the summary: new rows only
                     rows_rejected=report.rows_rejected,
                     unresolved_refs=report.unresolved_refs,
                 )
             )
-        report.rows_loaded = loaded
+        report.rows_loaded = upserted.inserted
+        report.rows_updated = upserted.updated
+        report.rows_skipped = upserted.unchanged
 
     # -- the consultation log -------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Finding contract files in an import folder and staging each one, as text, in a DuckDB table.
 
-Staging gives every record its line number (the header is line 1; a record with a quoted line break
-counts as one line, as in DuckDB's own error reports; Parquet rows are numbered from 1) and sets
-aside the records that are not well-formed CSV (wrong number of fields, invalid UTF-8, broken quotes).
+Staging gives every record its line number: in CSV the physical line it starts on, as an editor
+numbers them (the header is line 1; blank lines and line breaks inside quoted fields count, see
+`csv_lines`); in Parquet the row number, from 1. It sets aside the records that are not well-formed
+CSV (wrong number of fields, invalid UTF-8, broken quotes).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import duckdb
 
 from parcours.errors import Issue
 from parcours.registry.contract import FILES, FileSpec, separator_issue
+from parcours.registry.csv_lines import line_count, record_lines
 from parcours.registry.validation import literal, quote_ident
 
 FORMATS = (".csv", ".parquet")
@@ -123,55 +126,125 @@ def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {kind} {RAW}")
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
-    header = read_csv_header(source)
-    spec = source.spec
+def read_csv_sql(path: Path, header: Sequence[str]) -> str:
+    """DuckDB's strict RFC 4180 reader of a contract CSV file, every column as text; the records
+    it cannot split into fields go to the tables `csv_errors` and `csv_scans`."""
     columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
-    select = ", ".join(quote_ident(c) for c in spec.column_names)
-    # row_number() OVER () streams in file order (insertion order is preserved); records DuckDB
-    # rejects are skipped by it, so their lines are added back below.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE numbered AS SELECT row_number() OVER () + 1 AS line, {select} "
-        f"FROM read_csv({literal(str(source.path))}, header = true, auto_detect = false, "
+    return (
+        f"read_csv({literal(str(path))}, header = true, auto_detect = false, "
         f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
         f"columns = {columns}, store_rejects = true, "
         f"rejects_table = 'csv_errors', rejects_scan = 'csv_scans')"
     )
-    # A quote never closed makes the rest of the file one field of this record: say how many
-    # physical lines it took, so that rows missing from the counts are accounted for.
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
+    header = read_csv_header(source)
+    spec = source.spec
+    select = ", ".join(quote_ident(c) for c in spec.column_names)
+    # row_number() OVER () streams in file order (insertion order is preserved): `line` is the
+    # rank of a well-formed record among the well-formed ones, plus one: its line when the file
+    # holds one record on each line. DuckDB sets the other records aside.
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE numbered AS SELECT row_number() OVER () + 1 AS line, "
+            f"{select} FROM {read_csv_sql(source.path, header)}"
+        )
+    except duckdb.Error as e:
+        # DuckDB stops on some line ends unlike the header's (its parser "reached an invalid state").
+        mixed = record_lines(source.path).mixed
+        if mixed is not None:
+            raise FileRefused(Issue(source.label, mixed.line, None, mixed.reason)) from e
+        first = engine_message(e).partition("\n")[0]  # not DuckDB's advice on its options
+        raise FileRefused(Issue(source.label, None, None, f"fichier illisible : {first}")) from e
+    # One row per rejected record, by the line DuckDB gives it.
     text = "trim(any_value(csv_line), chr(10) || chr(13))"
-    spanned = f"length({text}) - length(replace({text}, chr(10), '')) + 1"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {MALFORMED} AS SELECT line, "
+        "CREATE OR REPLACE TEMP TABLE rejected AS SELECT line AS duckdb_line, "
         "'enregistrement mal formé : ' || string_agg(DISTINCT "
         "CASE error_type WHEN 'INVALID ENCODING' THEN 'texte qui n''est pas en UTF-8' "
         "WHEN 'MISSING COLUMNS' THEN 'champs manquants' WHEN 'TOO MANY COLUMNS' THEN 'champs en trop' "
         "WHEN 'UNQUOTED VALUE' THEN 'guillemets incorrects' ELSE lower(error_type) END, ', ') "
-        f"|| ' (' || left(rtrim(split_part({text}, chr(10), 1), chr(13)), 120) || ')' "
-        f"|| CASE WHEN {spanned} > 1 THEN ' ; un guillemet ouvert et jamais refermé a fait lire '"
-        f"|| ({spanned}) || ' lignes du fichier (à partir de la ligne ' || line "
-        "|| ') comme ce seul enregistrement, refusé avec elles' ELSE '' END AS reason "
+        f"|| ' (' || left(rtrim(split_part({text}, chr(10), 1), chr(13)), 120) || ')' AS reason, "
+        f"length({text}) - length(replace({text}, chr(10), '')) + 1 AS text_lines "
         "FROM csv_errors GROUP BY line"
     )
-    ((malformed,),) = con.execute(f"SELECT count(*) FROM {MALFORMED}").fetchall()
-    if malformed == 0:
+    con.execute("DROP TABLE csv_errors")
+    con.execute("DROP TABLE csv_scans")
+    ((valid,),) = con.execute("SELECT count(*) FROM numbered").fetchall()
+    ((malformed,),) = con.execute("SELECT count(*) FROM rejected").fetchall()
+    if malformed == 0 and line_count(source.path) == 1 + valid:
+        # One record on each line after the header (the common case): the lines are right.
         con.execute(f"ALTER TABLE numbered RENAME TO {RAW}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {MALFORMED} (line BIGINT, reason VARCHAR)")
     else:
-        # Valid record k sits after the rejected records whose "valid rows before" count is < k.
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE shifts AS SELECT v, max(n) AS n FROM ("
-            f"SELECT line - 1 - row_number() OVER (ORDER BY line) AS v, "
-            f"row_number() OVER (ORDER BY line) AS n FROM {MALFORMED}) GROUP BY v"
-        )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT numbered.line + COALESCE(shifts.n, 0) AS line, "
-            f"{', '.join('numbered.' + quote_ident(c) for c in spec.column_names)} "
-            "FROM numbered ASOF LEFT JOIN shifts ON numbered.line - 1 > shifts.v"
-        )
-        con.execute("DROP TABLE shifts")
+        if not _place_records(con, source, spec, valid + malformed):
+            _place_records_as_duckdb_does(con, spec)
         con.execute("DROP TABLE numbered")
-    con.execute("DROP TABLE IF EXISTS csv_errors")
-    con.execute("DROP TABLE IF EXISTS csv_scans")
+    con.execute("DROP TABLE rejected")
+
+
+def _malformed_reason(line: str, lines: str, unclosed: str) -> str:
+    """The reason of a rejected record, from SQL expressions of where it lies."""
+    return (
+        f"reason || CASE WHEN {unclosed} THEN ' ; un guillemet ouvert et jamais refermé a fait "
+        f"lire ' || {lines} || ' lignes du fichier (à partir de la ligne ' || {line} || ') comme "
+        f"ce seul enregistrement, refusé avec elles' WHEN {lines} > 1 THEN ' ; enregistrement des "
+        f"lignes ' || {line} || ' à ' || ({line} + {lines} - 1) ELSE '' END"
+    )
+
+
+def _place_records(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, spec: FileSpec, records: int
+) -> bool:
+    """Give every record the physical line it starts on (blank lines, line breaks inside quoted
+    fields); False, with nothing created, when the walk of the file does not find DuckDB's records."""
+    located = record_lines(source.path)
+    con.register("located_arrow", located.table())
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE located AS SELECT *, "
+        f"{'line = max(line) OVER ()' if located.unclosed else 'FALSE'} AS unclosed FROM located_arrow"
+    )
+    con.unregister("located_arrow")
+    ((agree,),) = con.execute(
+        f"SELECT (SELECT count(*) FROM located) = {records} AND NOT EXISTS "
+        "(SELECT 1 FROM rejected ANTI JOIN located USING (duckdb_line))"
+    ).fetchall()
+    if agree:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {MALFORMED} AS SELECT l.line, "
+            f"{_malformed_reason('l.line', 'l.lines', 'l.unclosed')} AS reason "
+            "FROM rejected JOIN located l USING (duckdb_line)"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT w.line, "
+            f"{', '.join('n.' + quote_ident(c) for c in spec.column_names)} FROM numbered n JOIN ("
+            "SELECT line, row_number() OVER (ORDER BY line) + 1 AS rank FROM located "
+            "ANTI JOIN rejected USING (duckdb_line)) w ON n.line = w.rank"
+        )
+    con.execute("DROP TABLE located")
+    return bool(agree)
+
+
+def _place_records_as_duckdb_does(con: duckdb.DuckDBPyConnection, spec: FileSpec) -> None:
+    """The fallback for a file whose quoting is broken in ways the walk does not split as DuckDB:
+    rejected records keep DuckDB's line, well-formed ones are numbered in the gaps between them."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {MALFORMED} AS SELECT duckdb_line AS line, "
+        f"{_malformed_reason('duckdb_line', 'text_lines', 'text_lines > 1')} AS reason FROM rejected"
+    )
+    # Well-formed record k sits after the rejected records whose "well-formed before" count is < k.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE shifts AS SELECT v, max(n) AS n FROM ("
+        f"SELECT line - 1 - row_number() OVER (ORDER BY line) AS v, "
+        f"row_number() OVER (ORDER BY line) AS n FROM {MALFORMED}) GROUP BY v"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT numbered.line + COALESCE(shifts.n, 0) "
+        f"AS line, {', '.join('numbered.' + quote_ident(c) for c in spec.column_names)} "
+        "FROM numbered ASOF LEFT JOIN shifts ON numbered.line - 1 > shifts.v"
+    )
+    con.execute("DROP TABLE shifts")
 
 
 def read_csv_header(source: SourceFile) -> list[str]:

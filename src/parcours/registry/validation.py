@@ -112,6 +112,15 @@ def column_checks(column: Column, *, timezone: str, typed_prefix: str | None = N
                 f"'trop long (' || length({v}) || ' caractères, maximum {column.max_length})'",
             )
         )
+    if column.type is ColumnType.TEXT:
+        # PostgreSQL text cannot hold a NUL: refuse the row here rather than fail the whole load.
+        checks.append(
+            Check(
+                name,
+                f"strpos({v}, chr(0)) > 0",
+                literal("caractère nul (octet 0x00) interdit dans le texte"),
+            )
+        )
     match column.type:
         case ColumnType.TEXT if column.pattern:
             hint = column.pattern_hint or column.pattern
