@@ -14,14 +14,21 @@ suppression, tied to the published groups by one more partition per scope (`_nes
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from parcours.barometer.definitions import Attribute, ConsistencyRule, Definitions
+from parcours.barometer.releases import (
+    CellAggregates,
+    MeasureRecord,
+    WaveRecord,
+    changed_respondents,
+)
 from parcours.barometer.scoring import ITEM_PREFIX, score_frame
 from parcours.barometer.stats import (
     Aggregate,
@@ -203,6 +210,28 @@ class _WaveFrame:
 
         return count
 
+    @cached_property
+    def cell_masks(self) -> np.ndarray:
+        """Groups, then derived cells: the cells of a release record."""
+        return np.vstack([self.masks, self.derived_masks])
+
+    def twins(self, answered: np.ndarray) -> dict[Hashable, Hashable]:
+        """Each group or derived cell whose members (who answered the measure) are exactly those of
+        an earlier one, mapped to that first one: groups come first, so a class with a group is
+        represented by a group. Empty cells are left out (their sum is known: zero)."""
+        cells: list[Hashable] = [*self.groups, *self.derived]
+        rows = self.cell_masks & answered
+        packed = np.packbits(rows, axis=1)
+        first: dict[bytes, Hashable] = {}
+        same: dict[Hashable, Hashable] = {}
+        for cell, row, bits in zip(cells, rows, packed, strict=True):
+            if not row.any():
+                continue
+            rep = first.setdefault(bits.tobytes(), cell)
+            if rep != cell:
+                same[cell] = rep
+        return same
+
 
 def _wave_frame(responses: pd.DataFrame, definitions: Definitions) -> _WaveFrame:
     pop = definitions.population
@@ -311,6 +340,10 @@ def _nestings(
     return _Nesting(rule, frozenset(when_in))
 
 
+def _changed(states: list[CellAggregates], older: int, newer: int, cell: Hashable) -> int:
+    return changed_respondents(states[older], states[newer], cell)
+
+
 def _disjoint(a: Hashable, b: Hashable) -> bool:
     assert isinstance(a, Group) and isinstance(b, Group)
     if a.scope != NATION and b.scope != NATION and a.scope != b.scope:
@@ -326,49 +359,138 @@ def compute_results(
     watch_measures: tuple[str, ...] = WATCH_MEASURES,
     alpha: float = ALPHA,
     watch_min_gap: float = WATCH_MIN_GAP,
+    earlier: Mapping[str, Sequence[WaveRecord]] | None = None,
 ) -> Results:
-    """`responses`: one row per respondent and wave, columns wave, the attributes and the item codes."""
+    """`responses`: one row per respondent and wave, columns wave, the attributes and the item codes.
+    `earlier`: per wave, the releases already shown, oldest first (see `compute_release`)."""
+    return compute_release(
+        responses,
+        definitions,
+        threshold=threshold,
+        watch_measures=watch_measures,
+        alpha=alpha,
+        watch_min_gap=watch_min_gap,
+        earlier=earlier,
+    )[0]
+
+
+def compute_release(
+    responses: pd.DataFrame,
+    definitions: Definitions,
+    *,
+    threshold: int = THRESHOLD,
+    watch_measures: tuple[str, ...] = WATCH_MEASURES,
+    alpha: float = ALPHA,
+    watch_min_gap: float = WATCH_MIN_GAP,
+    earlier: Mapping[str, Sequence[WaveRecord]] | None = None,
+) -> tuple[Results, dict[str, WaveRecord]]:
+    """The results and, per wave, the record of what they show (to keep before showing them).
+
+    A wave whose earlier releases are given is suppressed together with them: what they published
+    stays known, what they hid stays an unknown, and a figure that changed by fewer than
+    `threshold` respondents since one of them is hidden (`suppression.suppress(earlier=...)`). A wave
+    whose aggregates are exactly those of its last release is shown as that release showed it."""
     waves = sorted(responses["wave"].unique())
     results = Results(definitions=definitions, waves=waves, threshold=threshold)
     items = list(definitions.questionnaire.items)
     aggregates: dict[tuple[str, str, Group], Aggregate] = {}
+    records: dict[str, WaveRecord] = {}
     for wave in waves:
         sub = responses[responses["wave"] == wave].reset_index(drop=True)
         scores = score_frame(sub[items], definitions)
         frame = _wave_frame(sub, definitions)
         valid = scores.notna().to_numpy()
         filled = np.nan_to_num(scores.to_numpy())
-        m = frame.masks.astype(np.float64)
-        n = m @ valid
-        n_derived = frame.derived_masks.astype(np.float64) @ valid
+        # Groups, then derived cells: the cells of the record.
+        m = frame.cell_masks.astype(np.float64)
+        cells: tuple[Hashable, ...] = (*frame.groups, *frame.derived)
+        index = {c: i for i, c in enumerate(cells)}
+        n = np.rint(m @ valid).astype(np.int64)
         total = m @ filled
         total_sq = m @ (filled * filled)
-        for j, measure in enumerate(scores.columns):
-            counts: dict[Hashable, int] = {g: round(n[i, j]) for i, g in enumerate(frame.groups)}
-            counts.update({c: round(n_derived[i, j]) for i, c in enumerate(frame.derived)})
-            hidden = suppress(
-                counts,
-                frame.partitions,
-                threshold=threshold,
-                symmetric_difference=frame.symmetric_difference(valid[:, j]),
-                disjoint=_disjoint,
-                derived=frame.derived,
+        measures = [str(c) for c in scores.columns]
+        now = {
+            measure: CellAggregates(
+                index, n[:, j].tolist(), total[:, j].tolist(), total_sq[:, j].tolist()
             )
+            for j, measure in enumerate(measures)
+        }
+        before = list((earlier or {}).get(wave, ()))
+        last = before[-1] if before else None
+        unchanged = (
+            last is not None
+            and last.threshold == threshold
+            and last.cells == cells
+            and set(last.measures) == set(measures)
+            and all(now[k].same(last.aggregates(k)) for k in measures)
+        )
+        notes: dict[str, int] = {"": 0}
+        kept: dict[str, MeasureRecord] = {}
+        for j, measure in enumerate(measures):
+            counts: dict[Hashable, int] = {c: int(n[i, j]) for i, c in enumerate(cells)}
+            hidden: dict[Hashable, str]
+            if unchanged:
+                assert last is not None
+                shown = last.measures[measure]
+                hidden = {
+                    c: last.notes[shown.note[i]]
+                    for i, c in enumerate(frame.groups)
+                    if not shown.published[i]
+                }
+                twins = {
+                    c: cells[r]
+                    for i, (c, r) in enumerate(zip(cells, shown.same_as, strict=True))
+                    if r != i
+                }
+            else:
+                twins = frame.twins(valid[:, j])
+                releases = [(r, r.release(measure)) for r in before]
+                usable = [(r, rel) for r, rel in releases if rel is not None]
+                states = [r.aggregates(measure) for r, _ in usable] + [now[measure]]
+                hidden = suppress(
+                    counts,
+                    frame.partitions,
+                    threshold=threshold,
+                    symmetric_difference=frame.symmetric_difference(valid[:, j]),
+                    disjoint=_disjoint,
+                    derived=frame.derived,
+                    same_as=twins,
+                    earlier=[rel for _, rel in usable],
+                    changed=partial(_changed, states),
+                )
             for i, g in enumerate(frame.groups):
                 agg = Aggregate(counts[g], float(total[i, j]), float(total_sq[i, j]))
-                key = (wave, str(measure), g)
+                key = (wave, measure, g)
                 if g in hidden:
                     results.figures[key] = Figure(
-                        wave, str(measure), g, None, None, None, None, hidden[g]
+                        wave, measure, g, None, None, None, None, hidden[g]
                     )
                     continue
                 aggregates[key] = agg
-                lo, hi = interval(str(measure), agg)
-                results.figures[key] = Figure(wave, str(measure), g, agg.n, agg.mean, lo, hi)
+                lo, hi = interval(measure, agg)
+                results.figures[key] = Figure(wave, measure, g, agg.n, agg.mean, lo, hi)
+            kept[measure] = MeasureRecord(
+                n=tuple(now[measure].n),
+                total=tuple(now[measure].total),
+                total_sq=tuple(now[measure].total_sq),
+                published=tuple(
+                    c not in hidden and i < len(frame.groups) for i, c in enumerate(cells)
+                ),
+                same_as=tuple(index[twins.get(c, c)] for c in cells),
+                note=tuple(notes.setdefault(hidden.get(c, ""), len(notes)) for c in cells),
+            )
+        records[wave] = WaveRecord(
+            wave=wave,
+            threshold=threshold,
+            cells=cells,
+            groups=len(frame.groups),
+            notes=tuple(notes),
+            measures=kept,
+        )
     _changes(results, aggregates)
     _gaps(results, aggregates)
     _watch(results, aggregates, watch_measures, alpha, watch_min_gap)
-    return results
+    return results, records
 
 
 def _changes(results: Results, aggregates: dict[tuple[str, str, Group], Aggregate]) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console()
 barometer_app = typer.Typer(
@@ -113,6 +116,16 @@ def _scope_code(value: str, *, nation: bool) -> str:
     return code
 
 
+def _migrated_engine() -> Engine:
+    """Publishing records what is shown (the release of each wave): the table must exist."""
+    from parcours.db import get_engine
+    from parcours.migrate import upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    return engine
+
+
 @barometer_app.command("results")
 def results(
     scope: Annotated[str, typer.Option(help="FR (national) ou un code région, ex. OCC.")] = "FR",
@@ -122,7 +135,7 @@ def results(
     from parcours.barometer.service import barometer_results
 
     scope = _scope_code(scope, nation=True)
-    res = barometer_results()
+    res = barometer_results(engine=_migrated_engine())
     if not res.waves:
         console.print("Aucune vague importée.")
         raise typer.Exit(1)
@@ -149,7 +162,7 @@ def report(
     from parcours.barometer.service import barometer_results
 
     region = _scope_code(region, nation=False)
-    res = barometer_results()
+    res = barometer_results(engine=_migrated_engine())
     if not res.waves:
         console.print("Aucune vague importée.")
         raise typer.Exit(1)
