@@ -11,6 +11,7 @@ from parcours.web.testing import MatrixContext, RouteRule
 
 INTERVIEWERS = frozenset({Role.CONSEILLER, Role.MANAGER})
 STEERING = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
+COUNCIL = frozenset({Role.CSE, Role.NATIONAL})
 SEE_OTHER = frozenset({303})
 
 ANSWERS: dict[str, str] = {
@@ -168,4 +169,5 @@ RULES: list[RouteRule] = [
     RouteRule("GET", "/orientation/pilotage/ecarts.csv", roles=STEERING),
     RouteRule("GET", "/orientation/pilotage/ecarts-motifs.csv", roles=STEERING),
     RouteRule("GET", "/orientation/pilotage/ecarts.json", roles=STEERING),
+    RouteRule("GET", "/orientation/cse", roles=COUNCIL),
 ]

@@ -5,6 +5,7 @@
 - /orientation/entretiens/{id}                  the one-screen scripted form; autosave on each change
 - /orientation/entretiens/{id}/proposition      the proposal with its trace; confirm or change it
 - /orientation/pilotage (+ exports)             dashboards and the national deviation report
+- /orientation/cse                              the works council's suppressed monthly counts
 
 Pages that show the registrant go through the logged file view, with the interview as context.
 An interview belongs to an agency: other agencies get a 404.
@@ -25,8 +26,10 @@ from starlette.datastructures import FormData
 from parcours.accounts.dossier import actor_id
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
+from parcours.controls import steering, trail
 from parcours.errors import Conflict, InvalidInput, NotFound
 from parcours.orientation import service
+from parcours.orientation.council import council_table
 from parcours.orientation.deviation import (
     MATRIX_COLUMNS,
     REASON_COLUMNS,
@@ -56,12 +59,15 @@ INTERVIEW_ROLES = frozenset({Role.CONSEILLER, Role.MANAGER})
 # far under 10 people (with health reasons among the changes); the council reads suppressed
 # aggregates only (Synthèse CSE, barometer).
 STEERING_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
+COUNCIL_ROLES = frozenset({Role.CSE, Role.NATIONAL})
 Interviewer = Annotated[User, Depends(require_roles(*INTERVIEW_ROLES))]
 Steering = Annotated[User, Depends(require_roles(*STEERING_ROLES))]
+Council = Annotated[User, Depends(require_roles(*COUNCIL_ROLES))]
 
 NAV = [
     NavItem("Orientation", "/orientation", INTERVIEW_ROLES, order=20),
     NavItem("Pilotage de l'orientation", "/orientation/pilotage", STEERING_ROLES, order=30),
+    NavItem("Orientations (CSE)", "/orientation/cse", COUNCIL_ROLES, order=32),
 ]
 
 
@@ -324,7 +330,11 @@ def decide(
             change_comment=field("change_comment"),
         )
     except InvalidInput as exc:
-        labels = {"change_reason": "Motif", "change_comment": "Commentaire"}
+        labels = {
+            "change_reason": "Motif",
+            "change_comment": "Commentaire",
+            "decided_at": "Date de la décision",
+        }
         errors = [f"{labels.get(i.column or '', i.column)} : {i.reason}" for i in exc.issues]
         return _proposal_page(request, db, user, interview, errors=errors, status_code=422)
     except Conflict:  # answered here: the page shows the decision already recorded
@@ -451,6 +461,24 @@ def steering_page(
             "query": f"debut={start.isoformat()}&fin={end.isoformat()}",
         },
         fragment="tables",
+    )
+
+
+@router.get("/cse")
+def council_page(request: Request, db: DbSession, user: Council) -> Response:
+    """Monthly counts for the works council: complete months, no group under the threshold, not
+    even by difference (`orientation.council`)."""
+    table = council_table(
+        db,
+        today=datetime.now(PARIS).date(),
+        threshold=int(steering.steering_config()["works_council"]["min_group_size"]),
+        agencies=_scope_agencies(db, user),
+    )
+    trail.append(db, actor=user.login, action="view", object_type="orientation", object_id="cse")
+    return render(
+        request,
+        "orientation/council.html",
+        {"table": table, "vocab": default_library().vocabulary},
     )
 
 
