@@ -9,8 +9,9 @@ failure to log is a failure to show.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -71,28 +72,75 @@ def actor_id(user: User) -> str:
     return user.agent_id or f"compte:{user.login}"
 
 
-def file_relation(session: Session, *, user: User, de_id: str) -> str | None:
-    """Why the file lies in the user's scope, or None. Only working relations count: the portfolio
-    (referent), an appointment, a call or a task between the agent and the job seeker; for a local
-    manager, the files of their agency."""
+# An appointment between the agent and the job seeker explains opening the file to prepare it and to
+# follow it up, not for ever: the window is detection's own (audit/explain/explanations.yaml,
+# `appointment_days_before` / `appointment_days_after`; a test keeps them equal), so an opening the
+# application allows through an appointment is one that detection counts as explained. It does not
+# matter who booked the appointment: one the job seeker booked themselves (online, by phone) is a
+# working relation with the counsellor who holds it, but only around that appointment.
+APPOINTMENT_DAYS_BEFORE = 10
+APPOINTMENT_DAYS_AFTER = 3
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Why a file lies in a user's scope: `label` for the page, `trace` (when the relation is a
+    dated event such as an appointment) for the consultation event, which names it as its purpose."""
+
+    label: str
+    trace: str | None = None
+
+
+def _appointment_window(now: datetime) -> tuple[datetime, datetime]:
+    """Bounds of the starts of the appointments that put a file in scope at `now` (in UTC, as the
+    registry stores them: SQLite compares them as text)."""
+    now = now.astimezone(UTC)
+    return (
+        now - timedelta(days=APPOINTMENT_DAYS_AFTER),
+        now + timedelta(days=APPOINTMENT_DAYS_BEFORE),
+    )
+
+
+def _appointment_trace(appointment: Appointment) -> str:
+    return (
+        f"rendez-vous {appointment.appointment_id} ({appointment.kind}) "
+        f"du {appointment.starts_at:%d/%m/%Y}"
+    )
+
+
+def relation_of(
+    session: Session, *, user: User, de_id: str, now: datetime | None = None
+) -> Relation | None:
+    """Why the file lies in the user's scope at `now`, or None. Only working relations count: the
+    portfolio (referent), an appointment between the agent and the job seeker within its window, a
+    call or a task; for a local manager, the files of their agency."""
     js = session.get(JobSeeker, de_id)
     if js is None:
         return None
     role = user.role_enum
     if role is Role.MANAGER and user.agency_id is not None and js.agency_id == user.agency_id:
-        return "dossier de votre agence"
+        return Relation("dossier de votre agence")
     agent = user.agent_id
     if agent is None or role not in (Role.CONSEILLER, Role.MANAGER):
         return None
     if js.referent_agent_id == agent:
-        return "dossier de votre portefeuille"
+        return Relation("dossier de votre portefeuille")
+    first, last = _appointment_window(now or datetime.now(UTC))
+    appointment = session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.de_id == de_id,
+            Appointment.agent_id == agent,
+            Appointment.starts_at >= first,
+            Appointment.starts_at <= last,
+        )
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    ).first()
+    if appointment is not None:
+        trace = _appointment_trace(appointment)
+        return Relation(f"rendez-vous avec vous : {trace}", trace=trace)
     checks: list[tuple[str, object]] = [
-        (
-            "rendez-vous avec vous",
-            select(Appointment.appointment_id).where(
-                Appointment.de_id == de_id, Appointment.agent_id == agent
-            ),
-        ),
         (
             "appel traité par vous",
             select(Call.call_id).where(Call.de_id == de_id, Call.agent_id == agent),
@@ -104,8 +152,16 @@ def file_relation(session: Session, *, user: User, de_id: str) -> str | None:
     ]
     for label, query in checks:
         if session.scalar(query.limit(1)) is not None:  # type: ignore[attr-defined]
-            return label
+            return Relation(label)
     return None
+
+
+def file_relation(
+    session: Session, *, user: User, de_id: str, now: datetime | None = None
+) -> str | None:
+    """Why the file lies in the user's scope (in French), or None: see `relation_of`."""
+    relation = relation_of(session, user=user, de_id=de_id, now=now)
+    return relation.label if relation else None
 
 
 def validate_purpose(choice: str, free_text: str) -> str:
@@ -140,13 +196,24 @@ def open_file(
     js = session.get(JobSeeker, de_id)
     if js is None:
         raise NotFound(f"Dossier {de_id} introuvable.")
-    relation = file_relation(session, user=user, de_id=de_id)
+    now = now or datetime.now(UTC)
+    relation = relation_of(session, user=user, de_id=de_id, now=now)
     if relation is None and not purpose:
         raise PurposeRequired(de_id)
-    stored = "; ".join(p for p in (purpose, f"contexte : {context}" if context else None) if p)
+    # A dated relation (an appointment) is the purpose of this opening: the event names it, so that
+    # the log shows which appointment let the agent in.
+    stored = "; ".join(
+        p
+        for p in (
+            purpose,
+            relation.trace if relation else None,
+            f"contexte : {context}" if context else None,
+        )
+        if p
+    )
     event = ConsultationEvent(
         event_id=new_event_id(),
-        ts=now or datetime.now(UTC),
+        ts=now,
         agent_id=actor_id(user),
         de_id=de_id,
         application=APPLICATION,
@@ -175,7 +242,7 @@ def open_file(
                 select(Task).where(Task.de_id == de_id).order_by(Task.created_at.desc())
             )
         ),
-        relation=relation,
+        relation=relation.label if relation else None,
         purpose=purpose,
         event_id=event.event_id,
     )
@@ -243,13 +310,17 @@ def _name_prefix(
     """upper(column) starts with prefix. The range lets the expression indexes on upper(name)
     (migration accounts_0001) serve the search; the LIKE keeps the result exact whatever the collation."""
     upper = func.upper(column)
+    if ord(prefix[-1]) == sys.maxunicode:  # no next character: the range has no upper bound
+        return and_(upper >= prefix, upper.startswith(prefix, autoescape=True))
     upper_bound = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(upper >= prefix, upper < upper_bound, upper.startswith(prefix, autoescape=True))
 
 
-def related_files(session: Session, *, user: User, de_ids: list[str]) -> set[str]:
-    """The subset of `de_ids` in the user's scope, by the rules of `file_relation`, in four queries
-    whatever the number of files (list pages)."""
+def related_files(
+    session: Session, *, user: User, de_ids: list[str], now: datetime | None = None
+) -> set[str]:
+    """The subset of `de_ids` in the user's scope at `now`, by the rules of `relation_of`, in at most
+    five queries whatever the number of files (list pages)."""
     if not de_ids:
         return set()
     role = user.role_enum
@@ -272,7 +343,20 @@ def related_files(session: Session, *, user: User, de_ids: list[str]) -> set[str
             )
         )
     )
-    for model in (Appointment, Call, Task):
+    first, last = _appointment_window(now or datetime.now(UTC))
+    found |= set(
+        session.scalars(
+            select(Appointment.de_id)
+            .distinct()
+            .where(
+                Appointment.de_id.in_(de_ids),
+                Appointment.agent_id == agent,
+                Appointment.starts_at >= first,
+                Appointment.starts_at <= last,
+            )
+        )
+    )
+    for model in (Call, Task):
         found |= {
             d
             for d in session.scalars(

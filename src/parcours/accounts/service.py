@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from parcours.accounts import passwords, throttling, totp
 from parcours.accounts.models import User
 from parcours.accounts.roles import ROLES_REQUIRING_TOTP, ROLES_WITH_AGENCY, Role
+from parcours.accounts.scope import Scope
 from parcours.accounts.sessions import close_all_sessions
 from parcours.db import add_or_conflict
 from parcours.errors import Conflict, InvalidInput, Issue, NotFound
@@ -164,6 +165,26 @@ def may_manage(admin: User, target: User) -> bool:
     return admin.scope.covers_scope(target_scope)
 
 
+def active_accounts_within(
+    session: Session, *, scope: Scope, roles: Collection[Role]
+) -> list[User]:
+    """The enabled accounts of the given roles whose whole scope lies within `scope` (the rule of
+    `may_manage`), by display name: whom a user of `scope` may choose, e.g. to assign a control."""
+    query = select(User).where(
+        User.disabled.is_(False), User.role.in_(sorted(r.value for r in roles))
+    )
+    if scope.establishment_id is not None:
+        query = query.where(User.establishment_id == scope.establishment_id)
+    found = []
+    for user in session.scalars(query.order_by(User.display_name, User.login)):
+        try:
+            if scope.covers_scope(user.scope):
+                found.append(user)
+        except ValueError:  # an account whose scope cannot be computed is nobody's choice
+            continue
+    return found
+
+
 def list_users(session: Session, *, establishment_id: str | None = None) -> Sequence[User]:
     query = select(User).order_by(User.establishment_id, User.login)
     if establishment_id is not None:
@@ -208,14 +229,32 @@ def _aware(ts: datetime | None) -> datetime | None:
 
 
 def check_password(
-    session: Session, *, login: str, password: str, now: datetime | None = None
+    session: Session,
+    *,
+    login: str,
+    password: str,
+    now: datetime | None = None,
+    unknown_logins: throttling.UnknownLogins | None = None,
 ) -> LoginOutcome:
-    """The password step. Counts failures; refuses any check while a delay or a lock is running."""
+    """The password step. Counts failures; refuses any check while a delay or a lock is running.
+
+    A login that names no usable account (unknown, or disabled) is answered exactly like an account
+    whose password is wrong: its failures are counted (`unknown_logins`, the process's by default)
+    and delayed and locked by the same rules, and while the gate is open it costs the same argon2
+    verification (against a dummy hash). Neither the answer nor its timing tells whether it exists.
+    """
     now = now or _now()
-    user = session.scalar(select(User).where(User.login == login.strip()))
+    name = login.strip()
+    user = session.scalar(select(User).where(User.login == name))
     if user is None or user.disabled:
+        unknown = unknown_logins if unknown_logins is not None else throttling.UNKNOWN_LOGINS
+        g = unknown.gate(name, now=now)
+        if not g.open:
+            return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
         passwords.verify_password(None, password)  # same cost as a real check
-        return LoginOutcome(user=None)
+        unknown.record_failure(name, now=now)
+        g = unknown.gate(name, now=now)
+        return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
     g = _gate(user, now)
     if not g.open:
         return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)

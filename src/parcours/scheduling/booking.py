@@ -33,6 +33,7 @@ from parcours.scheduling.models import (
     Booking,
     BookingEvent,
     CounsellorDayLock,
+    OpeningRange,
 )
 from parcours.scheduling.slots import Slot, generate_slots, local_day, slot_problems
 
@@ -74,10 +75,25 @@ class SlotOffer:
     slots: list[Slot]
 
 
+# The columns that keep a contact (scheduling_bookings, outbox_messages): a longer value is no address
+# (RFC 5321 caps a path at 256 characters) and PostgreSQL refused it mid-transaction.
+MAX_EMAIL = 254
+MAX_PHONE = 32
+MAX_REASON = 400  # scheduling_booking_events.reason
+
+
 @dataclass(frozen=True)
 class Contact:
+    """Where the registrant asked to be told of changes; its format is checked by the outbox."""
+
     email: str | None = None
     phone: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.email is not None and len(self.email) > MAX_EMAIL:
+            raise InvalidInput(f"adresse électronique trop longue ({MAX_EMAIL} caractères au plus)")
+        if self.phone is not None and len(self.phone) > MAX_PHONE:
+            raise InvalidInput(f"numéro de téléphone trop long ({MAX_PHONE} caractères au plus)")
 
 
 def find_slots(
@@ -158,6 +174,20 @@ def _lock_days(session: Session, keys: Iterable[tuple[str, date]]) -> None:
             update(CounsellorDayLock)
             .where(CounsellorDayLock.agent_id == agent_id, CounsellorDayLock.local_day == day)
             .values(version=CounsellorDayLock.version + 1)
+        )
+
+
+def _check_counsellor(session: Session, *, agency_id: str, agent_id: str) -> None:
+    """The counsellor must have opening ranges in the agency, checked before anything is written (the
+    counsellor-day lock row included): an unknown id from a form is refused, not locked."""
+    found = session.scalar(
+        select(OpeningRange.range_id)
+        .where(OpeningRange.agency_id == agency_id, OpeningRange.agent_id == agent_id)
+        .limit(1)
+    )
+    if found is None:
+        raise InvalidInput(
+            f"le conseiller {agent_id[:40]} n'a pas de plage d'ouverture dans cette agence"
         )
 
 
@@ -330,6 +360,7 @@ def _book(
     if starts_at <= at:
         raise InvalidInput("ce créneau est déjà passé")
     ctx = agency_context(session, agency_id)
+    _check_counsellor(session, agency_id=agency_id, agent_id=agent_id)
     _lock_days(session, [(agent_id, local_day(starts_at, ctx.zone))])
     existing = session.scalar(
         select(Booking.booking_id).where(
@@ -389,6 +420,8 @@ def _live_booking(session: Session, booking_id: str) -> Booking:
 def _need_reason(reason: str) -> str:
     if len(reason.strip()) < 3:
         raise InvalidInput("un motif est obligatoire")
+    if len(reason.strip()) > MAX_REASON:
+        raise InvalidInput(f"le motif tient en {MAX_REASON} caractères au plus")
     return reason.strip()
 
 
@@ -414,6 +447,7 @@ def reschedule(
         raise NotFound(f"rendez-vous inconnu : {booking_id}")
     ctx = agency_context(session, current.agency_id)
     target_agent = agent_id or current.agent_id
+    _check_counsellor(session, agency_id=current.agency_id, agent_id=target_agent)
     _lock_days(
         session,
         [(current.agent_id, current.local_day), (target_agent, local_day(starts_at, ctx.zone))],

@@ -10,11 +10,13 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from parcours.accounts.throttling import UnknownLogins
 from parcours.config import Settings, get_settings
 from parcours.db import make_engine
 from parcours.web import errors
 from parcours.web.assets import STATIC_DIR, STATIC_URL
 from parcours.web.csrf import csrf_protect
+from parcours.web.inputs import refuse_nul_characters
 from parcours.web.navigation import NavItem
 from parcours.web.security import security_headers
 
@@ -40,10 +42,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         docs_url=None,  # no public API explorer: every route is a page behind the login
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(csrf_protect), Depends(refuse_nul_characters)],
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.sqlalchemy_url)
+    # Failure counters of the logins that name no account (accounts.throttling.UnknownLogins).
+    app.state.unknown_logins = UnknownLogins()
     nav: list[NavItem] = []
     for name in route_modules():
         module = import_module(f"parcours.web.routes.{name}")

@@ -13,7 +13,7 @@ the list raises Forbidden (→ 403). Scope is checked by the route on the object
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -25,6 +25,19 @@ from parcours.accounts.sessions import load_session
 from parcours.db import get_engine, session_factory
 from parcours.errors import Forbidden, NotAuthenticated
 from parcours.web.cookies import session_token
+
+# Integer primary keys are INTEGER columns (32 bits on PostgreSQL). An id taken from a URL outside
+# that range names no row, and handing it to the driver overflows (a 500 on both backends): routes
+# load such rows through `get_by_id`, which answers None, as for any unknown id (hence a 404).
+MAX_ROW_ID = 2**31 - 1
+_Row = TypeVar("_Row")
+
+
+def get_by_id(db: Session, model: type[_Row], row_id: int) -> _Row | None:
+    """`db.get` for an integer id from the request: None when no row can have that id."""
+    if not 1 <= row_id <= MAX_ROW_ID:
+        return None
+    return db.get(model, row_id)
 
 
 def get_db(request: Request) -> Iterator[Session]:

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI
@@ -91,7 +93,12 @@ async def on_parcours_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, PurposeRequired) and not wants_json(request):
         back = return_param(request, f"/dossiers/{exc.de_id}")
         return _redirect(request, f"/dossiers/{quote(exc.de_id)}/motif?suite={back}")
-    details = [str(i) for i in exc.issues] if isinstance(exc, InvalidInput) else None
+    # An issue about no file (a form's field) is its reason alone, without the empty location.
+    details = (
+        [str(i) if (i.file or i.line is not None or i.column) else i.reason for i in exc.issues]
+        if isinstance(exc, InvalidInput)
+        else None
+    )
     message = (
         str(exc) if not isinstance(exc, InvalidInput) else "Les données saisies sont invalides."
     )
@@ -106,11 +113,42 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, message)
 
 
+# Where a parameter comes from, and what is wrong with it, in the interface's language (pydantic's own
+# messages are English). Unknown kinds keep pydantic's message.
+PLACES = {"path": "adresse", "query": "paramètre", "body": "champ", "header": "en-tête"}
+PROBLEMS = {
+    "missing": "obligatoire",
+    "int_parsing": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu",
+    "float_parsing": "nombre attendu",
+    "bool_parsing": "valeur oui/non attendue",
+    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_parsing": "date attendue (AAAA-MM-JJ)",
+    "greater_than_equal": "doit valoir au moins {ge}",
+    "greater_than": "doit valoir plus de {gt}",
+    "less_than_equal": "doit valoir au plus {le}",
+    "less_than": "doit valoir moins de {lt}",
+    "string_too_long": "au plus {max_length} caractères",
+    "string_type": "texte attendu",
+    "list_type": "liste attendue",
+}
+
+
+def _french(error: Mapping[str, Any]) -> str:
+    loc = [str(p) for p in error.get("loc") or ()]
+    where = " ".join([PLACES.get(loc[0], loc[0]), *loc[1:]]) if loc else "requête"
+    template = PROBLEMS.get(str(error.get("type", "")))
+    ctx = error.get("ctx")
+    try:
+        what = template.format(**ctx) if template and isinstance(ctx, dict) else template
+    except (KeyError, IndexError):
+        what = None
+    return f"{where} : {what or error.get('msg', '')}"
+
+
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    details = [
-        f"{'.'.join(str(p) for p in e.get('loc', ()))} : {e.get('msg', '')}" for e in exc.errors()
-    ]
+    details = [_french(e) for e in exc.errors()]
     return error_response(request, 422, "La requête est incomplète ou invalide.", details)
 
 

@@ -141,12 +141,15 @@ def _add_registry(session: Session) -> None:
             )
         )
     now = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+    # Held yesterday: an appointment puts the file in the counsellor's scope only around its date
+    # (accounts.dossier.APPOINTMENT_DAYS_BEFORE / _AFTER), so it is dated from the day the tests run.
+    held = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
     session.add(
         Appointment(
             appointment_id="RDV-1",
             de_id="DE-A2-003",
             agent_id="AG-0001",
-            starts_at=now,
+            starts_at=held,
             kind="DPA",
             status="done",
         )

@@ -13,7 +13,7 @@ from parcours.accounts.models import User
 from parcours.accounts.roles import Role
 from parcours.controls import trail
 from parcours.errors import Conflict, NotFound
-from parcours.web.deps import DbSession, require_roles
+from parcours.web.deps import DbSession, get_by_id, require_roles
 from parcours.web.navigation import NavItem
 from parcours.web.rendering import render
 
@@ -26,7 +26,7 @@ NAV = [NavItem("Comptes", "/admin/comptes", frozenset({Role.ADMIN}), order=95)]
 def _account_in_scope(db: DbSession, admin: User, user_id: int) -> User:
     """The account, if the admin may manage it (`service.may_manage`); any other answers 404 so that
     its existence does not leak, as for every object out of scope."""
-    target = db.get(User, user_id)
+    target = get_by_id(db, User, user_id)
     if target is None or not service.may_manage(admin, target):
         raise NotFound("Compte introuvable.")
     return target

@@ -81,7 +81,9 @@ def login_submit(
     password: Annotated[str, Form()],
     suite: Annotated[str, Form()] = "/",
 ) -> Response:
-    outcome = service.check_password(db, login=login, password=password)
+    outcome = service.check_password(
+        db, login=login, password=password, unknown_logins=request.app.state.unknown_logins
+    )
     if outcome.user is None:
         message, status = _refusal(outcome)
         return render(

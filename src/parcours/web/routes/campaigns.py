@@ -22,6 +22,7 @@ from parcours.web.rendering import render
 router = APIRouter(prefix="/campagnes")
 NationalTeam = Annotated[User, Depends(require_roles(Role.NATIONAL))]
 NAV = [NavItem("Campagnes", "/campagnes", frozenset({Role.NATIONAL}), order=25)]
+MAX_NAME = 200  # controls.models.Campaign.name
 
 
 @router.get("")
@@ -50,6 +51,10 @@ def launch(request: Request, db: DbSession, user: NationalTeam, form: PostedForm
     scenarios = [str(s) for s in form.getlist("situations")]
     levels = [str(lv) for lv in form.getlist("niveaux")]
     name = str(form.get("nom", "")).strip() or f"Campagne du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
+    # Checked before detection runs: a longer name was refused by PostgreSQL only once the whole
+    # detection had run (a 500), and kept by SQLite.
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"nom de campagne : {MAX_NAME} caractères au plus")
     base_url = str(request.base_url).rstrip("/")
     campaign, summary, run_id = launch_detection_campaign(
         db, name=name, start=start, end=end, scenarios=scenarios, levels=levels, launched_by=user.login,

@@ -3,7 +3,7 @@ controls and the practical guides. Every page or action on a control is written 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from parcours.accounts.dossier import FileView, open_file
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
+from parcours.accounts.service import active_accounts_within
 from parcours.config import get_settings
 from parcours.consultlog.buffer import timeline as consultation_timeline
 from parcours.consultlog.store import ConsultLog
@@ -23,7 +24,7 @@ from parcours.controls.protocol import OPEN_STATES, is_overdue, load_protocol, n
 from parcours.controls.report import generate_report
 from parcours.controls.scenario_guides import known_scenarios
 from parcours.errors import InvalidInput, NotFound
-from parcours.web.deps import CurrentUser, DbSession, PostedForm, require_roles
+from parcours.web.deps import CurrentUser, DbSession, PostedForm, get_by_id, require_roles
 from parcours.web.navigation import NavItem
 from parcours.web.rendering import attachment, render
 
@@ -54,10 +55,21 @@ def _scope_label(user: User) -> str:
 def _load_in_scope(db: DbSession, user: User, control_id: int) -> Control:
     """The control, if the user may handle it: in their scope and not about themselves (a control
     about oneself answers like one of another scope, see `queries.may_act_on`)."""
-    control = db.get(Control, control_id)
+    control = get_by_id(db, Control, control_id)
     if control is None or not queries.may_act_on(control, scope=user.scope, agent_id=user.agent_id):
         raise NotFound("Contrôle introuvable.")
     return control
+
+
+def _assignees(db: DbSession, user: User, control: Control) -> list[User]:
+    """Whom `user` may assign the control to: the enabled accounts of the alert roles whose scope
+    lies within the user's (`accounts.service.active_accounts_within`) and who may handle this very
+    control themselves (`queries.may_handle`, the rule `service.assign` checks too)."""
+    return [
+        u
+        for u in active_accounts_within(db, scope=user.scope, roles=ALERT_ROLES)
+        if queries.may_handle(control, u)
+    ]
 
 
 def _guide_slug(control: Control) -> str:
@@ -78,7 +90,7 @@ def inbox(
     page: int = 1,
 ) -> Response:
     filters = queries.InboxFilters(state=etat, level=niveau, scenario=situation, overdue=en_retard)
-    today = date.today()
+    today = load_protocol().local_day(datetime.now(UTC))  # deadlines run in Paris days
     result = queries.inbox(
         db,
         scope=user.scope,
@@ -128,6 +140,7 @@ def show(request: Request, db: DbSession, user: AlertUser, control_id: int) -> R
         details={"agent_id": control.agent_id, "de_id": control.de_id},
     )  # fmt: skip
     protocol = load_protocol()
+    today = protocol.local_day(datetime.now(UTC))  # deadlines run in Paris days
     report = db.scalar(select(ControlReport).where(ControlReport.control_id == control_id))
     campaign = db.get(Campaign, control.campaign_id)
     return render(
@@ -142,11 +155,12 @@ def show(request: Request, db: DbSession, user: AlertUser, control_id: int) -> R
             "notes": service.notes(db, control_id),
             "protocol": protocol,
             "transitions": protocol.available(control.state),
-            "overdue": is_overdue(control.step_due_on, date.today()),
-            "reminder": needs_reminder(protocol, control.step_due_on, date.today()),
+            "overdue": is_overdue(control.step_due_on, today),
+            "reminder": needs_reminder(protocol, control.step_due_on, today),
             "guide": get_guide(_guide_slug(control)),
             "report": report,
             "is_open": control.state in OPEN_STATES,
+            "assignees": _assignees(db, user, control),
         },
     )
 
@@ -166,13 +180,27 @@ def _fields_from_form(form: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _expected_version(posted: object, control: Control) -> int:
+    """The version of the control the form was drawn from (the page's hidden field), or the current
+    one when the form sends none."""
+    raw = posted.strip() if isinstance(posted, str) else ""
+    if not raw:
+        return control.version
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(
+            "Version du contrôle illisible : rechargez la page avant de réessayer."
+        ) from None
+
+
 @router.post("/alertes/{control_id}/etape/{name}")
 def transition(
     request: Request, db: DbSession, user: AlertUser, control_id: int, name: str, posted: PostedForm
 ) -> Response:
     control = _load_in_scope(db, user, control_id)
     form = dict(posted)
-    version = int(str(form.get("version") or control.version))
+    version = _expected_version(form.get("version"), control)
     before = control.state
     service.transition(
         db, control_id=control_id, name=name, fields=_fields_from_form(form), actor=user.login, now=_now(),
@@ -193,15 +221,19 @@ def assign(
     control_id: int,
     assignee: Annotated[str, Form()],
 ) -> Response:
-    _load_in_scope(db, user, control_id)
-    if not assignee.strip():
-        raise InvalidInput("choisir la personne assignée")
-    service.assign(
-        db, control_id=control_id, assignee=assignee.strip(), actor=user.login, now=_now()
-    )
+    control = _load_in_scope(db, user, control_id)
+    # A choice among the accounts offered by the page, checked again here: a login typed by hand,
+    # an agent id, an account of another scope or the agent concerned are all refused.
+    chosen = assignee.strip()
+    if chosen not in {u.login for u in _assignees(db, user, control)}:
+        raise InvalidInput(
+            "Ce contrôle ne peut pas être assigné à cette personne : choisissez un compte dans la "
+            "liste (les comptes habilités à le traiter, hors l'agent concerné)."
+        )
+    service.assign(db, control_id=control_id, assignee=chosen, actor=user.login, now=_now())
     trail.append(
         db, actor=user.login, action="assign", object_type="control", object_id=str(control_id),
-        details={"assignee": assignee.strip()},
+        details={"assignee": chosen},
     )  # fmt: skip
     return RedirectResponse(f"/alertes/{control_id}", status_code=303)
 
@@ -252,7 +284,7 @@ AgentUser = Annotated[User, Depends(require_roles(Role.CONSEILLER, Role.MANAGER)
 
 
 def _own_control(db: DbSession, user: User, control_id: int) -> Control:
-    control = db.get(Control, control_id)
+    control = get_by_id(db, Control, control_id)
     if control is None or not user.agent_id or control.agent_id != user.agent_id:
         raise NotFound("Contrôle introuvable.")
     return control

@@ -33,12 +33,21 @@ def _check_token(request: Request) -> None:
         raise NotAuthenticated("Missing or wrong bearer token.")
 
 
+def _text(body: bytes, encoding: str) -> str:
+    try:
+        return body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"le contenu n'est pas du texte UTF-8 (octet {exc.start})") from None
+
+
 def _rows(body: bytes, content_type: str) -> list[list[str]]:
     if content_type.startswith("application/json"):
         try:
-            events = json.loads(body)
+            events = json.loads(_text(body, "utf-8-sig"))
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"JSON invalide : {exc}") from exc
+        except RecursionError:  # nesting deeper than the parser's stack: not a list of events
+            raise InvalidInput("JSON invalide : imbrication trop profonde") from None
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
             raise InvalidInput("attendu : une liste d'objets")
         for i, e in enumerate(events, start=1):
@@ -47,7 +56,7 @@ def _rows(body: bytes, content_type: str) -> list[list[str]]:
                     f"événement {i} : colonnes attendues {', '.join(CONTRACT_COLUMNS)}"
                 )
         return [[str(e[c]) if e[c] is not None else "" for c in CONTRACT_COLUMNS] for e in events]
-    text = body.decode("utf-8")
+    text = _text(body, "utf-8")
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None or tuple(h.strip() for h in header) != CONTRACT_COLUMNS:

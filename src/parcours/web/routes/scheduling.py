@@ -174,6 +174,37 @@ def _choices(slots: list[Slot], zone: ZoneInfo) -> list[dict[str, str]]:
     ]
 
 
+def _decision_day(value: str) -> date:
+    """The orientation decision's date given by the query or the form (AAAA-MM-JJ); today if none.
+    A decision is never dated after today (a day of margin: overseas agencies are ahead of UTC); a
+    date such as 9999-12-31 would be stored with the booking and overflow its contract's deadlines."""
+    value = value.strip()
+    today = datetime.now(UTC).date()
+    if not value:
+        return today
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"Date de décision d'orientation invalide : « {value[:40]} » (attendu : AAAA-MM-JJ)."
+        ) from None
+    if day > today + timedelta(days=1):
+        raise InvalidInput("La décision d'orientation ne peut pas être datée après aujourd'hui.")
+    return day
+
+
+# The contract's columns that keep free text typed in these forms (engagement.models): a longer value
+# was refused by PostgreSQL mid-transaction (a 500) and silently kept by SQLite.
+MAX_MODALITY = 40
+MAX_ADJUSTMENT_REASON = 400
+
+
+def _bounded(value: str, limit: int, what: str) -> str:
+    if len(value.strip()) > limit:
+        raise InvalidInput(f"{what} : {limit} caractères au plus.")
+    return value
+
+
 def _contact(email: str, phone: str) -> Contact | None:
     email, phone = email.strip(), phone.strip()
     return Contact(email=email or None, phone=phone or None) if email or phone else None
@@ -220,7 +251,7 @@ def new_booking(
             de_id,
             organisation or "FT",
             agence or user.agency_id or "",
-            date.fromisoformat(decision) if decision else datetime.now(UTC).date(),
+            _decision_day(decision),
         )
     _agency_in_scope(db, user, ref.agency_id or "")
     offer = offer_slots(
@@ -261,7 +292,7 @@ def create_booking(
     _agency_in_scope(db, user, agency_id)
     open_file_for_request(db, request, user, de_id, action="edit", context="réservation DPA")
     agent_id, start = _parse_slot(slot)
-    decided_on = date.fromisoformat(decision) if decision else datetime.now(UTC).date()
+    decided_on = _decision_day(decision)
     recorded = current_decision_ref(db, de_id=de_id)
     booking = book(
         db,
@@ -374,8 +405,9 @@ def new_contract(
     _booking_file(
         db, request, user, booking_id, action="edit", context=f"contrat, rendez-vous {booking_id}"
     )
+    modality = _bounded(modalite, MAX_MODALITY, "Modalité d'accompagnement")
     create_contract(
-        db, booking_id=booking_id, portfolio=portefeuille, modality=modalite, actor_id=actor_id(user),
+        db, booking_id=booking_id, portfolio=portefeuille, modality=modality, actor_id=actor_id(user),
         programme="CEJ" if cej else "none", esf_financed=bool(fse), with_default_plan=activites or [],
     )  # fmt: skip
     return RedirectResponse(f"/rendez-vous/{booking_id}/contrat", status_code=303)
@@ -425,7 +457,7 @@ def contract_action(
         contract_id=contract.contract_id,
         activity_code=activite,
         weekly_hours=hours,
-        adjustment_reason=motif,
+        adjustment_reason=_bounded(motif, MAX_ADJUSTMENT_REASON, "Motif de l'ajustement"),
     )
     return RedirectResponse(f"/rendez-vous/{booking_id}/contrat", status_code=303)
 

@@ -4,7 +4,7 @@ and the works-council view (aggregates only, groups under 10 agents hidden)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date
+from datetime import UTC, date, datetime
 from threading import Lock
 from typing import Annotated, Any
 
@@ -46,7 +46,7 @@ def _titled(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _sheets(db: DbSession, user: User) -> dict[str, pd.DataFrame]:
-    today = date.today()
+    today = load_protocol().local_day(datetime.now(UTC))  # deadlines run in Paris days
     follow = steering.follow_up(db, user.scope, today)
     return {
         "generation": steering.generation(db, user.scope),
@@ -101,7 +101,7 @@ def _dashboard_figures(db: DbSession, scope: Scope, today: date) -> dict[str, An
 
 @router.get("")
 def dashboard(request: Request, db: DbSession, user: Steerer) -> Response:
-    figures = _dashboard_figures(db, user.scope, date.today())
+    figures = _dashboard_figures(db, user.scope, load_protocol().local_day(datetime.now(UTC)))
     response = render(request, "steering/dashboard.html", figures)
     trail.append(db, actor=user.login, action="view", object_type="steering", object_id="dashboard")
     return response

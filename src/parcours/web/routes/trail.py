@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
 from parcours.controls import trail
-from parcours.web.deps import DbSession, require_roles
+from parcours.web.deps import MAX_ROW_ID, DbSession, require_roles
 from parcours.web.navigation import NavItem
 from parcours.web.rendering import attachment, render
 
@@ -26,7 +26,8 @@ def trail_page(
     request: Request,
     db: DbSession,
     user: NationalTeam,
-    avant: int | None = None,
+    # A cursor (an entry's number): beyond the column's range it names no entry and overflowed the driver.
+    avant: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     type: str = "",
     acteur: str = "",
 ) -> Response:
