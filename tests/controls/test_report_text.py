@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from parcours.controls import service
-from parcours.controls.report import MISSING_GLYPH, printable, render_report_pdf
+from parcours.controls.report import render_report_pdf
+from parcours.unicode_pdf import MISSING_GLYPH, printable
 
 from .test_protocol import one_control
 

@@ -213,12 +213,12 @@ def test_pdf_is_real_and_logged(engine: Engine, tmp_path: Path) -> None:
         sign_contract(s, contract_id=c.contract_id, signer_agent_id="C1", signing=SigningSession("individual"),
                       now=datetime(2026, 3, 2, 9, 40, tzinfo=UTC))  # fmt: skip
         data = print_contract(
-            s, contract_id=c.contract_id, holder_name="Léa Dupré-Œillet", agent_id="C1"
+            s, contract_id=c.contract_id, holder_name="Łucja Dupré-Œillet Nguyễn", agent_id="C1"
         )
         contract_id, booking_id, sha = c.contract_id, b.booking_id, c.pdf_sha256
     assert data.startswith(b"%PDF")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
-    for expected in ("Contrat d'engagement", "Léa Dupré-OEillet", "Période de mise en situation",
+    for expected in ("Contrat d'engagement", "Łucja Dupré-Œillet Nguyễn", "Période de mise en situation",
                      "15 h prévues par semaine pour un objectif de 12 h", "Mobilité",
                      "Signé individuellement le 02/03/2026 à 10h40", "Agence de Toulouse Nord"):  # fmt: skip
         assert expected in text.replace("\n", " "), expected

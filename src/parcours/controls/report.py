@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -11,8 +10,6 @@ from string import Template
 from typing import Any
 
 import yaml
-from fontTools.ttLib import TTFont
-from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from parcours.controls.models import Campaign, Control, ControlReport
@@ -20,39 +17,10 @@ from parcours.controls.protocol import Protocol, check_fields, load_protocol
 from parcours.controls.service import check_actor
 from parcours.db import add_or_conflict
 from parcours.errors import Conflict, InvalidInput
+from parcours.unicode_pdf import FONT, new_pdf, printable
 
 TEMPLATE = Path(__file__).parent / "templates" / "report_v1.yaml"
 REPORT_EXISTS = "le compte rendu existe déjà"
-# A Unicode font (the PDF core fonts are Latin-1 only: "Łukasz" or "Ștefan" came out as "?").
-FONT_DIR = Path(__file__).parent / "fonts" / "dejavu-2.37"
-FONT = "DejaVuSans"
-FONT_FILES = {"": "DejaVuSans.woff", "B": "DejaVuSans-Bold.woff", "I": "DejaVuSans-Oblique.woff"}
-MISSING_GLYPH = "\ufffd"
-
-
-@lru_cache(maxsize=1)
-def _covered() -> frozenset[int]:
-    """Code points every face of the font can print."""
-    faces = [set(TTFont(FONT_DIR / name).getBestCmap()) for name in FONT_FILES.values()]
-    return frozenset(set.intersection(*faces))
-
-
-def printable(text: str) -> str:
-    """Free text as the report prints it: composed (NFC), control characters as spaces (line
-    breaks kept), and each character the font lacks as "�" rather than dropped silently."""
-    covered = _covered()
-    out = []
-    for ch in unicodedata.normalize("NFC", text.replace("\r\n", "\n")):
-        category = unicodedata.category(ch)
-        if ch == "\n":
-            out.append(ch)
-        elif category in ("Cc", "Zl", "Zp"):  # tabs, NUL, bells, other line separators
-            out.append(" ")
-        elif category == "Cf":  # invisible: zero-width spaces, soft hyphens, direction marks
-            continue
-        else:
-            out.append(ch if ord(ch) in covered else MISSING_GLYPH)
-    return "".join(out)
 
 
 @lru_cache(maxsize=1)
@@ -92,12 +60,7 @@ def _fields(
 def render_report_pdf(control: Control, campaign: Campaign, *, author: str, now: datetime) -> bytes:
     tpl = _template()
     values = _fields(control, campaign, author, now, load_protocol())
-    pdf = FPDF(format="A4")
-    pdf.set_creation_date(now)
-    for style, name in FONT_FILES.items():
-        pdf.add_font(FONT, style, FONT_DIR / name)
-    pdf.set_title(printable(tpl["title"]))
-    pdf.set_author("Parcours")
+    pdf = new_pdf(title=tpl["title"], author="Parcours", created=now)
     pdf.add_page()
     pdf.set_font(FONT, "B", 14)
     pdf.multi_cell(0, 8, printable(tpl["title"]), new_x="LMARGIN", new_y="NEXT")

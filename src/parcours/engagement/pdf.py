@@ -1,5 +1,5 @@
-"""The contract as a PDF. Core fonts keep the file self-contained (no font file to ship); they cover
-Latin-1, which holds French except a few typographic signs that we map to plain ones."""
+"""The contract as a PDF, in the Unicode font of `parcours.unicode_pdf` (a holder named Łukasz or
+Nguyễn is printed as such, not with "?")."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from parcours.consultlog.buffer import record_events
@@ -26,13 +25,7 @@ from parcours.engagement.service import (
 from parcours.errors import NotFound
 from parcours.registry.models import Agency
 from parcours.scheduling.territory import zone_for_department
-
-_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
-                             "…": "...", "œ": "oe", "Œ": "OE", "€": "EUR", "\u202f": " "})  # fmt: skip
-
-
-def _latin1(text: str) -> str:
-    return text.translate(_TYPOGRAPHY).encode("latin-1", "replace").decode("latin-1")
+from parcours.unicode_pdf import FONT, new_pdf, printable
 
 
 @dataclass(frozen=True)
@@ -67,23 +60,24 @@ class ContractDocument:
 
 
 def render_contract_pdf(doc: ContractDocument) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin1(f"Contrat d'engagement {doc.contract_id}"))
-    pdf.set_author("France Travail - Parcours")
-    pdf.set_creation_date(doc.signed_at or datetime(2000, 1, 1, tzinfo=UTC))  # reproducible bytes
+    pdf = new_pdf(
+        title=f"Contrat d'engagement {doc.contract_id}",
+        author="France Travail - Parcours",
+        created=doc.signed_at or datetime(2000, 1, 1, tzinfo=UTC),  # reproducible bytes
+    )
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin1("Contrat d'engagement"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "B", 16)
+    pdf.cell(0, 10, printable("Contrat d'engagement"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 10)
 
     def line(text: str) -> None:
-        pdf.multi_cell(0, 6, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, printable(text), new_x="LMARGIN", new_y="NEXT")
 
     def heading(text: str) -> None:
         pdf.ln(3)
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(0, 8, _latin1(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
+        pdf.set_font(FONT, "B", 12)
+        pdf.cell(0, 8, printable(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "", 10)
 
     line(f"Référence : {doc.contract_id}")
     line(f"Personne accompagnée : {doc.holder_name} (identifiant {doc.de_id})")
@@ -99,12 +93,12 @@ def render_contract_pdf(doc: ContractDocument) -> bytes:
         )
 
     heading("Plan d'action")
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(130, 7, _latin1("Activité"), border=1)
-    pdf.cell(40, 7, _latin1("Heures par semaine"), border=1, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(130, 7, printable("Activité"), border=1)
+    pdf.cell(40, 7, printable("Heures par semaine"), border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 10)
     for p in doc.plan:
-        pdf.cell(130, 7, _latin1(p.label[:75]), border=1)
+        pdf.cell(130, 7, printable(p.label[:75]), border=1)
         pdf.cell(40, 7, f"{p.weekly_hours:g}", border=1, new_x="LMARGIN", new_y="NEXT")
     for p in doc.plan:
         if p.adjustment_reason:
