@@ -125,6 +125,21 @@ def _with_step(fn):  # type: ignore[no-untyped-def]
     return lambda ctx: fn(ctx) | {"name": "schedule_interview"}
 
 
+def _closed_to_reopen(in_scope: ParamsFn) -> ParamsFn:
+    """A control closed as a false positive, and the step that reopens it (national team only)."""
+
+    def params(ctx: MatrixContext) -> dict[str, str]:
+        found = in_scope(ctx)
+        service.transition(
+            ctx.session, control_id=int(found["control_id"]), name="close_false_positive",
+            fields={"fp_reason": "team_cover", "fp_comment": "Portefeuille partagé"}, actor="test",
+            now=NOW,
+        )  # fmt: skip
+        return found | {"name": "reopen"}
+
+    return params
+
+
 RULES: list[RouteRule] = [
     RouteRule("GET", "/alertes", roles=ALERT),
     RouteRule(
@@ -138,6 +153,17 @@ RULES: list[RouteRule] = [
         other_scope=_with_step(_other_scope),
         ok=frozenset({303}),
         form=lambda ctx: {"pre_examination_notes": "Contexte vérifié"},
+    ),
+    # The same route taking the reopening: reserved to the national team by the protocol (`roles`),
+    # refused by the service to the other alert roles (403) as to the roles the route refuses.
+    RouteRule(
+        "POST",
+        "/alertes/{control_id}/etape/{name}",
+        roles=frozenset({Role.NATIONAL}),
+        params=_closed_to_reopen(_in_scope),
+        other_scope=_closed_to_reopen(_other_scope),
+        ok=frozenset({303}),
+        form=lambda ctx: {"reopen_reason": "Revue des contrôles traités par l'agent concerné"},
     ),
     RouteRule(
         "POST",

@@ -261,6 +261,8 @@ def test_due_dates_reminders_and_overdue() -> None:
 
 
 def test_every_state_is_reachable_and_closed_is_terminal() -> None:
+    """Closed is terminal for those who handle controls; only the national team reopens one, and
+    only to restart its examination (`restarts`, test_reopen.py)."""
     p = load_protocol()
     reached = {"pre_examination"}
     frontier = ["pre_examination"]
@@ -271,7 +273,11 @@ def test_every_state_is_reachable_and_closed_is_terminal() -> None:
                 reached.add(t.target)
                 frontier.append(t.target)
     assert reached == set(p.states)
-    assert p.available("closed") == []
+    for role in (Role.MANAGER, Role.CORRESPONDANT):
+        assert p.available("closed", role) == []
+    assert [(t.name, t.roles, t.restarts) for t in p.available("closed")] == [
+        ("reopen", (Role.NATIONAL,), True)
+    ]
 
 
 def test_guides_are_versioned_and_render() -> None:

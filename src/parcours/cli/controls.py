@@ -111,9 +111,52 @@ def remind(
     console.print(f"{n} rappel(s) mis en file.")
 
 
+@controls_app.command("reopen")
+def reopen(
+    control_id: Annotated[int, typer.Argument(help="Numéro du contrôle clos à rouvrir.")],
+    reason: Annotated[str, typer.Option(help="Motif de la réouverture (obligatoire).")],
+    by: Annotated[
+        str, typer.Option(help="Identifiant du compte de l'équipe nationale qui rouvre.")
+    ],
+) -> None:
+    """Rouvre un contrôle clos (équipe nationale) : retour au pré-examen, constat effacé, compte rendu remplacé.
+
+    Refusé si un autre contrôle est ouvert sur le même agent et le même dossier, ou si le compte
+    n'est pas un compte actif de l'équipe nationale ; jamais par l'agent concerné. Écrit au journal.
+    """
+    from parcours.controls import service, trail
+    from parcours.controls.protocol import load_protocol
+
+    now = datetime.now(UTC)
+    try:
+        with _session() as session:
+            before = service.get_control(session, control_id).state
+            control = service.transition(
+                session, control_id=control_id, name="reopen", fields={"reopen_reason": reason},
+                actor=by, now=now,
+            )  # fmt: skip
+            details = service.step_details(control, transition="reopen", before=before)
+            # Traced like a reopening from the control's page.
+            trail.append(
+                session, actor=by, action="status", object_type="control", object_id=str(control_id),
+                details=details | {"via": "cli"}, now=now,
+            )  # fmt: skip
+            label = load_protocol().states[control.state].label
+            due = control.step_due_on
+    except ParcoursError as exc:
+        _fail(str(exc))
+    message = f"Contrôle {control_id} rouvert : étape « {label} »"
+    message += f", échéance le {due:%d/%m/%Y}" if due else ""
+    if details["previous_outcome"]:
+        message += f" ; constat précédent ({details['previous_outcome']}) effacé"
+    if details["superseded_report_sha256"]:
+        message += f" ; compte rendu {details['superseded_report_sha256'][:16]}… remplacé"
+    console.print(escape(message + "."), soft_wrap=True)
+
+
 SELF_HANDLED_COLUMNS = [
-    "control_id", "establishment_id", "agent_id", "state", "outcome", "closed_by_agent", "seq", "at",
-    "login", "action", "transition",
+    "control_id", "establishment_id", "agent_id", "state", "outcome", "closed_by_agent", "reopened",
+    "seq", "at", "login", "action", "transition",
 ]  # fmt: skip
 
 
@@ -127,7 +170,8 @@ def self_handled(
     ] = None,
     by: Annotated[str, typer.Option(help="Qui consulte la liste (écrit au journal).")] = "cli",
 ) -> None:
-    """Contrôles traités par l'agent qu'ils concernent (avant la règle) : à revoir par l'équipe nationale.
+    """Contrôles traités par l'agent qu'ils concernent (avant la règle) : à revoir par l'équipe nationale,
+    qui les rouvre au besoin (`parcours controls reopen`).
 
     Liste chaque contrôle dont une action (changement d'étape, assignation, commentaire, compte rendu)
     a été faite par un compte de l'agent concerné, d'après le journal chaîné. Code de sortie 1 s'il y en a.
@@ -149,6 +193,7 @@ def self_handled(
                 "state": item.control.state,
                 "outcome": item.control.outcome or "",
                 "closed_by_agent": "oui" if item.closed_by_agent else "non",
+                "reopened": "oui" if item.reopened else "non",
                 "seq": a.seq,
                 "at": a.at.astimezone(protocol.time_zone).strftime("%Y-%m-%d %H:%M"),
                 "login": a.login,
@@ -179,9 +224,10 @@ def self_handled(
         state = protocol.states[c.state].label if c.state in protocol.states else c.state
         outcome = f" ({c.outcome})" if c.outcome else ""
         closed = "oui" if item.closed_by_agent else "non"
+        reopened = "oui" if item.reopened else "non"
         console.print(
             escape(f"- contrôle {c.control_id} ({c.establishment_id}, agent {c.agent_id}) : "
-                   f"{state}{outcome} ; clos par l'agent : {closed}"),
+                   f"{state}{outcome} ; clos par l'agent : {closed} ; rouvert : {reopened}"),
             soft_wrap=True,
         )  # fmt: skip
         for a in item.actions:

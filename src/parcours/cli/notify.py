@@ -44,7 +44,7 @@ def status() -> None:
     """Count messages by state."""
     with session_scope(get_engine()) as s:
         counts = Counter(s.scalars(select(OutboxMessage.status)))
-    for state in ("pending", "sending", "sent", "failed"):
+    for state in ("pending", "sending", "sent", "failed", "cancelled"):
         typer.echo(f"{state}\t{counts.get(state, 0)}")
 
 

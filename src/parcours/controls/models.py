@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from parcours.db import Base, UtcDateTime
+from parcours.db import Base, UtcDateTime, unique_where
 
 
 class Campaign(Base):
@@ -87,18 +87,25 @@ class ControlNote(Base):
 
 
 class ControlReport(Base):
-    """The written report of a proven misuse: the PDF and its SHA-256 (also written to the trail)."""
+    """The written report of a proven misuse: the PDF and its SHA-256 (also written to the trail).
+
+    A control has at most one current report. Reopening the control supersedes it (`superseded_at`):
+    it stays stored, as the trail holds its hash, and a new conclusion needs a new report."""
 
     __tablename__ = "control_reports"
 
     report_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    control_id: Mapped[int] = mapped_column(
-        ForeignKey("controls.control_id"), index=True, unique=True
-    )
+    control_id: Mapped[int] = mapped_column(ForeignKey("controls.control_id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sha256: Mapped[str] = mapped_column(String(64))
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     template_version: Mapped[str] = mapped_column(String(40))
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        # Two managers writing the report at once store one (`db.add_or_conflict`).
+        unique_where("uq_control_reports_current", "control_id", where="superseded_at IS NULL"),
+    )
 
 
 # The trail's table is defined beside its logic; importing it here registers it with the other tables.

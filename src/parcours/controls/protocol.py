@@ -4,7 +4,8 @@
 transition's own fields are given (a generated field such as `report_generated` is never taken from a form,
 nor an earlier step's notes rewritten), their types, the required fields (and conditional requirements such as
 the rules reminder and the written report when misuse is proven), the fields a written report has fixed,
-sets the due date of the new step, and returns the note to trace.
+sets the due date of the new step, and returns the note to trace. Who may take a transition (`roles`) and
+what restarting a closed control keeps (`restarts`) are declared here too and applied by `service`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from parcours.accounts.roles import Role
 from parcours.errors import Conflict, InvalidInput, Issue
 
 PROTOCOL_FILE = Path(__file__).with_name("protocol.yaml")
@@ -44,6 +46,13 @@ class TransitionDef:
     outcome: str | None = None
     # flag field -> fields that can no longer change once the flag is set in the control's data.
     locked_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The roles that may take it; empty: every role that handles controls.
+    roles: tuple[Role, ...] = ()
+    # Takes a closed control back to an open step: the examination starts over (`service.transition`).
+    restarts: bool = False
+
+    def allows(self, role: str) -> bool:
+        return not self.roles or role in self.roles
 
 
 @dataclass(frozen=True)
@@ -74,8 +83,13 @@ class Protocol:
         names = list(transition.requires) + [n for extra in transition.when.values() for n in extra]
         return [self.fields[n] for n in dict.fromkeys(names) if self.fields[n].type != "generated"]
 
-    def available(self, state: str) -> list[TransitionDef]:
-        return [t for t in self.transitions.values() if state in t.sources]
+    def available(self, state: str, role: str | None = None) -> list[TransitionDef]:
+        """The transitions from `state`; given a role, those that role may take."""
+        return [
+            t
+            for t in self.transitions.values()
+            if state in t.sources and (role is None or t.allows(role))
+        ]
 
     def due_date(self, state: str, entered_on: date) -> date | None:
         days = self.states[state].due_days
@@ -84,6 +98,13 @@ class Protocol:
 
 def _fail(path: Path, reason: str) -> InvalidInput:
     return InvalidInput([Issue(file=str(path), line=None, column=None, reason=reason)])
+
+
+def _role(path: Path, transition: str, value: object) -> Role:
+    try:
+        return Role(str(value))
+    except ValueError:
+        raise _fail(path, f"transition {transition!r} names unknown role {value!r}") from None
 
 
 def parse_protocol(path: Path) -> Protocol:
@@ -107,10 +128,20 @@ def parse_protocol(path: Path) -> Protocol:
                 when={k: tuple(v) for k, v in (t.get("when") or {}).items()},
                 outcome=t.get("outcome"),
                 locked_by={k: tuple(v) for k, v in (t.get("locked_by") or {}).items()},
+                roles=tuple(_role(path, name, r) for r in t.get("roles") or ()),
+                restarts=bool(t.get("restarts", False)),
             )
             for s in (*tdef.sources, tdef.target):
                 if s not in states:
                     raise _fail(path, f"transition {name!r} names unknown state {s!r}")
+            if tdef.restarts and (
+                set(tdef.sources) & set(OPEN_STATES) or tdef.target not in OPEN_STATES
+            ):
+                raise _fail(path, f"transition {name!r} restarts: it goes from closed to open")
+            if tdef.restarts and len(tdef.requires) != 1:
+                raise _fail(
+                    path, f"transition {name!r} restarts: it requires one field, its reason"
+                )
             transitions[name] = tdef
         fields = {
             name: FieldDef(name=name, label=str(f["label"]), type=str(f["type"]))

@@ -16,7 +16,7 @@ from parcours.accounts.roles import Role
 from parcours.accounts.scope import Scope
 from parcours.audit.input_report import InputReport
 from parcours.audit.models import DetectionRun
-from parcours.controls.models import Campaign, Control
+from parcours.controls.models import Campaign, Control, ControlReport
 from parcours.controls.protocol import OPEN_STATES
 from parcours.controls.trail import TrailEntry
 
@@ -164,6 +164,11 @@ class SelfHandledControl:
         """Whether the agent concerned took the step that closed the control."""
         return any(a.action == "status" and a.details.get("to") == "closed" for a in self.actions)
 
+    @property
+    def reopened(self) -> bool:
+        """Whether the control has been reopened since (by the national team, `service.transition`)."""
+        return bool((self.control.data or {}).get("rounds"))
+
 
 def self_handled_controls(
     session: Session, *, scope: Scope, actions: tuple[str, ...] = HANDLING_ACTIONS
@@ -199,6 +204,42 @@ def self_handled_controls(
             )
         )
     return list(found.values())
+
+
+def current_report(session: Session, control_id: int) -> ControlReport | None:
+    """The control's written report, unless a reopening superseded it (at most one: a partial
+    unique index)."""
+    return session.scalar(
+        select(ControlReport).where(
+            ControlReport.control_id == control_id, ControlReport.superseded_at.is_(None)
+        )
+    )
+
+
+def reports(session: Session, control_id: int) -> list[ControlReport]:
+    """Every written report of the control, superseded ones included, oldest first."""
+    return list(
+        session.scalars(
+            select(ControlReport)
+            .where(ControlReport.control_id == control_id)
+            .order_by(ControlReport.created_at, ControlReport.report_id)
+        )
+    )
+
+
+def other_open_control(session: Session, control: Control) -> int | None:
+    """The id of another open control on the same agent × file, if there is one (dispatch keeps
+    one open control per pair: a reopening must not make a second)."""
+    return session.scalar(
+        select(Control.control_id)
+        .where(
+            Control.agent_id == control.agent_id,
+            Control.de_id == control.de_id,
+            Control.state.in_(OPEN_STATES),
+            Control.control_id != control.control_id,
+        )
+        .limit(1)
+    )
 
 
 def controls_about_agent(session: Session, agent_id: str) -> list[Control]:

@@ -1,6 +1,7 @@
 """Reminders before a step's due date and overdue notices, to the person assigned (or the establishment's
-correspondents when nobody is), through the outbox. One reminder per control, step and kind; only for
-open controls, never to the agent concerned."""
+correspondents when nobody is), through the outbox. One reminder per control, step and kind (and per
+examination: a reopened control is reminded again); only for open controls, never to the agent concerned.
+When the control closes, its reminders not sent yet are cancelled (`cancel_reminders`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,28 @@ from parcours.controls.models import Control
 from parcours.controls.protocol import OPEN_STATES, is_overdue, load_protocol, needs_reminder
 from parcours.controls.queries import may_handle
 from parcours.notify.models import OutboxMessage
-from parcours.notify.outbox import enqueue_email
+from parcours.notify.outbox import cancel_unsent, enqueue_email
+
+
+def _ref_prefix(control_id: int) -> str:
+    return f"control:{control_id}:"
+
+
+def reminder_ref(control: Control, kind: str) -> str:
+    """The outbox reference of a reminder: one per control, step and kind, and per examination (the
+    first keeps the form it always had)."""
+    rounds = len((control.data or {}).get("rounds", []))
+    again = f"r{rounds}:" if rounds else ""
+    return f"{_ref_prefix(control.control_id)}{again}{control.state}:{kind}"
+
+
+def cancel_reminders(session: Session, control: Control) -> int:
+    """Cancel the control's reminders not sent yet (it has closed), in the caller's transaction."""
+    return cancel_unsent(
+        session,
+        ref_prefix=_ref_prefix(control.control_id),
+        reason=f"contrôle {control.control_id} clos",
+    )
 
 
 def _recipients(session: Session, control: Control) -> list[str]:
@@ -45,10 +67,16 @@ def send_reminders(
             kind = "control_reminder"
         else:
             continue
-        ref = f"control:{control.control_id}:{control.state}:{kind}"
+        ref = reminder_ref(control, kind)
         if session.scalar(
             select(OutboxMessage.message_id).where(OutboxMessage.ref == ref).limit(1)
         ):
+            continue
+        # Closed (or moved on) since it was read? Read it again, locked on PostgreSQL until this
+        # transaction ends, so that a closing that commits meanwhile cancels this reminder too.
+        state = control.state
+        session.refresh(control, with_for_update=True)
+        if control.state != state:
             continue
         step = protocol.states[control.state]
         what = "est en retard" if kind == "control_overdue" else "arrive à échéance"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from parcours.controls.models import Campaign, Control, ControlReport
 from parcours.controls.protocol import Protocol, check_fields, load_protocol
+from parcours.controls.queries import current_report
 from parcours.controls.service import check_actor
 from parcours.db import add_or_conflict
 from parcours.errors import Conflict, InvalidInput
@@ -89,13 +90,16 @@ def generate_report(
     """Render and store the report of a proven misuse, from the finding being written (`fields`: the
     conclusion's own fields, checked by the protocol like the conclusion itself).
 
-    A control has at most one report, never regenerated once stored; concluding "proven" requires it,
-    and the finding it states (outcome, justification, rules reminder) can then no longer change.
+    A control has at most one current report, never regenerated once stored; concluding "proven"
+    requires it, and the finding it states (outcome, justification, rules reminder) can then no longer
+    change (`locked_by`, on the `report_generated` flag of the control's data). Reopening the control
+    supersedes the report and clears that flag with the rest of the examination: the next "proven"
+    conclusion needs a new report, rendered from the new examination.
     """
     check_actor(session, control, author)
     if control.state != "finding":
         raise Conflict("le compte rendu se rédige à l'étape du constat")
-    if session.query(ControlReport).filter_by(control_id=control.control_id).first() is not None:
+    if current_report(session, control.control_id) is not None:
         raise Conflict(REPORT_EXISTS)
     protocol = load_protocol()
     draft, issues = check_fields(

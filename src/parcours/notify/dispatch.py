@@ -36,6 +36,8 @@ class DispatchReport:
     sent: list[str] = field(default_factory=list)
     retried: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Cancelled while being sent, and the attempt failed: not retried.
+    cancelled: list[str] = field(default_factory=list)
 
 
 def _due_ids(engine: Engine, now: datetime, policy: RetryPolicy, batch: int) -> list[str]:
@@ -97,14 +99,26 @@ def dispatch_pending(
                 else:
                     raise TemporaryFailure(f"no sender configured for channel {msg.channel!r}")
             except TemporaryFailure as exc:
-                msg.last_error = str(exc)[:1000]
-                msg.claimed_at = None
-                if msg.attempts >= policy.max_attempts:
-                    msg.status = FAILED
+                give_up = msg.attempts >= policy.max_attempts
+                # Compare-and-set: a message cancelled while it was being sent stays cancelled.
+                result = s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.message_id == message_id, OutboxMessage.status == SENDING)
+                    .values(
+                        status=FAILED if give_up else PENDING,
+                        claimed_at=None,
+                        last_error=str(exc)[:1000],
+                        next_attempt_at=msg.next_attempt_at
+                        if give_up
+                        else clock() + policy.delay_after(msg.attempts),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if not result.rowcount:  # type: ignore[attr-defined]
+                    report.cancelled.append(message_id)
+                elif give_up:
                     report.failed.append(message_id)
                 else:
-                    msg.status = PENDING
-                    msg.next_attempt_at = clock() + policy.delay_after(msg.attempts)
                     report.retried.append(message_id)
                 continue
             msg.status, msg.sent_at, msg.last_error = SENT, clock(), None

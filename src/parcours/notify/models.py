@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from parcours.db import Base, UtcDateTime
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+# No longer wanted (e.g. the reminder of a control that has closed): never sent, kept for the record.
+CANCELLED = "cancelled"
 
 
 class OutboxMessage(Base):

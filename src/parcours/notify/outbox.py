@@ -1,14 +1,16 @@
-"""Enqueueing: the only way the product sends a message. Nothing is sent here."""
+"""Enqueueing: the only way the product sends a message, and cancelling what is no longer wanted.
+Nothing is sent here."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from parcours.errors import InvalidInput
-from parcours.notify.models import PENDING, OutboxMessage
+from parcours.notify.models import CANCELLED, PENDING, SENDING, OutboxMessage
 
 
 def _new_message(
@@ -77,3 +79,21 @@ def enqueue_sms(
     return _new_message(
         session, channel="sms", to=to, subject="", body=body, kind=kind, ref=ref, now=now
     )
+
+
+def cancel_unsent(session: Session, *, ref_prefix: str, reason: str) -> int:
+    """Cancel, inside the caller's transaction, the messages about `ref_prefix` not sent yet; returns
+    how many. A message a dispatcher is sending at that moment may still go out (it is then marked
+    sent); if that attempt fails, it is not retried (`dispatch`)."""
+    if not ref_prefix:
+        raise ValueError("a reference prefix is required")  # never cancel the whole outbox
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.ref.startswith(ref_prefix, autoescape=True),
+            OutboxMessage.status.in_((PENDING, SENDING)),
+        )
+        .values(status=CANCELLED, claimed_at=None, last_error=f"annulé : {reason}"[:1000])
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

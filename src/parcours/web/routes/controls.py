@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from parcours.accounts.dossier import FileView, open_file
 from parcours.accounts.models import User
@@ -141,7 +140,7 @@ def show(request: Request, db: DbSession, user: AlertUser, control_id: int) -> R
     )  # fmt: skip
     protocol = load_protocol()
     today = protocol.local_day(datetime.now(UTC))  # deadlines run in Paris days
-    report = db.scalar(select(ControlReport).where(ControlReport.control_id == control_id))
+    reports = queries.reports(db, control_id)
     campaign = db.get(Campaign, control.campaign_id)
     return render(
         request,
@@ -154,12 +153,16 @@ def show(request: Request, db: DbSession, user: AlertUser, control_id: int) -> R
             "agent_events": [e for e in timeline if e["agent_id"] == control.agent_id],
             "notes": service.notes(db, control_id),
             "protocol": protocol,
-            "transitions": protocol.available(control.state),
+            # Those the user's role may take: on a closed control, reopening for the national team.
+            "transitions": protocol.available(control.state, user.role),
             "overdue": is_overdue(control.step_due_on, today),
             "reminder": needs_reminder(protocol, control.step_due_on, today),
             "guide": get_guide(_guide_slug(control)),
-            "report": report,
+            "report": next((r for r in reports if r.superseded_at is None), None),
+            "superseded_reports": [r for r in reports if r.superseded_at is not None],
+            "past_examinations": service.past_examinations(control),
             "is_open": control.state in OPEN_STATES,
+            "may_comment": service.may_comment(control, user.role),
             "assignees": _assignees(db, user, control),
         },
     )
@@ -208,7 +211,7 @@ def transition(
     )  # fmt: skip
     trail.append(
         db, actor=user.login, action="status", object_type="control", object_id=str(control_id),
-        details={"transition": name, "from": before, "to": control.state, "outcome": control.outcome},
+        details=service.step_details(control, transition=name, before=before),
     )  # fmt: skip
     return RedirectResponse(f"/alertes/{control_id}", status_code=303)
 
@@ -265,16 +268,27 @@ def create_report(
 
 
 @router.get("/alertes/{control_id}/compte-rendu.pdf")
-def download_report(request: Request, db: DbSession, user: AlertUser, control_id: int) -> Response:
+def download_report(
+    request: Request, db: DbSession, user: AlertUser, control_id: int, rapport: int | None = None
+) -> Response:
+    """The control's current report, or with `rapport` one of its reports by id (a superseded one:
+    the control was reopened after it)."""
     _load_in_scope(db, user, control_id)
-    report = db.scalar(select(ControlReport).where(ControlReport.control_id == control_id))
+    if rapport is None:
+        report = queries.current_report(db, control_id)
+    else:
+        report = get_by_id(db, ControlReport, rapport)
+        if report is not None and report.control_id != control_id:
+            report = None
     if report is None:
         raise NotFound("Aucun compte rendu pour ce contrôle.")
+    superseded = report.superseded_at is not None
     trail.append(
         db, actor=user.login, action="export", object_type="control_report", object_id=str(control_id),
-        details={"sha256": report.sha256},
+        details={"sha256": report.sha256} | ({"superseded": True} if superseded else {}),
     )  # fmt: skip
-    return attachment(report.pdf, f"compte-rendu-controle-{control_id}.pdf")
+    suffix = f"-remplace-{report.report_id}" if superseded else ""
+    return attachment(report.pdf, f"compte-rendu-controle-{control_id}{suffix}.pdf")
 
 
 # -- the agent concerned -------------------------------------------------------------------------
