@@ -219,7 +219,7 @@ def main() -> None:
     for i, slot in enumerate(picks):
         t = time.perf_counter()
         with session_scope(engine) as s:
-            book(s, decision=OrientationDecisionRef(f"BK{i}", "FT", "AG-B", FIRST_DAY), agent_id=slot.agent_id,
+            book(s, decision=OrientationDecisionRef(f"BK{i}", "FT", "AG-B", booked_at.date()), agent_id=slot.agent_id,
                  starts_at=slot.start, actor_id="bench", contact=Contact(email=f"bk{i}@example.org"), now=booked_at)  # fmt: skip
         book_samples.append(time.perf_counter() - t)
     print(f"book (lock + checks + registry + outbox): {percentiles(book_samples)}")

@@ -37,7 +37,7 @@ from parcours.scheduling.booking import OrientationDecisionRef, book
 from parcours.scheduling.models import Booking, OpeningRange
 
 # Bookings are made before the appointments they book (past slots are refused).
-BEFORE = datetime(2026, 2, 1, tzinfo=UTC)
+BEFORE = datetime(2026, 2, 21, tzinfo=UTC)  # after the decisions it books against
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 3, 2)
 

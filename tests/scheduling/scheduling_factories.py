@@ -77,6 +77,11 @@ def make_agency(
     return agent_ids
 
 
+# Before the tests' booking time (2026-02-01): a decision is dated at most today (booking refuses a
+# later one).
+DECIDED_ON = date(2026, 1, 26)
+
+
 def decision(
     de_id: str, *, agency_id: str = "AG1", organisation: str = "FT", decided_on: date | None = None
 ) -> OrientationDecisionRef:
@@ -84,5 +89,5 @@ def decision(
         de_id=de_id,
         organisation=organisation,
         agency_id=agency_id,
-        decided_on=decided_on or date(2026, 3, 2),
+        decided_on=decided_on or DECIDED_ON,
     )

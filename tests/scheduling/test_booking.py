@@ -1,22 +1,25 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from scheduling_factories import decision, make_agency
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from parcours.db import session_scope
 from parcours.errors import Conflict, InvalidInput
 from parcours.notify.models import OutboxMessage
 from parcours.registry.models import Appointment
 from parcours.scheduling.booking import (
+    EARLIEST_DECISION,
     Contact,
     PartnerHandoff,
     SlotOffer,
     book,
     cancel,
+    check_decision_date,
     find_slots,
     history,
     mark_done,
@@ -25,7 +28,7 @@ from parcours.scheduling.booking import (
     reschedule,
     set_activity_override,
 )
-from parcours.scheduling.models import Absence
+from parcours.scheduling.models import Absence, Booking
 
 # Bookings are made before the appointments they book (past slots are refused).
 BEFORE = datetime(2026, 2, 1, tzinfo=UTC)
@@ -172,6 +175,34 @@ def test_booking_enforces_break_limits_hours_holidays_absences(engine: Engine) -
                 starts_at=at(MONDAY, 11),
                 actor_id="X",
             )
+
+
+def test_the_decision_date_is_checked_by_booking_itself(engine: Engine) -> None:
+    """Not only by the pages: a decision cannot be dated after the booking's day (one day of margin,
+    overseas agencies being ahead of UTC) nor before the law whose decisions a DPA follows (1 January
+    2025, when the contract's dated parameters start). Nothing is written for a refused date."""
+    booked_on = BEFORE.date()
+    future = "La décision d'orientation ne peut pas être datée après aujourd'hui."
+    too_old = "ne peut pas être datée avant le 01/01/2025"
+    refused = [
+        (booked_on + timedelta(days=2), future),
+        (date(9999, 12, 31), future),
+        (EARLIEST_DECISION - timedelta(days=1), too_old),
+        (date(1, 1, 1), too_old),
+    ]
+    with session_scope(engine) as s:
+        [c0, _] = make_agency(s)
+        for day, message in refused:
+            with pytest.raises(InvalidInput, match=re.escape(message)):
+                book(s, now=BEFORE, decision=decision("DE1", decided_on=day), agent_id=c0,
+                     starts_at=at(MONDAY, 9), actor_id="X")  # fmt: skip
+            with pytest.raises(InvalidInput, match=re.escape(message)):
+                check_decision_date(day, now=BEFORE)
+        assert s.scalar(select(func.count()).select_from(Booking)) == 0
+        for i, day in enumerate((booked_on + timedelta(days=1), booked_on, EARLIEST_DECISION)):
+            b = book(s, now=BEFORE, decision=decision(f"DE{i}", decided_on=day), agent_id=c0,
+                     starts_at=at(MONDAY, 9 + i), actor_id="X")  # fmt: skip
+            assert b.decided_on == day
 
 
 def test_daily_maximum_and_manager_override(engine: Engine) -> None:

@@ -47,10 +47,11 @@ def test_argon2_roundtrip() -> None:
 
 def test_delay_grows_then_locks_at_ten() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    failures, lock = 0, None
+    failures, lock, last = 0, None, None
     delays = []
     for _ in range(10):
-        failures, lock = throttling.after_failure(failures, now=now)
+        failures, lock = throttling.after_failure(failures, last_failed_at=last, now=now)
+        last = now
         delays.append(throttling.delay_after(failures))
         if failures < throttling.MAX_ATTEMPTS:
             assert lock is None
@@ -61,6 +62,25 @@ def test_delay_grows_then_locks_at_ten() -> None:
         failures=failures, last_failed_at=now, locked_until=lock, now=now + timedelta(minutes=59)
     )
     assert not g.open and g.locked
+
+
+def test_failures_are_forgotten_a_window_after_the_last_one() -> None:
+    """Consecutive failures count while each comes within FAILURE_WINDOW of the previous one; the
+    window outlasts the lock and the longest delay, so that a counter past its window holds nothing
+    an answer depends on (what lets `login_throttle` purge it)."""
+    assert max(throttling.LOCK_DURATION, throttling.MAX_DELAY) <= throttling.FAILURE_WINDOW
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    end = t0 + throttling.FAILURE_WINDOW
+    us = timedelta(microseconds=1)
+    assert throttling.after_failure(9, last_failed_at=t0, now=end - us) == (
+        10,
+        end - us + throttling.LOCK_DURATION,
+    )
+    assert throttling.after_failure(9, last_failed_at=t0, now=end) == (1, None)
+    g = throttling.gate(failures=9, last_failed_at=t0, locked_until=None, now=end)
+    assert g.open and g == throttling.gate(
+        failures=0, last_failed_at=None, locked_until=None, now=end
+    )
 
 
 @given(st.integers(min_value=0, max_value=50))

@@ -119,14 +119,3 @@ def test_delay_and_lock_are_the_same_for_unknown_disabled_and_existing_accounts(
     assert existing == absent == disabled
     locked = [entry for entry in existing if entry[0]]  # type: ignore[index]
     assert locked and locked[0][1] == throttling.LOCK_DURATION  # type: ignore[index]
-
-
-def test_the_counters_of_unknown_logins_are_bounded_and_keep_no_login() -> None:
-    unknown = throttling.UnknownLogins(max_names=3)
-    for name in ("a", "b", "c", "d"):
-        unknown.record_failure(name, now=T0)
-    assert unknown.gate("a", now=T0).open  # the oldest name was forgotten
-    for _ in range(2):
-        unknown.record_failure("d", now=T0)
-    assert not unknown.gate("d", now=T0).open  # three failures: the delay runs
-    assert all(isinstance(k, bytes) and k != b"d" for k in unknown._counters)

@@ -152,6 +152,19 @@ ODD_REQUESTS = [
         ),
         id="booking-decision-9999-12-31",
     ),
+    # A date before the law whose decisions a DPA follows was booked: no contract could be drawn up
+    # from it (its dated parameters start on 1 January 2025). The domain refuses it too.
+    *[
+        pytest.param(
+            Odd(S, method, path, form, 422, "ne peut pas être datée avant le 01/01/2025"),
+            id=f"booking-{what}-decision-{d}",
+        )
+        for d in ("2024-12-31", "0001-01-01")
+        for what, method, path, form in (
+            ("page", "GET", f"/rendez-vous/nouveau/{{de_id}}?organisation=FT&agence=AG-A1&decision={d}", {}),
+            ("form", "POST", "/rendez-vous/nouveau/{de_id}", BOOKING | {"decision": d}),
+        )
+    ],
     # 5. NUL characters reached PostgreSQL, which refuses them in text (DataError), before anyone
     # logged in for the first one.
     pytest.param(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from parcours.accounts import totp
 from parcours.accounts.models import User, WebSession
 from parcours.accounts.roles import Role
-from parcours.accounts.throttling import MAX_ATTEMPTS
+from parcours.accounts.throttling import MAX_ATTEMPTS, MAX_DELAY
 from parcours.config import reset_settings_cache
 from parcours.web.app import create_app
 from parcours.web.cookies import PRESESSION_COOKIE, SESSION_COOKIE
@@ -144,18 +144,20 @@ def test_throttling_then_lock_after_ten_failures(
     assert statuses == [401, 401, 429]
     # Now a delay runs: even the right password is not checked during it.
     assert _post_login(client, acc.login, acc.password) == 429
-    # Simulate the passing of time by moving the last failure back, up to the 10th failure.
+    # Simulate the passing of the delay by moving the last failure back (by the longest delay: further
+    # back than FAILURE_WINDOW, the failures would no longer be consecutive), up to the 10th failure.
     for _ in range(MAX_ATTEMPTS - 3):
         with Session(engine) as s:
             u = s.scalar(select(User).where(User.login == acc.login))
             assert u is not None and u.last_failed_at is not None
-            u.last_failed_at = u.last_failed_at.replace(year=2000)
+            u.last_failed_at = u.last_failed_at - MAX_DELAY
             s.commit()
         _post_login(client, acc.login, "Wrong-password-123!")
     with Session(engine) as s:
         u = s.scalar(select(User).where(User.login == acc.login))
         assert u is not None and u.failed_attempts == MAX_ATTEMPTS and u.locked_until is not None
-        u.last_failed_at = u.last_failed_at.replace(year=2000)  # type: ignore[union-attr]
+        assert u.last_failed_at is not None
+        u.last_failed_at = u.last_failed_at - MAX_DELAY
         s.commit()
     # Locked: the right password is refused until the lock ends or an admin unlocks.
     assert _post_login(client, acc.login, acc.password) == 429

@@ -13,12 +13,14 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from parcours.accounts.models import User
 from parcours.accounts.roles import ROLES_READING_FILES, Role
+from parcours.audit.explain.contexts import Windows, load_explanation_settings
 from parcours.consultlog.buffer import record_events
 from parcours.consultlog.store import ConsultationEvent, new_event_id
 from parcours.errors import Forbidden, InvalidInput, NotFound, ParcoursError
@@ -72,48 +74,103 @@ def actor_id(user: User) -> str:
     return user.agent_id or f"compte:{user.login}"
 
 
-# An appointment between the agent and the job seeker explains opening the file to prepare it and to
-# follow it up, not for ever: the window is detection's own (audit/explain/explanations.yaml,
-# `appointment_days_before` / `appointment_days_after`; a test keeps them equal), so an opening the
-# application allows through an appointment is one that detection counts as explained. It does not
-# matter who booked the appointment: one the job seeker booked themselves (online, by phone) is a
-# working relation with the counsellor who holds it, but only around that appointment.
-APPOINTMENT_DAYS_BEFORE = 10
-APPOINTMENT_DAYS_AFTER = 3
+# A dated working relation - an appointment, a 3949 call, a back-office task - explains opening the file
+# around it, not for ever. The windows are detection's own, read from its settings
+# (audit/explain/explanations.yaml), never copied: an opening the application allows through such a
+# relation is one that detection counts as explained, and changing a window changes both.
+# - an appointment: from `appointment_days_before` before it starts to `appointment_days_after` after,
+#   whoever booked it (one the job seeker booked themselves online is a working relation with the
+#   counsellor who holds it, but only around that appointment);
+# - a call the agent handled on this file: from `call_minutes_before` before it starts to
+#   `call_minutes_after` after it ends (its start when its end is unknown);
+# - a task assigned to the agent on this file: from `task_days_before` before its creation to
+#   `task_days_after` after it is closed; while it is open, from then on.
+WINDOWS: Windows = load_explanation_settings().windows
+APPOINTMENT_DAYS_BEFORE = WINDOWS.appointment_days_before
+APPOINTMENT_DAYS_AFTER = WINDOWS.appointment_days_after
+CALL_MINUTES_BEFORE = WINDOWS.call_minutes_before
+CALL_MINUTES_AFTER = WINDOWS.call_minutes_after
+TASK_DAYS_BEFORE = WINDOWS.task_days_before
+TASK_DAYS_AFTER = WINDOWS.task_days_after
+# How the traces show the registry's UTC timestamps (the agents' time, as on the pages).
+_PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True)
 class Relation:
     """Why a file lies in a user's scope: `label` for the page, `trace` (when the relation is a
-    dated event such as an appointment) for the consultation event, which names it as its purpose."""
+    dated event: an appointment, a call, a task) for the consultation event, which names it as its
+    purpose."""
 
     label: str
     trace: str | None = None
 
 
-def _appointment_window(now: datetime) -> tuple[datetime, datetime]:
-    """Bounds of the starts of the appointments that put a file in scope at `now` (in UTC, as the
-    registry stores them: SQLite compares them as text)."""
-    now = now.astimezone(UTC)
-    return (
-        now - timedelta(days=APPOINTMENT_DAYS_AFTER),
-        now + timedelta(days=APPOINTMENT_DAYS_BEFORE),
+def _utc(now: datetime | None) -> datetime:
+    """`now` in UTC, as the registry stores its timestamps (SQLite compares them as text)."""
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # stored in UTC; SQLite hands it back naive
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_PARIS)
+
+
+def _appointments_around(now: datetime) -> ColumnElement[bool]:
+    """The appointments whose window holds `now` (UTC)."""
+    return and_(
+        Appointment.starts_at >= now - timedelta(days=APPOINTMENT_DAYS_AFTER),
+        Appointment.starts_at <= now + timedelta(days=APPOINTMENT_DAYS_BEFORE),
+    )
+
+
+def _calls_around(now: datetime) -> ColumnElement[bool]:
+    """The calls whose window holds `now` (UTC): started at most `call_minutes_before` later,
+    ended (or, without an end, started) at most `call_minutes_after` earlier."""
+    return and_(
+        Call.started_at <= now + timedelta(minutes=CALL_MINUTES_BEFORE),
+        func.coalesce(Call.ended_at, Call.started_at)
+        >= now - timedelta(minutes=CALL_MINUTES_AFTER),
+    )
+
+
+def _tasks_around(now: datetime) -> ColumnElement[bool]:
+    """The tasks whose window holds `now` (UTC): created at most `task_days_before` later, and still
+    open or closed at most `task_days_after` earlier."""
+    return and_(
+        Task.created_at <= now + timedelta(days=TASK_DAYS_BEFORE),
+        or_(Task.closed_at.is_(None), Task.closed_at >= now - timedelta(days=TASK_DAYS_AFTER)),
     )
 
 
 def _appointment_trace(appointment: Appointment) -> str:
     return (
         f"rendez-vous {appointment.appointment_id} ({appointment.kind}) "
-        f"du {appointment.starts_at:%d/%m/%Y}"
+        f"du {_local(appointment.starts_at):%d/%m/%Y}"
     )
+
+
+def _call_trace(call: Call) -> str:
+    return f"appel 3949 {call.call_id} du {_local(call.started_at):%d/%m/%Y à %H:%M}"
+
+
+def _task_trace(task: Task) -> str:
+    kind = f" ({task.kind})" if task.kind else ""
+    state = (
+        f", close le {_local(task.closed_at):%d/%m/%Y}"
+        if task.closed_at is not None
+        else ", ouverte"
+    )
+    return f"tâche {task.task_id}{kind} créée le {_local(task.created_at):%d/%m/%Y}{state}"
 
 
 def relation_of(
     session: Session, *, user: User, de_id: str, now: datetime | None = None
 ) -> Relation | None:
     """Why the file lies in the user's scope at `now`, or None. Only working relations count: the
-    portfolio (referent), an appointment between the agent and the job seeker within its window, a
-    call or a task; for a local manager, the files of their agency."""
+    portfolio (referent); an appointment, a call or a task between the agent and the job seeker,
+    each within its window (see WINDOWS); for a local manager, the files of their agency."""
     js = session.get(JobSeeker, de_id)
     if js is None:
         return None
@@ -125,34 +182,34 @@ def relation_of(
         return None
     if js.referent_agent_id == agent:
         return Relation("dossier de votre portefeuille")
-    first, last = _appointment_window(now or datetime.now(UTC))
+    at = _utc(now)
     appointment = session.scalars(
         select(Appointment)
-        .where(
-            Appointment.de_id == de_id,
-            Appointment.agent_id == agent,
-            Appointment.starts_at >= first,
-            Appointment.starts_at <= last,
-        )
+        .where(Appointment.de_id == de_id, Appointment.agent_id == agent, _appointments_around(at))
         .order_by(Appointment.starts_at)
         .limit(1)
     ).first()
     if appointment is not None:
         trace = _appointment_trace(appointment)
         return Relation(f"rendez-vous avec vous : {trace}", trace=trace)
-    checks: list[tuple[str, object]] = [
-        (
-            "appel traité par vous",
-            select(Call.call_id).where(Call.de_id == de_id, Call.agent_id == agent),
-        ),
-        (
-            "tâche qui vous est confiée",
-            select(Task.task_id).where(Task.de_id == de_id, Task.agent_id == agent),
-        ),
-    ]
-    for label, query in checks:
-        if session.scalar(query.limit(1)) is not None:  # type: ignore[attr-defined]
-            return Relation(label)
+    call = session.scalars(
+        select(Call)
+        .where(Call.de_id == de_id, Call.agent_id == agent, _calls_around(at))
+        .order_by(Call.started_at.desc())
+        .limit(1)
+    ).first()
+    if call is not None:
+        trace = _call_trace(call)
+        return Relation(f"appel traité par vous : {trace}", trace=trace)
+    task = session.scalars(
+        select(Task)
+        .where(Task.de_id == de_id, Task.agent_id == agent, _tasks_around(at))
+        .order_by(Task.created_at.desc())
+        .limit(1)
+    ).first()
+    if task is not None:
+        trace = _task_trace(task)
+        return Relation(f"tâche qui vous est confiée : {trace}", trace=trace)
     return None
 
 
@@ -264,9 +321,10 @@ class SearchHit:
 
 
 def search_job_seekers(
-    session: Session, user: User, query: str, *, limit: int = 30
+    session: Session, user: User, query: str, *, limit: int = 30, now: datetime | None = None
 ) -> list[SearchHit]:
-    """Search by name (prefix of the last or birth name, optionally followed by a first name)."""
+    """Search by name (prefix of the last or birth name, optionally followed by a first name). Each
+    hit says whether the file is in the user's scope at `now`, by the rules of `relation_of`."""
     if user.role_enum not in ROLES_READING_FILES:
         raise Forbidden("Votre rôle ne donne pas accès aux dossiers des demandeurs d'emploi.")
     words = query.strip().split()
@@ -287,7 +345,7 @@ def search_job_seekers(
     rows = session.execute(
         stmt.order_by(JobSeeker.last_name, JobSeeker.first_names).limit(limit)
     ).all()
-    related = related_files(session, user=user, de_ids=[js.de_id for js, _ in rows])
+    related = related_files(session, user=user, de_ids=[js.de_id for js, _ in rows], now=now)
     hits = []
     for js, agency_name in rows:
         bd: date | None = js.birth_date
@@ -319,8 +377,8 @@ def _name_prefix(
 def related_files(
     session: Session, *, user: User, de_ids: list[str], now: datetime | None = None
 ) -> set[str]:
-    """The subset of `de_ids` in the user's scope at `now`, by the rules of `relation_of`, in at most
-    five queries whatever the number of files (list pages)."""
+    """The subset of `de_ids` in the user's scope at `now`, by the rules of `relation_of` (the same
+    windows), in at most five queries whatever the number of files (list pages)."""
     if not de_ids:
         return set()
     role = user.role_enum
@@ -343,27 +401,18 @@ def related_files(
             )
         )
     )
-    first, last = _appointment_window(now or datetime.now(UTC))
-    found |= set(
-        session.scalars(
-            select(Appointment.de_id)
-            .distinct()
-            .where(
-                Appointment.de_id.in_(de_ids),
-                Appointment.agent_id == agent,
-                Appointment.starts_at >= first,
-                Appointment.starts_at <= last,
-            )
-        )
-    )
-    for model in (Call, Task):
+    at = _utc(now)
+    dated: list[
+        tuple[InstrumentedAttribute[str | None] | InstrumentedAttribute[str], ColumnElement[bool]]
+    ] = [
+        (Appointment.de_id, and_(Appointment.agent_id == agent, _appointments_around(at))),
+        (Call.de_id, and_(Call.agent_id == agent, _calls_around(at))),
+        (Task.de_id, and_(Task.agent_id == agent, _tasks_around(at))),
+    ]
+    for column, around in dated:
         found |= {
             d
-            for d in session.scalars(
-                select(model.de_id)
-                .distinct()
-                .where(model.de_id.in_(de_ids), model.agent_id == agent)
-            )
+            for d in session.scalars(select(column).distinct().where(column.in_(de_ids), around))
             if d is not None
         }
     return found

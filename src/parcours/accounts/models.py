@@ -52,6 +52,20 @@ class User(Base):
         return self.role_enum in roles
 
 
+class LoginThrottle(Base):
+    """The failure counters of a login that names no usable account (unknown or disabled):
+    `accounts.throttling.UnknownLogins`. Keyed by a keyed hash of the login, never its text; a row
+    whose lock and window have passed (`expires_at`) changes no answer and is purged."""
+
+    __tablename__ = "login_throttle"
+
+    name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # HMAC-SHA256, hex
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class WebSession(Base):
     """A server-side session. The cookie holds a random token; only its SHA-256 is stored here."""
 

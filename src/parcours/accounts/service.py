@@ -206,7 +206,9 @@ class LoginOutcome:
 
 
 def _record_failure(user: User, now: datetime) -> None:
-    user.failed_attempts, lock = throttling.after_failure(user.failed_attempts, now=now)
+    user.failed_attempts, lock = throttling.after_failure(
+        user.failed_attempts, last_failed_at=_aware(user.last_failed_at), now=now
+    )
     user.last_failed_at = now
     if lock is not None:
         user.locked_until = lock
@@ -239,21 +241,22 @@ def check_password(
     """The password step. Counts failures; refuses any check while a delay or a lock is running.
 
     A login that names no usable account (unknown, or disabled) is answered exactly like an account
-    whose password is wrong: its failures are counted (`unknown_logins`, the process's by default)
-    and delayed and locked by the same rules, and while the gate is open it costs the same argon2
-    verification (against a dummy hash). Neither the answer nor its timing tells whether it exists.
+    whose password is wrong: its failures are counted (`unknown_logins`; by default under the
+    settings' secret key) in the database like an account's, and delayed and locked by the same
+    rules, and while the gate is open it costs the same argon2 verification (against a dummy hash).
+    Neither the answer nor its timing tells whether it exists, in any worker, before or after a
+    restart.
     """
     now = now or _now()
     name = login.strip()
     user = session.scalar(select(User).where(User.login == name))
     if user is None or user.disabled:
-        unknown = unknown_logins if unknown_logins is not None else throttling.UNKNOWN_LOGINS
-        g = unknown.gate(name, now=now)
+        unknown = unknown_logins if unknown_logins is not None else throttling.UnknownLogins()
+        g = unknown.gate(session, name, now=now)
         if not g.open:
             return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
         passwords.verify_password(None, password)  # same cost as a real check
-        unknown.record_failure(name, now=now)
-        g = unknown.gate(name, now=now)
+        g = unknown.record_failure(session, name, now=now)
         return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
     g = _gate(user, now)
     if not g.open:

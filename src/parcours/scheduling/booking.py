@@ -46,6 +46,15 @@ ORGANISATIONS = {
 }
 _REGISTRY_STATUS = {BOOKED: "planned", CANCELLED: "cancelled", NO_SHOW: "no_show", DONE: "done"}
 
+# The orientation decisions a DPA follows are those of the law for full employment (loi n° 2023-1196,
+# in force on 1 January 2025): an earlier date is no such decision, and the contract's dated
+# parameters (engagement/parameters.yaml: the one-month signature deadline, the weekly intensity)
+# start then, so the booking's contract could not be drawn up.
+EARLIEST_DECISION = date(2025, 1, 1)
+# A decision is dated in its agency's local day, and overseas agencies (Réunion, Mayotte) are ahead
+# of UTC: one day of margin after today's UTC date.
+DECISION_DATE_MARGIN = timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class OrientationDecisionRef:
@@ -94,6 +103,20 @@ class Contact:
             raise InvalidInput(f"adresse électronique trop longue ({MAX_EMAIL} caractères au plus)")
         if self.phone is not None and len(self.phone) > MAX_PHONE:
             raise InvalidInput(f"numéro de téléphone trop long ({MAX_PHONE} caractères au plus)")
+
+
+def check_decision_date(decided_on: date, *, now: datetime | None = None) -> None:
+    """An orientation decision's date as a booking records it: not after today (a decision is
+    recorded once taken; a date such as 9999-12-31 would be stored with the booking and overflow its
+    contract's deadlines), not before the law it applies (`EARLIEST_DECISION`)."""
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    if decided_on > today + DECISION_DATE_MARGIN:
+        raise InvalidInput("La décision d'orientation ne peut pas être datée après aujourd'hui.")
+    if decided_on < EARLIEST_DECISION:
+        raise InvalidInput(
+            "La décision d'orientation ne peut pas être datée avant le "
+            f"{EARLIEST_DECISION:%d/%m/%Y} (entrée en vigueur de la loi pour le plein emploi)."
+        )
 
 
 def find_slots(
@@ -298,9 +321,11 @@ def book(
     now: datetime | None = None,
 ) -> Booking:
     """Book the DPA (or a later interview) that follows an orientation towards France Travail.
-    Raises Conflict if the slot is no longer free, InvalidInput for a partner orientation."""
+    Raises Conflict if the slot is no longer free, InvalidInput for a partner orientation or a
+    decision date after `now` or before the law (`check_decision_date`)."""
     if decision.organisation != FRANCE_TRAVAIL or decision.agency_id is None:
         raise InvalidInput("seule une orientation vers France Travail avec une agence donne un DPA")
+    check_decision_date(decision.decided_on, now=now)
     return _book(
         session,
         agency_id=decision.agency_id,

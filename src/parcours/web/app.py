@@ -10,7 +10,6 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from parcours.accounts.throttling import UnknownLogins
 from parcours.config import Settings, get_settings
 from parcours.db import make_engine
 from parcours.web import errors
@@ -46,8 +45,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.sqlalchemy_url)
-    # Failure counters of the logins that name no account (accounts.throttling.UnknownLogins).
-    app.state.unknown_logins = UnknownLogins()
     nav: list[NavItem] = []
     for name in route_modules():
         module = import_module(f"parcours.web.routes.{name}")

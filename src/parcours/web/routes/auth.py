@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from parcours.accounts import service
 from parcours.accounts.models import User
 from parcours.accounts.sessions import close_all_sessions, close_session, open_session
+from parcours.accounts.throttling import UnknownLogins
 from parcours.errors import InvalidInput
 from parcours.web.cookies import (
     PRESESSION_COOKIE,
@@ -81,9 +82,10 @@ def login_submit(
     password: Annotated[str, Form()],
     suite: Annotated[str, Form()] = "/",
 ) -> Response:
-    outcome = service.check_password(
-        db, login=login, password=password, unknown_logins=request.app.state.unknown_logins
-    )
+    # Logins that name no account are counted in the database under the deployment's secret key,
+    # like accounts on their rows: every worker, before and after a restart, answers alike.
+    unknown = UnknownLogins(request.app.state.settings.secret_key)
+    outcome = service.check_password(db, login=login, password=password, unknown_logins=unknown)
     if outcome.user is None:
         message, status = _refusal(outcome)
         return render(

@@ -44,6 +44,7 @@ from parcours.scheduling.booking import (
     PartnerHandoff,
     book,
     cancel,
+    check_decision_date,
     find_slots,
     french_datetime,
     history,
@@ -176,20 +177,18 @@ def _choices(slots: list[Slot], zone: ZoneInfo) -> list[dict[str, str]]:
 
 def _decision_day(value: str) -> date:
     """The orientation decision's date given by the query or the form (AAAA-MM-JJ); today if none.
-    A decision is never dated after today (a day of margin: overseas agencies are ahead of UTC); a
-    date such as 9999-12-31 would be stored with the booking and overflow its contract's deadlines."""
+    Its bounds are the domain's (`booking.check_decision_date`: not after today, not before the
+    law), checked here too so that the slot page refuses what booking would."""
     value = value.strip()
-    today = datetime.now(UTC).date()
     if not value:
-        return today
+        return datetime.now(UTC).date()
     try:
         day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
             f"Date de décision d'orientation invalide : « {value[:40]} » (attendu : AAAA-MM-JJ)."
         ) from None
-    if day > today + timedelta(days=1):
-        raise InvalidInput("La décision d'orientation ne peut pas être datée après aujourd'hui.")
+    check_decision_date(day)
     return day
 
 
