@@ -4,6 +4,7 @@ together as one `InvalidInput` (the `validate` command prints them all)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +56,11 @@ class ConsistencyRule:
     then_attribute: str
     then_values: frozenset[str]
     reason: str
+    line: int = field(default=0, compare=False)  # in population.yaml, for messages
+
+    def when_in(self, values: Iterable[str]) -> frozenset[str]:
+        """The values of `when_attribute` (out of `values`) that the rule constrains."""
+        return frozenset(values) - self.when_values if self.when_negated else self.when_values
 
     def applies(self, row: dict[str, str]) -> bool:
         inside = row.get(self.when_attribute) in self.when_values
@@ -76,6 +82,20 @@ class Population:
     @property
     def breakdowns(self) -> list[Attribute]:
         return [a for a in self.attributes.values() if a.breakdown]
+
+    def forbidden(self, first: str, second: str) -> set[tuple[str, str]]:
+        """The pairs (value of `first`, value of `second`) that the consistency rules exclude: the
+        combinations that no respondent can have, in either direction of a rule."""
+        found: set[tuple[str, str]] = set()
+        for rule in self.consistency:
+            if {rule.when_attribute, rule.then_attribute} != {first, second} or first == second:
+                continue
+            when_in = rule.when_in(self.attributes[rule.when_attribute].values)
+            excluded = set(self.attributes[rule.then_attribute].values) - rule.then_values
+            for w in when_in:
+                for t in excluded:
+                    found.add((w, t) if rule.when_attribute == first else (t, w))
+        return found
 
 
 @dataclass(frozen=True)
@@ -168,8 +188,9 @@ def load_population(path: Path, issues: list[Issue]) -> Population:
         if not isinstance(when, LocatedDict) or not isinstance(then, LocatedDict):
             issues.append(Issue(str(path), rule.line, "consistency", "« when » et « then » requis"))
             continue
-        for part in (when, then):
-            if part.get("attribute") not in attributes:
+        for part, key in ((when, "not_in" if "not_in" in when else "in"), (then, "in")):
+            attribute = attributes.get(str(part.get("attribute")))
+            if attribute is None:
                 issues.append(
                     Issue(
                         str(path),
@@ -178,6 +199,18 @@ def load_population(path: Path, issues: list[Issue]) -> Population:
                         f"attribut inconnu {part.get('attribute')!r}",
                     )
                 )
+                continue
+            # A misspelt value would make the rule constrain nothing, and protect nothing.
+            for value in part.get(key) or []:
+                if str(value) not in attribute.values:
+                    issues.append(
+                        Issue(
+                            str(path),
+                            part.line_of(key),
+                            key,
+                            f"valeur inconnue {value!r} de l'attribut {attribute.name}",
+                        )
+                    )
         negated = "not_in" in when
         rules.append(
             ConsistencyRule(
@@ -187,6 +220,7 @@ def load_population(path: Path, issues: list[Issue]) -> Population:
                 then_attribute=str(then.get("attribute")),
                 then_values=frozenset(str(v) for v in then.get("in", [])),
                 reason=str(rule.get("reason", "combinaison d'attributs impossible")),
+                line=rule.line,
             )
         )
     insee = data.get("region_insee") or {}

@@ -12,12 +12,12 @@ the responses they come from: they stay in the database (`barometer_releases`) a
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import NamedTuple
 
-from parcours.barometer.suppression import Release
+from parcours.barometer.suppression import Partition, Release
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,73 @@ class WaveRecord:
             and self.aggregates(k).same(other.aggregates(k))
             for k in self.measures
         )
+
+
+def with_cells(
+    record: WaveRecord, cells: Collection[Hashable], partitions: Sequence[Partition]
+) -> WaveRecord:
+    """`record` with those derived `cells` it lacks that the `partitions` compute from the cells it
+    has (an earlier release recorded under other consistency rules, read with today's rules: the
+    regional staff outside agencies of a release made before platforms were declared non-agencies
+    are "outside agencies" minus platforms, DSI and DG then). Each added cell is hidden, and is its
+    own representative. A cell that would come out with a negative count (the rule did not hold in
+    that release's data) or that the partitions do not determine is left out: its partitions then
+    play no part for that release."""
+    wanted = {c for c in cells if c not in record.index}
+    if not wanted:
+        return record
+    position = dict(record.index)
+    columns = {
+        name: (list(m.n), list(m.total), list(m.total_sq)) for name, m in record.measures.items()
+    }
+    relevant = [p for p in partitions if any(m in wanted for m in (p.parent, *p.children))]
+    added: list[Hashable] = []
+    progress = True
+    while progress:
+        progress = False
+        for p in relevant:
+            unknown = [m for m in (p.parent, *p.children) if m not in position]
+            if len(unknown) != 1 or unknown[0] not in wanted:
+                continue
+            (cell,) = unknown
+            if cell == p.parent:
+                terms = [(1, position[c]) for c in p.children]
+            else:
+                terms = [(1, position[p.parent])]
+                terms += [(-1, position[c]) for c in p.children if c != cell]
+            values = {
+                name: tuple(sum(sign * column[i] for sign, i in terms) for column in triple)
+                for name, triple in columns.items()
+            }
+            wanted.discard(cell)
+            if any(n < 0 for n, _, _ in values.values()):
+                continue
+            position[cell] = len(record.cells) + len(added)
+            added.append(cell)
+            for name, (n, total, total_sq) in values.items():
+                columns[name][0].append(int(n))
+                columns[name][1].append(float(total))
+                columns[name][2].append(max(float(total_sq), 0.0))
+            progress = True
+    if not added:
+        return record
+    start = len(record.cells)
+    own = tuple(range(start, start + len(added)))
+    return replace(
+        record,
+        cells=(*record.cells, *added),
+        measures={
+            name: MeasureRecord(
+                n=tuple(columns[name][0]),
+                total=tuple(columns[name][1]),
+                total_sq=tuple(columns[name][2]),
+                published=(*m.published, *(False for _ in added)),
+                same_as=(*m.same_as, *own),
+                note=(*m.note, *(0 for _ in added)),
+            )
+            for name, m in record.measures.items()
+        },
+    )
 
 
 class CellAggregates(NamedTuple):

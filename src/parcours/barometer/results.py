@@ -6,15 +6,17 @@ Groups: the nation ("FR") and each region are scopes; in each scope, the whole s
 of each population attribute. Partitions tie them together for the suppression: a scope and its
 values of one attribute; the nation and its regions; an attribute value nationally and per region.
 The consistency rules of `population.yaml` are public and nest some groups in others (only CDDE
-counsellors hold a portfolio; the DSI and the DG are never an agency), so the part of a parent that
-the nested groups leave out is known by difference: each such remainder is a derived cell of the
-suppression, tied to the published groups by one more partition per scope (`_nestings`).
+counsellors hold a portfolio; platforms, the DSI and the DG are never an agency), so the part of a
+parent that the nested groups leave out is known by difference: each such remainder is a derived
+cell of the suppression, tied to the published groups by one more partition per scope; and the
+intersections of the two attributes of a rule are derived cells too, tied to both breakdowns, so
+that several rules on the same two attributes are read together (`_combinations`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import NamedTuple
@@ -22,12 +24,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from parcours.barometer.definitions import Attribute, ConsistencyRule, Definitions
+from parcours.barometer.definitions import Definitions
 from parcours.barometer.releases import (
     CellAggregates,
     MeasureRecord,
     WaveRecord,
     changed_respondents,
+    with_cells,
 )
 from parcours.barometer.scoring import ITEM_PREFIX, score_frame
 from parcours.barometer.stats import (
@@ -58,13 +61,28 @@ class Group(NamedTuple):
     value: str  # ALL or an attribute value
 
 
-class Remainder(NamedTuple):
-    """Respondents of `scope` that a consistency rule leaves outside its nested groups: never
-    published, but computable by difference (see `_nestings`). Two fields, so never equal to a
+class Combination(NamedTuple):
+    """Respondents of `scope` whose attribute `first` is one of `first_values` and whose attribute
+    `second` is one of `second_values` (attributes in population order; values sorted, joined by
+    "|"): an intersection of two breakdowns, never published, that the consistency rules make
+    computable or constrain (see `_combinations`). Named by its members, not by a rule, so a release
+    recorded under other rules names the same people the same way. Five fields, so never equal to a
     `Group` in the suppression's dictionaries."""
 
     scope: str
-    rule: int  # index in `population.consistency`
+    first: str
+    first_values: str
+    second: str
+    second_values: str
+
+
+class LegacyRemainder(NamedTuple):
+    """A derived cell of a release recorded when derived cells were named by the index of their
+    rule (whose meaning may have changed since): read back from old records, never built, tied by no
+    partition, so an isolated unknown."""
+
+    scope: str
+    rule: int
 
 
 @dataclass(frozen=True)
@@ -198,7 +216,7 @@ class _WaveFrame:
     masks: np.ndarray  # groups x respondents, bool
     partitions: list[Partition]
     regions: np.ndarray  # per respondent
-    derived: list[Remainder] = field(default_factory=list)
+    derived: list[Combination] = field(default_factory=list)
     derived_masks: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
     def symmetric_difference(self, answered: np.ndarray) -> Callable[[Hashable, Hashable], int]:
@@ -264,80 +282,107 @@ def _wave_frame(responses: pd.DataFrame, definitions: Definitions) -> _WaveFrame
                     Group(NATION, attr.name, v), tuple(Group(r, attr.name, v) for r in regions)
                 )
             )
-    derived: list[Remainder] = []
-    derived_masks: list[np.ndarray] = []
-    published_dims = {a.name for a in dims}
-    for index, rule in enumerate(pop.consistency):
-        nested = _nestings(rule, pop.attributes[rule.when_attribute].values, published_dims)
-        if nested is None:
-            continue
-        inside = np.isin(responses[rule.when_attribute].to_numpy(), list(nested.when_in))
-        allowed = np.isin(responses[rule.then_attribute].to_numpy(), list(rule.then_values))
-        for scope, scope_mask in scope_masks.items():
-            cell = Remainder(scope, index)
-            derived.append(cell)
-            derived_masks.append(scope_mask & allowed & ~inside)
-            partitions.extend(nested.partitions(scope, cell, pop.attributes))
-        partitions.append(
-            Partition(Remainder(NATION, index), tuple(Remainder(r, index) for r in regions))
-        )
+    derived, derived_partitions = _combinations(
+        responses, definitions, [a.name for a in dims], scope_masks
+    )
+    partitions.extend(derived_partitions)
     return _WaveFrame(
         groups,
         np.array(masks),
         partitions,
         region_col,
-        derived,
-        np.array(derived_masks, dtype=bool).reshape(len(derived), len(responses)),
+        list(derived),
+        np.array(list(derived.values()), dtype=bool).reshape(len(derived), len(responses)),
     )
 
 
-@dataclass(frozen=True)
-class _Nesting:
-    """A consistency rule read as a nesting: every group `when_attribute = w` (w in `when_in`) lies
-    inside the groups `then_attribute = v` (v in the rule's `then` list). The remainder R (allowed
-    `then` values, `when` value outside `when_in`) completes a partition of published groups."""
+def _combinations(
+    responses: pd.DataFrame,
+    definitions: Definitions,
+    published: list[str],
+    scope_masks: Mapping[str, np.ndarray],
+) -> tuple[dict[Combination, np.ndarray], list[Partition]]:
+    """The derived cells that the consistency rules create between published breakdowns, with their
+    membership masks, and the partitions that tie them to the groups.
 
-    rule: ConsistencyRule
-    when_in: frozenset[str]
+    A rule "when A is in W, then B is in V" declares the combinations W x (not V) empty. Per scope:
+    - its remainder, the respondents with B in V and A outside W: `B = v` is the groups `A = w` plus
+      the remainder when V is one value v (platforms, DSI, DG and the regional staff outside
+      agencies make "outside agencies"), and `A = o` is the groups `B` outside V plus the remainder
+      when one value o is outside W (CDDE = every portfolio + the CDDE without one);
+    - for two attributes that several rules tie, each combination (a, b) that no rule excludes:
+      the groups `A = a` and `B = b` are the sums of their combinations. This reads the rules on
+      the two attributes together: two rules ("PES is not an agency", "DSI and DG are not
+      agencies") each leave a large remainder, yet together they make "regional staff outside
+      agencies" computable. Most combinations have the members of a group (the platform staff
+      outside agencies are the platform staff) and are merged with it as identical cells. With a
+      single rule these partitions say nothing that the remainder's do not, and are not built.
+    Each derived cell of a region adds up to the same cell nationally."""
+    pop = definitions.population
+    order = {name: i for i, name in enumerate(pop.attributes)}
+    regions = [s for s in scope_masks if s != NATION]
+    columns = {name: responses[name].to_numpy() for name in published}
+    cells: dict[Combination, np.ndarray] = {}
+    partitions: list[Partition] = []
 
-    def partitions(
-        self, scope: str, cell: Remainder, attributes: Mapping[str, Attribute]
-    ) -> list[Partition]:
-        """Each difference an attacker can take directly. With the scope's own partitions the
-        equations are equivalent, but rule 2 (complementary) works partition by partition, so
-        both single-parent readings are given when they exist."""
-        when, then = self.rule.when_attribute, self.rule.then_attribute
-        allowed = sorted(self.rule.then_values)
-        outside = sorted(set(attributes[when].values) - self.when_in)
-        excluded = [Group(scope, then, v) for v in attributes[then].values if v not in allowed]
-        nested = [Group(scope, when, w) for w in attributes[when].values if w in self.when_in]
-        found: list[Partition] = []
-        if len(allowed) == 1:
-            # e.g. agency size NA = DSI + DG + R (R: the regional staff outside agencies).
-            found.append(Partition(Group(scope, then, allowed[0]), (*nested, cell)))
-        if len(outside) == 1:
-            # e.g. CDDE = every portfolio but "none" + R (R: the CDDE without a portfolio).
-            found.append(Partition(Group(scope, when, outside[0]), (*excluded, cell)))
-        if not found:
-            # No single parent: the scope is the disjoint union of the excluded `then` values,
-            # the nested `when` values and R.
-            found.append(Partition(Group(scope, TOTAL, ALL), (*excluded, *nested, cell)))
-        return found
+    def cell(
+        scope: str, a: str, a_values: Collection[str], b: str, b_values: Collection[str]
+    ) -> Combination:
+        if order[a] > order[b]:
+            a, a_values, b, b_values = b, b_values, a, a_values
+        key = Combination(scope, a, "|".join(sorted(a_values)), b, "|".join(sorted(b_values)))
+        if key not in cells:
+            cells[key] = (
+                scope_masks[scope]
+                & np.isin(columns[a], list(a_values))
+                & np.isin(columns[b], list(b_values))
+            )
+            if scope == NATION:
+                national = [cell(r, a, a_values, b, b_values) for r in regions]
+                partitions.append(Partition(key, tuple(national)))
+        return key
 
-
-def _nestings(
-    rule: ConsistencyRule, when_values: Mapping[str, str], published: set[str]
-) -> _Nesting | None:
-    """The nesting a rule declares between two published breakdowns, or None (a rule about an
-    attribute that is not published, or about the region, ties no published groups)."""
-    if (
-        rule.when_attribute == rule.then_attribute
-        or rule.when_attribute not in published
-        or rule.then_attribute not in published
-    ):
-        return None
-    when_in = frozenset(when_values) - rule.when_values if rule.when_negated else rule.when_values
-    return _Nesting(rule, frozenset(when_in))
+    rules_on: dict[tuple[str, str], int] = {}  # per two attributes (in population order)
+    for rule in pop.consistency:
+        when, then = rule.when_attribute, rule.then_attribute
+        if when == then or when not in columns or then not in columns:
+            continue  # a rule about the region or an unpublished attribute ties no published groups
+        pair = (when, then) if order[when] < order[then] else (then, when)
+        rules_on[pair] = rules_on.get(pair, 0) + 1
+        when_values = pop.attributes[when].values
+        then_values = pop.attributes[then].values
+        nested = rule.when_in(when_values)
+        outside = [w for w in when_values if w not in nested]
+        allowed = [v for v in then_values if v in rule.then_values]
+        excluded = [v for v in then_values if v not in rule.then_values]
+        # Each difference an attacker can take directly. With the scope's own partitions the
+        # equations are equivalent, but rule 2 (complementary) works partition by partition, so
+        # both single-parent readings are given when they exist.
+        for scope in scope_masks:
+            rest = cell(scope, then, allowed, when, outside)
+            inside = [Group(scope, when, w) for w in when_values if w in nested]
+            others = [Group(scope, then, v) for v in excluded]
+            if len(allowed) == 1:
+                partitions.append(Partition(Group(scope, then, allowed[0]), (*inside, rest)))
+            if len(outside) == 1:
+                partitions.append(Partition(Group(scope, when, outside[0]), (*others, rest)))
+            if len(allowed) != 1 and len(outside) != 1:
+                # No single parent: the scope is the excluded values, the nested ones and the rest.
+                partitions.append(Partition(Group(scope, TOTAL, ALL), (*others, *inside, rest)))
+    # One rule excludes a block W x (not V): its remainder is the only combination it makes
+    # computable that is not a group (the rest have a group's members). Two rules or more on the
+    # same attributes can make single combinations computable that no remainder covers.
+    for a, b in (pair for pair, count in rules_on.items() if count > 1):
+        empty = pop.forbidden(a, b)
+        a_values, b_values = list(pop.attributes[a].values), list(pop.attributes[b].values)
+        for scope in scope_masks:
+            for va in a_values:
+                row = [cell(scope, a, [va], b, [vb]) for vb in b_values if (va, vb) not in empty]
+                partitions.append(Partition(Group(scope, a, va), tuple(row)))
+            for vb in b_values:
+                column = [cell(scope, a, [va], b, [vb]) for va in a_values if (va, vb) not in empty]
+                partitions.append(Partition(Group(scope, b, vb), tuple(column)))
+    return cells, partitions
 
 
 def _changed(states: list[CellAggregates], older: int, newer: int, cell: Hashable) -> int:
@@ -415,7 +460,11 @@ def compute_release(
             )
             for j, measure in enumerate(measures)
         }
-        before = list((earlier or {}).get(wave, ()))
+        # Releases recorded under other consistency rules lack some of today's derived cells: those
+        # that follow from their groups are added, so the changes since are guarded like any other.
+        before = [
+            with_cells(r, frame.derived, frame.partitions) for r in (earlier or {}).get(wave, ())
+        ]
         last = before[-1] if before else None
         unchanged = (
             last is not None

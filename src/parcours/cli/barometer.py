@@ -70,12 +70,40 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
         console.print(
             f"Lignes rejetées et motifs : {escape(str(report.rejects_path))}", soft_wrap=True
         )
+    _check_imported_waves(engine)
+
+
+def _check_imported_waves(engine: Engine) -> bool:
+    """Print what the imported waves say about the consistency rules of population.yaml: rules
+    they break (errors), combinations never seen that look like undeclared rules (warnings).
+    Returns whether there was an error."""
+    from sqlalchemy import inspect
+
+    from parcours.barometer.definitions import default_definitions
+    from parcours.barometer.models import BarometerResponse
+    from parcours.barometer.service import load_responses
+    from parcours.barometer.structure import check_responses
+
+    if not inspect(engine).has_table(BarometerResponse.__tablename__):
+        console.print("Aucune vague importée : combinaisons d'attributs non vérifiées.")
+        return False
+    definitions = default_definitions()
+    errors, warnings = check_responses(
+        load_responses(engine=engine, definitions=definitions), definitions.population
+    )
+    for issue in errors:
+        console.print(f"[red]{escape(str(issue))}[/red]", soft_wrap=True)
+    for issue in warnings:
+        console.print(f"[yellow]{escape(str(issue))}[/yellow]", soft_wrap=True)
+    return bool(errors)
 
 
 @barometer_app.command("validate")
 def validate() -> None:
-    """Vérifier le questionnaire, les attributs et les définitions d'indices (toutes les erreurs)."""
+    """Vérifier le questionnaire, les attributs et les définitions d'indices (toutes les erreurs),
+    puis les vagues importées face aux règles de cohérence (règles enfreintes, règles candidates)."""
     from parcours.barometer.definitions import load_definitions
+    from parcours.db import get_engine
     from parcours.errors import InvalidInput
 
     try:
@@ -88,6 +116,8 @@ def validate() -> None:
         f"{len(d.questionnaire.items)} items, {len(d.population.attributes)} attributs, "
         f"{len(d.indices)} indices et thèmes : définitions valides."
     )
+    if _check_imported_waves(get_engine()):
+        raise typer.Exit(1)
 
 
 @barometer_app.command("indices")
