@@ -10,9 +10,10 @@ failure to log is a failure to show.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -183,33 +184,23 @@ def relation_of(
     if js.referent_agent_id == agent:
         return Relation("dossier de votre portefeuille")
     at = _utc(now)
-    appointment = session.scalars(
-        select(Appointment)
-        .where(Appointment.de_id == de_id, Appointment.agent_id == agent, _appointments_around(at))
-        .order_by(Appointment.starts_at)
-        .limit(1)
-    ).first()
-    if appointment is not None:
-        trace = _appointment_trace(appointment)
-        return Relation(f"rendez-vous avec vous : {trace}", trace=trace)
-    call = session.scalars(
-        select(Call)
-        .where(Call.de_id == de_id, Call.agent_id == agent, _calls_around(at))
-        .order_by(Call.started_at.desc())
-        .limit(1)
-    ).first()
-    if call is not None:
-        trace = _call_trace(call)
-        return Relation(f"appel traité par vous : {trace}", trace=trace)
-    task = session.scalars(
-        select(Task)
-        .where(Task.de_id == de_id, Task.agent_id == agent, _tasks_around(at))
-        .order_by(Task.created_at.desc())
-        .limit(1)
-    ).first()
-    if task is not None:
-        trace = _task_trace(task)
-        return Relation(f"tâche qui vous est confiée : {trace}", trace=trace)
+    # (what, its window around `at`, which one to name first, label, trace): the first found wins.
+    contexts: tuple[tuple[Any, ColumnElement[bool], Any, str, Callable[[Any], str]], ...] = (
+        (Appointment, _appointments_around(at), Appointment.starts_at, "rendez-vous avec vous",
+         _appointment_trace),
+        (Call, _calls_around(at), Call.started_at.desc(), "appel traité par vous", _call_trace),
+        (Task, _tasks_around(at), Task.created_at.desc(), "tâche qui vous est confiée", _task_trace),
+    )  # fmt: skip
+    for model, around, order, label, trace_of in contexts:
+        found = session.scalars(
+            select(model)
+            .where(model.de_id == de_id, model.agent_id == agent, around)
+            .order_by(order)
+            .limit(1)
+        ).first()
+        if found is not None:
+            trace = trace_of(found)
+            return Relation(f"{label} : {trace}", trace=trace)
     return None
 
 
