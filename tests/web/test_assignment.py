@@ -10,9 +10,8 @@ concerns); anything else is refused with 422 and nothing changes.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,11 +19,9 @@ from sqlalchemy import Engine
 
 from parcours.accounts import service as accounts
 from parcours.accounts.roles import Role
-from parcours.controls import service
-from parcours.controls.dispatch import AlertInput
 from parcours.controls.models import Control
 from parcours.db import session_scope
-from parcours.web.testing import World, csrf_token_of, shared_password_hash
+from parcours.web.testing import World, csrf_token_of, open_control_about, shared_password_hash
 
 NOW = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
 CONCERNED = "AG-0002"  # the agent the control is about: a counsellor of agency AG-A1
@@ -53,20 +50,7 @@ def control_id(engine: Engine, world: World) -> int:
     _account(engine, "manager-parti", Role.MANAGER, agency="AG-A1", agent=None, disabled=True)
     _account(engine, "manager-concerne", Role.MANAGER, agency="AG-A1", agent=CONCERNED)
     _account(engine, "corr-b", Role.CORRESPONDANT, agency=None, agent=None, establishment="DR-B")
-    n = uuid.uuid4().hex[:8]
-    alert = AlertInput(
-        alert_id=f"assign-{n}", agent_id=CONCERNED, de_id=world.de_same_agency,
-        scenarios=("w2_current_agents",), level="mandatory", score=80.0,
-        first_seen=NOW - timedelta(days=3), last_seen=NOW, consultations=2,
-        reasons=("Aucun contexte",), match_probability=0.99,
-    )  # fmt: skip
-    with session_scope(engine) as s:
-        _, summary = service.launch_campaign(
-            s, name=f"assign {n}", period_start=date(2026, 1, 1), period_end=date(2026, 1, 31),
-            scenarios=["w2_current_agents"], levels=["mandatory"], launched_by="test", now=NOW,
-            alerts=[alert],
-        )  # fmt: skip
-        return summary.by_establishment["DR-A"][0]
+    return open_control_about(engine, agent_id=CONCERNED, de_id=world.de_same_agency, now=NOW)
 
 
 def _assignee(engine: Engine, control_id: int) -> str | None:

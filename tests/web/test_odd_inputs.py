@@ -14,7 +14,7 @@ import html
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,8 +24,6 @@ from sqlalchemy.orm import Session
 from parcours.accounts.models import DeclaredPurpose, User
 from parcours.accounts.roles import Role
 from parcours.config import reset_settings_cache
-from parcours.controls import service
-from parcours.controls.dispatch import AlertInput
 from parcours.controls.models import Campaign, Control, ControlNote
 from parcours.db import session_scope
 from parcours.engagement.models import ContractAction, EngagementContract
@@ -34,7 +32,7 @@ from parcours.registry.models import JobSeeker
 from parcours.scheduling.booking import OrientationDecisionRef, book, find_slots
 from parcours.scheduling.models import Booking, CounsellorDayLock, OpeningRange
 from parcours.scheduling.slots import Slot
-from parcours.web.testing import World, csrf_token_from, csrf_token_of
+from parcours.web.testing import World, csrf_token_from, csrf_token_of, open_control_about
 
 NOW = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
 HUGE = str(2**63)  # beyond SQLite's INTEGER (OverflowError in the driver)
@@ -256,20 +254,7 @@ ODD_REQUESTS = [
 @pytest.fixture
 def control(engine: Engine, world: World) -> int:
     """An open control about a counsellor of AG-A1: in the correspondent's scope."""
-    n = uuid.uuid4().hex[:8]
-    alert = AlertInput(
-        alert_id=f"odd-{n}", agent_id="AG-0002", de_id=world.de_same_agency,
-        scenarios=("w2_current_agents",), level="mandatory", score=80.0,
-        first_seen=NOW - timedelta(days=3), last_seen=NOW, consultations=2,
-        reasons=("Aucun contexte",), match_probability=0.99,
-    )  # fmt: skip
-    with session_scope(engine) as s:
-        _, summary = service.launch_campaign(
-            s, name=f"odd {n}", period_start=date(2026, 1, 1), period_end=date(2026, 1, 31),
-            scenarios=["w2_current_agents"], levels=["mandatory"], launched_by="test", now=NOW,
-            alerts=[alert],
-        )  # fmt: skip
-        return summary.by_establishment["DR-A"][0]
+    return open_control_about(engine, agent_id="AG-0002", de_id=world.de_same_agency, now=NOW)
 
 
 def _free_slot(s: Session) -> Slot:

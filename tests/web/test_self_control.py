@@ -8,17 +8,14 @@ still see and handle it, and the agent concerned still sees it among their own c
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from parcours.accounts import service as accounts
 from parcours.accounts.roles import Role
-from parcours.controls import service
-from parcours.controls.dispatch import AlertInput
 from parcours.controls.models import Control
 from parcours.db import session_scope
 from parcours.web.testing import (
@@ -26,6 +23,7 @@ from parcours.web.testing import (
     World,
     csrf_token_of,
     login,
+    open_control_about,
     shared_password_hash,
 )
 from parcours.web.testing import TestAccount as Account  # aliased: not a test class
@@ -38,20 +36,7 @@ COLLEAGUE = "AG-0002"  # another agent of the same agency
 def _control_about(engine: Engine, agent_id: str, de_id: str) -> int:
     """An open control (pre-examination) about `agent_id` on the file `de_id` (an open control on the
     same agent × file would be updated, not duplicated: pass another file for a second one)."""
-    n = uuid.uuid4().hex[:8]
-    alert = AlertInput(
-        alert_id=f"coi-{n}", agent_id=agent_id, de_id=de_id,
-        scenarios=("w2_current_agents",), level="mandatory", score=80.0,
-        first_seen=NOW - timedelta(days=3), last_seen=NOW, consultations=2,
-        reasons=("Aucun contexte",), match_probability=0.99,
-    )  # fmt: skip
-    with session_scope(engine) as s:
-        _, summary = service.launch_campaign(
-            s, name=f"coi {n}", period_start=date(2026, 1, 1), period_end=date(2026, 1, 31),
-            scenarios=["w2_current_agents"], levels=["mandatory"], launched_by="test", now=NOW,
-            alerts=[alert],
-        )  # fmt: skip
-        return summary.by_establishment["DR-A"][0]
+    return open_control_about(engine, agent_id=agent_id, de_id=de_id, now=NOW)
 
 
 def _control(engine: Engine, control_id: int) -> Control:

@@ -357,3 +357,29 @@ def enumerate_routes(app: object) -> set[tuple[str, str]]:
         for m in route.methods or ()
         if m != "HEAD"
     }
+
+
+def open_control_about(engine: Engine, *, agent_id: str, de_id: str, now: datetime) -> int:
+    """The id of an open control (pre-examination, establishment DR-A) about `agent_id` on the file
+    `de_id`, launched by a one-alert campaign of January 2026. An open control on the same agent x
+    file would be updated, not duplicated: pass another file for a second one."""
+    import uuid
+
+    from parcours.controls import service as controls
+    from parcours.controls.dispatch import AlertInput
+    from parcours.db import session_scope
+
+    n = uuid.uuid4().hex[:8]
+    alert = AlertInput(
+        alert_id=f"test-{n}", agent_id=agent_id, de_id=de_id,
+        scenarios=("w2_current_agents",), level="mandatory", score=80.0,
+        first_seen=now - timedelta(days=3), last_seen=now, consultations=2,
+        reasons=("Aucun contexte",), match_probability=0.99,
+    )  # fmt: skip
+    with session_scope(engine) as s:
+        _, summary = controls.launch_campaign(
+            s, name=f"test {n}", period_start=date(2026, 1, 1), period_end=date(2026, 1, 31),
+            scenarios=["w2_current_agents"], levels=["mandatory"], launched_by="test", now=now,
+            alerts=[alert],
+        )  # fmt: skip
+        return summary.by_establishment["DR-A"][0]
