@@ -114,6 +114,36 @@ def test_rules_diff_within_the_first_chart_says_everything_is_new() -> None:
     assert "no orientation rules in force on 2024-06-01" in before_any.output
 
 
+def test_rules_diff_since_after_at_is_a_usage_error() -> None:
+    """A --since later than --at would compare backwards: refused, naming both dates."""
+    result = runner.invoke(app, ["rules", "diff", "--at", "2025-04-01", "--since", "2025-09-01"])
+    assert result.exit_code == 2, result.output
+    assert "--since" in result.output
+    assert "2025-09-01 est postérieure à --at 2025-04-01" in _text(result)
+    same_day = runner.invoke(app, ["rules", "diff", "--at", "2025-04-01", "--since", "2025-04-01"])
+    assert same_day.exit_code == 0, same_day.output
+    assert "aucun changement" in same_day.output
+
+
+def test_rules_validate_refuses_a_version_adopted_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    first = rules / "charts" / "2025-04-01.yaml"
+    second = rules / "charts" / "2025-06-01.yaml"
+    text = first.read_text(encoding="utf-8")
+    second.write_text(
+        text.replace("effective_from: 2025-04-01", "effective_from: 2025-06-01"), encoding="utf-8"
+    )
+    line = text[: text.index("version:")].count("\n") + 1
+    monkeypatch.setattr(library_module, "RULES_DIR", rules)
+    result = runner.invoke(app, ["rules", "validate"])
+    assert result.exit_code == 1, result.output
+    out = _text(result)
+    assert f"{second}:{line} [version]: version '2025-04' already in {first}:{line}" in out
+
+
 def _answers_file(path: Path, **overrides: object) -> dict[str, int]:
     """Complete answers, one per line; returns the line of each question."""
     data = complete_answers(**overrides)
@@ -183,6 +213,7 @@ def test_rules_explain_bad_answers_file_is_a_usage_error(
     [
         ["rules", "diff", "--at", "0001-01-01"],
         ["rules", "diff", "--at", "2025-05-01", "--since", "2025-02-30"],
+        ["rules", "diff", "--at", "2025-04-01", "--since", "2025-09-01"],
         ["rules", "diff", "--at", "2025-05-01", "--draft", "nope.yaml"],
         ["rules", "test", "--at", "9999-12-31"],
         ["orientation", "report", "--start", "0001-01-01", "--end", "9999-12-31"],

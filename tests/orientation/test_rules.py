@@ -199,3 +199,38 @@ def test_proposal_trace_is_plain_french_with_references(library: RuleLibrary) ->
 def test_rules_before_the_law_are_refused(library: RuleLibrary) -> None:
     with pytest.raises(InvalidInput, match="first version applies from 2025-01-01"):
         library.chart_at(date(2024, 12, 31))
+
+
+def _adopt_again(rules: Path, effective_from: str) -> tuple[Path, Path, int]:
+    """A second adopted chart keeping the version of 2025-04 (a copy with another date); returns
+    both files and the line of `version:`, the same in both."""
+    first = rules / "charts" / "2025-04-01.yaml"
+    second = rules / "charts" / f"{effective_from}.yaml"
+    text = first.read_text(encoding="utf-8")
+    second.write_text(
+        text.replace("effective_from: 2025-04-01", f"effective_from: {effective_from}"),
+        encoding="utf-8",
+    )
+    return first, second, text[: text.index("version:")].count("\n") + 1
+
+
+def test_a_version_adopted_twice_is_refused_with_both_places(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    first, second, line = _adopt_again(rules, "2025-06-01")
+    with pytest.raises(InvalidInput) as err:
+        load_library(rules)
+    assert [str(i) for i in err.value.issues] == [
+        f"{second}:{line} [version]: version '2025-04' already in {first}:{line}"
+    ]
+
+
+def test_a_version_adopted_twice_is_reported_beside_other_problems(tmp_path: Path) -> None:
+    """Collect-all: the duplicate is found even when a shared file cannot be read."""
+    rules = _copy_rules(tmp_path)
+    first, second, line = _adopt_again(rules, "2025-06-01")
+    params_line = _break(rules / "parameters.yaml", "  unit: years", "  units: years")
+    with pytest.raises(InvalidInput) as err:
+        validate_rule_files(rules)
+    found = {(Path(i.file).name, i.line) for i in err.value.issues}
+    assert {("parameters.yaml", params_line), (second.name, line)} <= found
+    assert any(f"already in {first}:{line}" in i.reason for i in err.value.issues)

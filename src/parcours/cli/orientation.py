@@ -101,15 +101,18 @@ DateOpt = Annotated[str, typer.Option(help="Date (YYYY-MM-DD).")]
 @rules_app.command("validate")
 @_reports_errors
 def rules_validate() -> None:
-    """Check every rule file (form, vocabulary, parameters, partners, charts, drafts, test cases)
-    and list the problems of all files at once (file:line), exit 1 if any."""
+    """Check every rule file (form, vocabulary, parameters, partners, charts, drafts, test cases,
+    change reasons) and list the problems of all files at once (file:line), exit 1 if any."""
+    from parcours.orientation.change_reasons import CHANGE_REASONS_FILE
     from parcours.orientation.library import RULES_DIR
     from parcours.orientation.rule_cases import validate_rule_files
 
-    library, cases = validate_rule_files(RULES_DIR)
+    rules = validate_rule_files(RULES_DIR, change_reasons=CHANGE_REASONS_FILE)
+    library = rules.library
     console.print(
         f"ok: {len(library.charts)} adopted charts, {len(library.parameters.parameters)} parameters, "
-        f"{len(library.capacities)} capacities, form {library.form.version}, {len(cases)} test cases"
+        f"{len(library.capacities)} capacities, form {library.form.version}, "
+        f"{len(rules.cases)} test cases, {len(rules.change_reasons)} change reasons"
     )
 
 
@@ -279,6 +282,8 @@ def rules_diff(
 
     when = _day(at, "--at")
     before = _day(since, "--since") if since else None
+    if before is not None and before > when:
+        raise typer.BadParameter(f"{since} est postérieure à --at {at}", param_hint="--since")
     library = default_library()
     if draft is not None:
         before, after, chart = when, when, library.load_draft(draft)

@@ -110,7 +110,11 @@ def read_chart(path: Path) -> tuple[ChartSpec, Any]:
 
 
 def load_chart(path: Path, context: ChartContext) -> Chart:
-    spec, tree = read_chart(path)
+    return build_chart(*read_chart(path), path, context)
+
+
+def build_chart(spec: ChartSpec, tree: Any, path: Path, context: ChartContext) -> Chart:
+    """Check a read chart against the form, vocabulary, parameters and programmes."""
     issues: list[Issue] = []
     src = str(path)
     for name in spec.parameter_overrides:

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from parcours.errors import InvalidInput, Issue
-from parcours.orientation.chart import Chart, ChartContext, load_chart, read_chart
+from parcours.orientation.chart import Chart, ChartContext, build_chart, load_chart, read_chart
 from parcours.orientation.conditions import FieldType
 from parcours.orientation.form import InterviewForm, form_at
 from parcours.orientation.parameters import ParameterSet, load_parameters
 from parcours.orientation.partners import Capacity, load_capacities
-from parcours.yamlfiles import load_model
+from parcours.yamlfiles import line_of, load_model
 
 RULES_DIR = Path(__file__).parent / "rules"
 # Counts derived from the difficulty questions; rules read them like answers.
@@ -155,14 +155,20 @@ def load_library(directory: Path = RULES_DIR) -> RuleLibrary:
     capacities = _collect(issues, load_capacities, directory / "partners.yaml")
     chart_files = sorted((directory / "charts").glob("*.yaml"))
     draft_files = sorted((directory / "drafts").glob("*.yaml"))
+    # Read every chart for its syntax and shape first: a version adopted twice is reported even
+    # when the shared files, or the charts themselves, have other problems.
+    read = [(path, _collect(issues, read_chart, path)) for path in chart_files]
+    issues += _duplicate_versions([(path, r[0].version, r[1]) for path, r in read if r])
     if form is None or vocabulary is None or parameters is None or capacities is None:
-        for path in chart_files + draft_files:
+        for path in draft_files:
             _collect(issues, read_chart, path)
         raise InvalidInput(issues)
     context = chart_context(form, vocabulary, parameters, capacities)
     charts: list[Chart] = []
-    for path in chart_files:
-        chart = _collect(issues, load_chart, path, context)
+    for path, spec_tree in read:
+        if spec_tree is None:
+            continue
+        chart = _collect(issues, build_chart, *spec_tree, path, context)
         if chart is None:
             continue
         if chart.status != "adopted":
@@ -176,6 +182,23 @@ def load_library(directory: Path = RULES_DIR) -> RuleLibrary:
         raise InvalidInput(issues)
     charts.sort(key=lambda c: c.effective_from)
     return RuleLibrary(directory, form, vocabulary, parameters, capacities, tuple(charts))
+
+
+def _duplicate_versions(charts: list[tuple[Path, str, Any]]) -> list[Issue]:
+    """One issue per chart whose version an earlier file already holds, naming both places."""
+    issues: list[Issue] = []
+    first: dict[str, tuple[Path, int | None]] = {}
+    for path, version, tree in charts:
+        line = line_of(tree, ("version",))
+        if version in first:
+            other, other_line = first[version]
+            where = f"{other}:{other_line}" if other_line is not None else str(other)
+            issues.append(
+                Issue(str(path), line, "version", f"version {version!r} already in {where}")
+            )
+        else:
+            first[version] = (path, line)
+    return issues
 
 
 @cache

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from parcours.errors import InvalidInput, Issue
+from parcours.orientation.change_reasons import CHANGE_REASONS_FILE, load_change_reasons
 from parcours.orientation.evaluator import Proposal, evaluate
 from parcours.orientation.library import RULES_DIR, RuleLibrary, load_library
 from parcours.yamlfiles import line_of, load_located, validate
@@ -92,11 +93,21 @@ def load_cases(directory: Path = CASES_DIR) -> list[RuleCase]:
     return cases
 
 
-def validate_rule_files(directory: Path = RULES_DIR) -> tuple[RuleLibrary, list[RuleCase]]:
-    """`parcours rules validate`: the library and the test cases of a rules folder, with the
-    problems of every file (file, line, reason) in one InvalidInput."""
+@dataclass(frozen=True)
+class ValidatedRules:
+    library: RuleLibrary
+    cases: list[RuleCase]
+    change_reasons: dict[str, str]
+
+
+def validate_rule_files(
+    directory: Path = RULES_DIR, *, change_reasons: Path = CHANGE_REASONS_FILE
+) -> ValidatedRules:
+    """`parcours rules validate`: the library, the test cases of a rules folder and the reasons
+    for changing a proposal, with the problems of every file (file, line, reason) in one
+    InvalidInput."""
     issues: list[Issue] = []
-    library = cases = None
+    library = cases = reasons = None
     try:
         library = load_library(directory)
     except InvalidInput as exc:
@@ -105,9 +116,13 @@ def validate_rule_files(directory: Path = RULES_DIR) -> tuple[RuleLibrary, list[
         cases = load_cases(directory / "tests")
     except InvalidInput as exc:
         issues += exc.issues
-    if library is None or cases is None:
+    try:
+        reasons = load_change_reasons(change_reasons)
+    except InvalidInput as exc:
+        issues += exc.issues
+    if library is None or cases is None or reasons is None:
         raise InvalidInput(issues)
-    return library, cases
+    return ValidatedRules(library, cases, reasons)
 
 
 def check_case(case: RuleCase, library: RuleLibrary) -> tuple[Proposal | None, list[str]]:

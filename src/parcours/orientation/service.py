@@ -11,17 +11,16 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from parcours.config import get_settings
 from parcours.db import add_or_conflict
 from parcours.errors import Conflict, InvalidInput, Issue, NotFound
+from parcours.orientation.change_reasons import load_change_reasons
 from parcours.orientation.evaluator import CD, evaluate
 from parcours.orientation.form import form_at, get_form
 from parcours.orientation.library import RuleLibrary, default_library
@@ -34,14 +33,13 @@ from parcours.orientation.models import (
 from parcours.registry.models import Agency
 
 CHANNELS = ("phone", "in_person")
-CHANGE_REASONS_FILE = Path(__file__).parent / "change_reasons.yaml"
 
 
 @cache
 def change_reasons() -> dict[str, str]:
-    """The fixed list of reasons for changing a proposal: code -> French label."""
-    data = yaml.safe_load(CHANGE_REASONS_FILE.read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in data.items()}
+    """The fixed list of reasons for changing a proposal: code -> French label (checked, with
+    file and line, by `change_reasons.load_change_reasons`)."""
+    return load_change_reasons()
 
 
 def to_utc(moment: datetime) -> datetime:
