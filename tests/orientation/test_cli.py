@@ -144,6 +144,37 @@ def test_rules_validate_refuses_a_version_adopted_twice(
     assert f"{second}:{line} [version]: version '2025-04' already in {first}:{line}" in out
 
 
+def test_rules_validate_refuses_two_charts_adopted_on_the_same_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    first = rules / "charts" / "2025-04-01.yaml"
+    second = rules / "charts" / "2025-10-01.yaml"
+    text = first.read_text(encoding="utf-8")
+    second.write_text(
+        text.replace('version: "2025-04"\n', 'version: "2025-10"\n'), encoding="utf-8"
+    )
+    line = text[: text.index("effective_from:")].count("\n") + 1
+    monkeypatch.setattr(library_module, "RULES_DIR", rules)
+    result = runner.invoke(app, ["rules", "validate"])
+    assert result.exit_code == 1, result.output
+    expected = (
+        f"{second}:{line} [effective_from]: effective_from '2025-04-01' already in {first}:{line}"
+    )
+    assert expected in _text(result)
+
+
+def test_rules_diff_since_with_a_draft_is_a_usage_error() -> None:
+    """A draft is compared with the rules in force on --at: a --since would be silently ignored."""
+    args = ["rules", "diff", "--at", "2026-01-01", "--draft", DRAFT, "--since", "2025-01-01"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    out = _text(result)
+    assert "Invalid value for --since: 2025-01-01 : incompatible avec --draft" in out
+    assert "le brouillon est comparé aux règles en vigueur le --at 2026-01-01" in out
+
+
 def _answers_file(path: Path, **overrides: object) -> dict[str, int]:
     """Complete answers, one per line; returns the line of each question."""
     data = complete_answers(**overrides)
@@ -215,6 +246,7 @@ def test_rules_explain_bad_answers_file_is_a_usage_error(
         ["rules", "diff", "--at", "2025-05-01", "--since", "2025-02-30"],
         ["rules", "diff", "--at", "2025-04-01", "--since", "2025-09-01"],
         ["rules", "diff", "--at", "2025-05-01", "--draft", "nope.yaml"],
+        ["rules", "diff", "--at", "2025-05-01", "--draft", "d.yaml", "--since", "2025-04-01"],
         ["rules", "test", "--at", "9999-12-31"],
         ["orientation", "report", "--start", "0001-01-01", "--end", "9999-12-31"],
         ["orientation", "report", "--start", "2025-05-09", "--end", "2025-05-01"],

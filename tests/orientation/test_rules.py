@@ -234,3 +234,46 @@ def test_a_version_adopted_twice_is_reported_beside_other_problems(tmp_path: Pat
     found = {(Path(i.file).name, i.line) for i in err.value.issues}
     assert {("parameters.yaml", params_line), (second.name, line)} <= found
     assert any(f"already in {first}:{line}" in i.reason for i in err.value.issues)
+
+
+def _adopt_on_the_same_date(rules: Path) -> tuple[Path, Path, int]:
+    """The usual slip: 2025-04 copied to a new file and given a new version, but its
+    `effective_from` left unchanged. Returns both files and the (shared) `effective_from:` line."""
+    first = rules / "charts" / "2025-04-01.yaml"
+    second = rules / "charts" / "2025-10-01.yaml"
+    text = first.read_text(encoding="utf-8")
+    assert 'version: "2025-04"\n' in text
+    second.write_text(
+        text.replace('version: "2025-04"\n', 'version: "2025-10"\n'), encoding="utf-8"
+    )
+    return first, second, text[: text.index("effective_from:")].count("\n") + 1
+
+
+def test_two_charts_adopted_on_the_same_date_are_refused_with_both_places(
+    tmp_path: Path,
+) -> None:
+    """Otherwise the chart in force on that date would be whichever file name sorts last."""
+    rules = _copy_rules(tmp_path)
+    first, second, line = _adopt_on_the_same_date(rules)
+    with pytest.raises(InvalidInput) as err:
+        load_library(rules)
+    assert [str(i) for i in err.value.issues] == [
+        f"{second}:{line} [effective_from]: effective_from '2025-04-01' already in {first}:{line}"
+    ]
+
+
+def test_two_charts_adopted_on_the_same_date_are_reported_beside_other_problems(
+    tmp_path: Path,
+) -> None:
+    """Collect-all: the repeated date is found even when a shared file cannot be read."""
+    rules = _copy_rules(tmp_path)
+    first, second, line = _adopt_on_the_same_date(rules)
+    params_line = _break(rules / "parameters.yaml", "  unit: years", "  units: years")
+    with pytest.raises(InvalidInput) as err:
+        validate_rule_files(rules)
+    found = {(Path(i.file).name, i.line) for i in err.value.issues}
+    assert {("parameters.yaml", params_line), (second.name, line)} <= found
+    assert any(
+        f"effective_from '2025-04-01' already in {first}:{line}" in i.reason
+        for i in err.value.issues
+    )

@@ -264,12 +264,17 @@ def rules_diff(
     at: DateOpt,
     since: Annotated[
         str | None,
-        typer.Option(help="Compare with this date (default: the day before the last change)."),
+        typer.Option(
+            help="Compare with this date (default: the day before the last change); "
+            "not with --draft."
+        ),
     ] = None,
     draft: Annotated[
         Path | None,
         typer.Option(
-            exists=True, dir_okay=False, help="Compare the rules in force on --at with a draft."
+            exists=True,
+            dir_okay=False,
+            help="Compare the rules in force on --at with a draft (no --since).",
         ),
     ] = None,
     department: Annotated[
@@ -282,6 +287,13 @@ def rules_diff(
 
     when = _day(at, "--at")
     before = _day(since, "--since") if since else None
+    if before is not None and draft is not None:
+        # The draft's baseline is --at: a --since would be a second one, silently ignored.
+        raise typer.BadParameter(
+            f"{since} : incompatible avec --draft (le brouillon est comparé aux règles en "
+            f"vigueur le --at {at})",
+            param_hint="--since",
+        )
     if before is not None and before > when:
         raise typer.BadParameter(f"{since} est postérieure à --at {at}", param_hint="--since")
     library = default_library()

@@ -1,8 +1,9 @@
 """What changes between two rule sets: chart rules, parameter values, open capacities.
 
 `parcours rules diff --at DATE` compares the rules in force on DATE with those in force the day
-before the last change (or with `--since`, or with a draft). Before the first adopted chart there
-are no rules: compared with that day, every rule and every parameter value is new.
+before the last change (or on `--since`); with `--draft`, it compares a draft with the rules in
+force on DATE (`--since` is then refused). Before the first adopted chart there are no rules:
+compared with that day, every rule and every parameter value is new.
 """
 
 from __future__ import annotations

@@ -155,10 +155,16 @@ def load_library(directory: Path = RULES_DIR) -> RuleLibrary:
     capacities = _collect(issues, load_capacities, directory / "partners.yaml")
     chart_files = sorted((directory / "charts").glob("*.yaml"))
     draft_files = sorted((directory / "drafts").glob("*.yaml"))
-    # Read every chart for its syntax and shape first: a version adopted twice is reported even
-    # when the shared files, or the charts themselves, have other problems.
+    # Read every chart for its syntax and shape first: a version or a date adopted twice is
+    # reported even when the shared files, or the charts themselves, have other problems.
     read = [(path, _collect(issues, read_chart, path)) for path in chart_files]
-    issues += _duplicate_versions([(path, r[0].version, r[1]) for path, r in read if r])
+    readable = [(path, r[0], r[1]) for path, r in read if r]
+    issues += _repeated("version", [(path, spec.version, tree) for path, spec, tree in readable])
+    # Two charts from the same day: which one is in force would depend on the file names.
+    issues += _repeated(
+        "effective_from",
+        [(path, spec.effective_from.isoformat(), tree) for path, spec, tree in readable],
+    )
     if form is None or vocabulary is None or parameters is None or capacities is None:
         for path in draft_files:
             _collect(issues, read_chart, path)
@@ -184,20 +190,19 @@ def load_library(directory: Path = RULES_DIR) -> RuleLibrary:
     return RuleLibrary(directory, form, vocabulary, parameters, capacities, tuple(charts))
 
 
-def _duplicate_versions(charts: list[tuple[Path, str, Any]]) -> list[Issue]:
-    """One issue per chart whose version an earlier file already holds, naming both places."""
+def _repeated(key: str, charts: list[tuple[Path, str, Any]]) -> list[Issue]:
+    """One issue per chart whose `key` (its version, its effective date) an earlier file already
+    holds, on that key's line and naming the file and line of the first."""
     issues: list[Issue] = []
     first: dict[str, tuple[Path, int | None]] = {}
-    for path, version, tree in charts:
-        line = line_of(tree, ("version",))
-        if version in first:
-            other, other_line = first[version]
+    for path, value, tree in charts:
+        line = line_of(tree, (key,))
+        if value in first:
+            other, other_line = first[value]
             where = f"{other}:{other_line}" if other_line is not None else str(other)
-            issues.append(
-                Issue(str(path), line, "version", f"version {version!r} already in {where}")
-            )
+            issues.append(Issue(str(path), line, key, f"{key} {value!r} already in {where}"))
         else:
-            first[version] = (path, line)
+            first[value] = (path, line)
     return issues
 
 
