@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         le=1095,
         description="Retention of consultation logs (CNIL: 6 to 12 months, 3 years max).",
     )
+    investigation_retention_days: int = Field(
+        1095,
+        ge=180,
+        le=1095,
+        description="Days a control closed on a proven misuse keeps its consultations in the legal hold "
+        "after closing (CNIL: up to 3 years for documented investigations).",
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secret(self) -> Settings:

@@ -4,7 +4,6 @@ traceback; what the commands change or reveal is written to the trail."""
 
 from __future__ import annotations
 
-import csv
 import re
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
@@ -180,6 +179,7 @@ def self_handled(
     from parcours.controls import trail
     from parcours.controls.protocol import load_protocol
     from parcours.controls.queries import HANDLING_ACTIONS, READING_ACTIONS, self_handled_controls
+    from parcours.csvsafe import SafeWriter
 
     actions = HANDLING_ACTIONS + (READING_ACTIONS if views else ())
     protocol = load_protocol()
@@ -205,10 +205,11 @@ def self_handled(
         ]
         if out is not None:
             try:
+                # For the national team's spreadsheet: logins are free text (csvsafe).
                 with out.open("w", newline="", encoding="utf-8") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=SELF_HANDLED_COLUMNS)
-                    writer.writeheader()
-                    writer.writerows(rows)
+                    writer = SafeWriter(handle)
+                    writer.writerow(SELF_HANDLED_COLUMNS)
+                    writer.writerows([row[c] for c in SELF_HANDLED_COLUMNS] for row in rows)
             except OSError as exc:
                 _fail(f"écriture impossible de {out} : {exc.strerror or exc}")
         trail.append(
@@ -243,17 +244,23 @@ def purge_command(
     dry_run: Annotated[bool, typer.Option(help="Compter sans supprimer.")] = False,
     by: Annotated[str, typer.Option(help="Auteur de la purge (écrit au journal).")] = "cli",
 ) -> None:
-    """Applique la durée de conservation du journal des consultations (jamais ce qu'un contrôle ouvert retient)."""
+    """Applique la durée de conservation du journal des consultations et de sa conservation légale.
+
+    Jamais ce qu'un contrôle ouvert retient, ni un détournement avéré pendant sa période d'enquête."""
     from parcours.config import get_settings
     from parcours.controls.retention import purge
 
     settings = get_settings()
     with _session() as session:
         result = purge(session, settings=settings, today=date.today(), dry_run=dry_run, actor=by)
-    verb = "seraient supprimés" if dry_run else "supprimés"
+    verb, copies_verb = (
+        ("seraient supprimés", "seraient supprimées") if dry_run else ("supprimés", "supprimées")
+    )
     console.print(
         f"Conservation {settings.log_retention_days} jours : {result.days_purged} jour(s), {result.rows_purged} "
-        f"consultation(s) {verb} ; {result.rows_held} conservée(s) pour des contrôles ouverts."
+        f"consultation(s) {verb} ; {result.rows_held} conservée(s) pour des contrôles ouverts ou des "
+        f"détournements avérés. Conservation légale (enquête {settings.investigation_retention_days} jours "
+        f"après la clôture) : {result.hold_rows_purged} copie(s) {copies_verb}."
     )
 
 
@@ -263,8 +270,15 @@ def verify(
         str, typer.Option("--head", help="Empreinte de tête connue (détecte une troncature).")
     ] = "",
     head_seq: Annotated[int, typer.Option(help="Numéro de l'entrée de tête connue.")] = 0,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Vérifier ce fichier exporté (`parcours trail export`) au lieu de la base.",
+        ),
+    ] = None,
 ) -> None:
-    """Vérifie le chaînage du journal ; code de sortie 1 si une entrée a été modifiée, supprimée ou déplacée."""
+    """Vérifie le chaînage du journal, ou d'un export CSV avec --csv ; code de sortie 1 si une entrée a été modifiée, supprimée ou déplacée."""
     from parcours.controls import trail
 
     # A known head is a pair: a hash alone would be checked against entry 0 (reported as a truncated
@@ -275,16 +289,34 @@ def verify(
         _fail("--head : empreinte SHA-256 attendue (64 caractères hexadécimaux)")
     if head_seq < 0:
         _fail("--head-seq : numéro d'entrée positif attendu")
-    with _session() as session:
-        known = trail.TrailHead(seq=head_seq, hash=head_hash.strip().lower()) if head_hash else None
-        problems = trail.verify(session, known_head=known)
-        current = trail.head(session)
+    known = trail.TrailHead(seq=head_seq, hash=head_hash.strip().lower()) if head_hash else None
+    if csv_file is not None:
+        # newline="": a value may hold line breaks, which the export quotes; "utf-8-sig": a BOM
+        # a spreadsheet added is not part of the header.
+        try:
+            with csv_file.open(encoding="utf-8-sig", newline="") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            _fail(f"lecture impossible de {csv_file} : {reason}")
+        entries, problems = trail.read_csv(text)
+        problems += trail.verify_entries(entries, known_head=known)
+        current = trail.TrailHead(entries[-1].seq, entries[-1].hash) if entries else None
+        what = f"Export {csv_file} intègre"
+    else:
+        with _session() as session:
+            problems = trail.verify(session, known_head=known)
+            current = trail.head(session)
+        what = "Journal intègre"
     if problems:
         for p in problems:
-            console.print(f"[red]{p}")
+            console.print(f"[red]{escape(str(p))}", soft_wrap=True)
         raise typer.Exit(1)
     console.print(
-        f"Journal intègre : {current.seq if current else 0} entrée(s), tête {current.hash if current else '-'}"
+        escape(
+            f"{what} : {current.seq if current else 0} entrée(s), tête {current.hash if current else '-'}"
+        ),
+        soft_wrap=True,
     )
 
 
@@ -295,7 +327,7 @@ def export(out: Annotated[Path, typer.Argument(help="Fichier CSV à écrire.")])
 
     with _session() as session:
         try:
-            out.write_text(trail.export_csv(session), encoding="utf-8")
+            out.write_text(trail.export_csv(session), encoding="utf-8", newline="")
         except OSError as exc:
             _fail(f"écriture impossible de {out} : {exc.strerror or exc}")
         trail.append(

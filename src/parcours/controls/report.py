@@ -14,27 +14,47 @@ from sqlalchemy.orm import Session
 
 from parcours.controls.models import Campaign, Control, ControlReport
 from parcours.controls.protocol import Protocol, check_fields, load_protocol
-from parcours.controls.queries import current_report
+from parcours.controls.queries import current_report, reports
 from parcours.controls.service import check_actor
 from parcours.db import add_or_conflict
 from parcours.errors import Conflict, InvalidInput
 from parcours.unicode_pdf import FONT, new_pdf, printable
 
-TEMPLATE = Path(__file__).parent / "templates" / "report_v1.yaml"
+TEMPLATES = Path(__file__).parent / "templates"
+# New reports use the current template; a stored report names its own (`template_version`), and every
+# version stays here so that it re-renders identically.
+CURRENT_TEMPLATE = "report-v2"
 REPORT_EXISTS = "le compte rendu existe déjà"
 
 
 @lru_cache(maxsize=1)
-def _template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
+def _templates() -> dict[str, dict[str, Any]]:
+    """Every version of the template, by the `version` it declares (`report-v1`, `report-v2`, ...)."""
+    loaded: dict[str, dict[str, Any]] = {}
+    for path in sorted(TEMPLATES.glob("report_v*.yaml")):
+        tpl: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded[str(tpl["version"])] = tpl
     return loaded
 
 
+def _template(version: str = CURRENT_TEMPLATE) -> dict[str, Any]:
+    try:
+        return _templates()[version]
+    except KeyError:
+        raise InvalidInput(f"modèle de compte rendu inconnu : {version}") from None
+
+
 def _fields(
-    control: Control, campaign: Campaign, author: str, now: datetime, protocol: Protocol
+    control: Control,
+    campaign: Campaign,
+    author: str,
+    now: datetime,
+    protocol: Protocol,
+    superseded: ControlReport | None,
 ) -> dict[str, str]:
     data = control.data or {}
     day = protocol.local_day  # dates as the people concerned lived them (Europe/Paris), not UTC
+    replaced_on = superseded.superseded_at if superseded else None
     return {
         "control_id": str(control.control_id),
         "created_on": day(control.created_at).isoformat(),
@@ -55,18 +75,34 @@ def _fields(
         "rules_reminder_acknowledged": "oui" if data.get("rules_reminder_acknowledged") else "non",
         "author": author,
         "concluded_on": day(now).isoformat(),
+        # Empty without a superseded report: the template's `when` leaves its section out.
+        "superseded_on": day(superseded.created_at).isoformat() if superseded else "",
+        "superseded_sha256": superseded.sha256 if superseded else "",
+        "reopened_on": day(replaced_on).isoformat() if replaced_on else "",
     }
 
 
-def render_report_pdf(control: Control, campaign: Campaign, *, author: str, now: datetime) -> bytes:
-    tpl = _template()
-    values = _fields(control, campaign, author, now, load_protocol())
+def render_report_pdf(
+    control: Control,
+    campaign: Campaign,
+    *,
+    author: str,
+    now: datetime,
+    superseded: ControlReport | None = None,
+    template_version: str = CURRENT_TEMPLATE,
+) -> bytes:
+    """The report's PDF. `superseded`: the earlier report of the control this one replaces after a
+    reopening (named from `report-v2` on); `template_version`: the stored report's, to re-render it."""
+    tpl = _template(template_version)
+    values = _fields(control, campaign, author, now, load_protocol(), superseded)
     pdf = new_pdf(title=tpl["title"], author="Parcours", created=now)
     pdf.add_page()
     pdf.set_font(FONT, "B", 14)
     pdf.multi_cell(0, 8, printable(tpl["title"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     for section in tpl["sections"]:
+        if "when" in section and not values.get(section["when"]):
+            continue
         pdf.set_font(FONT, "B", 11)
         pdf.multi_cell(0, 6, printable(section["heading"]), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, "", 10)
@@ -117,13 +153,17 @@ def generate_report(
     control.data = draft
     campaign = session.get(Campaign, control.campaign_id)
     assert campaign is not None
-    pdf = render_report_pdf(control, campaign, author=author, now=now)
+    # After a reopening, the report says which one it replaces: the latest superseded one.
+    superseded = [r for r in reports(session, control.control_id) if r.superseded_at is not None]
+    pdf = render_report_pdf(
+        control, campaign, author=author, now=now, superseded=superseded[-1] if superseded else None
+    )
     report = ControlReport(
         control_id=control.control_id,
         created_at=now,
         sha256=hashlib.sha256(pdf).hexdigest(),
         pdf=pdf,
-        template_version=str(_template()["version"]),
+        template_version=CURRENT_TEMPLATE,
     )
     add_or_conflict(session, report, REPORT_EXISTS)
     control.data = {**draft, "report_generated": True, "report_sha256": report.sha256}

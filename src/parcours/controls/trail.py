@@ -5,6 +5,11 @@ reordering rows breaks the chain and `verify` reports where. Deleting the most r
 valid shorter chain: to catch that, keep the head (`head()`) somewhere else (a report, the CSV export,
 a monitoring system) and pass it to `verify(known_head=...)`.
 
+The CSV export is for people (the national team opens it in a spreadsheet) and for re-verification:
+its text cells are neutralised against formula injection (`parcours.csvsafe`: a login or a value typed
+as `=HYPERLINK(...)` gets a quote in front), and `read_csv` undoes exactly that before `verify_entries`
+recomputes the chain, so the exported file verifies on its own (`parcours trail verify --csv FILE`).
+
 Generic: the alert application records views, assignments and status changes; the web shell records the
 trail's own exports; any domain may append its actions.
 """
@@ -24,6 +29,7 @@ from sqlalchemy import DateTime, Integer, String, Text, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from parcours.csvsafe import SafeWriter, UnsafeCell, restore
 from parcours.db import Base
 
 GENESIS = "0" * 64
@@ -214,15 +220,15 @@ def entries(
 
 
 def export_csv(session: Session) -> str:
-    """The whole trail as CSV (UTF-8, one row per entry, oldest first), hashes included so that the
-    export itself can be re-verified elsewhere."""
+    """The whole trail as CSV (UTF-8, CRLF line ends, one row per entry, oldest first), hashes
+    included so that the export itself can be re-verified elsewhere (`read_csv`)."""
     buf = io.StringIO()
     write_csv(buf, session.scalars(select(TrailEntry).order_by(TrailEntry.seq)))
     return buf.getvalue()
 
 
 def write_csv(out: io.TextIOBase | io.StringIO, rows: Iterable[TrailEntry]) -> None:
-    w = csv.writer(out, lineterminator="\n")
+    w = SafeWriter(out)
     w.writerow(CSV_COLUMNS)
     for e in rows:
         w.writerow(
@@ -238,3 +244,48 @@ def write_csv(out: io.TextIOBase | io.StringIO, rows: Iterable[TrailEntry]) -> N
                 e.hash,
             ]
         )
+
+
+def read_csv(text: str) -> tuple[list[TrailEntry], list[Problem]]:
+    """The entries of an export (`export_csv`), its cells restored as they were stored, and what
+    could not be read (a row that is not one entry, a cell the export cannot have written); pass the
+    entries to `verify_entries` to check the chain. Read the file with `newline=""`: a value may
+    hold line breaks."""
+    rows = csv.reader(io.StringIO(text, newline=""))
+    header = next(rows, None)
+    if header is None or tuple(header) != CSV_COLUMNS:
+        return [], [Problem(None, f"en-tête attendu : {','.join(CSV_COLUMNS)}")]
+    found: list[TrailEntry] = []
+    problems: list[Problem] = []
+    for row in rows:
+        where = f"ligne {rows.line_num}"
+        if len(row) != len(CSV_COLUMNS):
+            problems.append(
+                Problem(None, f"{where} : {len(row)} cellules, {len(CSV_COLUMNS)} attendues")
+            )
+            continue
+        try:
+            cells = dict(zip(CSV_COLUMNS, (restore(c) for c in row), strict=True))
+        except UnsafeCell as exc:
+            problems.append(Problem(None, f"{where} : {exc}"))
+            continue
+        try:
+            seq = int(cells["seq"])
+            ts = datetime.strptime(cells["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        except ValueError:
+            problems.append(Problem(None, f"{where} : numéro ou horodatage illisible"))
+            continue
+        found.append(
+            TrailEntry(
+                seq=seq,
+                ts=ts,
+                actor=cells["actor"],
+                action=cells["action"],
+                object_type=cells["object_type"],
+                object_id=cells["object_id"],
+                details=cells["details"],
+                prev_hash=cells["prev_hash"],
+                hash=cells["hash"],
+            )
+        )
+    return found, problems
