@@ -6,8 +6,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from parcours.accounts import passwords, throttling, totp
 from parcours.accounts.models import User
@@ -109,6 +110,7 @@ def disable_user(session: Session, *, login: str) -> User:
 
 def unlock_user(session: Session, *, login: str) -> User:
     user = get_by_login(session, login)
+    _lock_counters(session, user)  # a failure recorded meanwhile is cleared too
     user.failed_attempts = 0
     user.last_failed_at = None
     user.locked_until = None
@@ -137,7 +139,7 @@ def change_password(
             [_problem("Trop de tentatives : patientez avant de réessayer.", "current")]
         )
     if not passwords.verify_password(user.password_hash, current):
-        _record_failure(user, now)
+        _record_failure(session, user, now)
         raise InvalidInput([_problem("Le mot de passe actuel est incorrect.", "current")])
     issues = [_problem(p, "new") for p in passwords.policy_problems(new, login=user.login)]
     if new != confirmation:
@@ -205,13 +207,50 @@ class LoginOutcome:
         return self.user is not None
 
 
-def _record_failure(user: User, now: datetime) -> None:
+# What concurrent attempts at one account read and write: its failure counters, its last TOTP step.
+_COUNTERS = ("failed_attempts", "last_failed_at", "locked_until", "totp_last_step")
+
+
+def _lock_counters(session: Session, user: User) -> None:
+    """Lock `user`'s row until the transaction ends and reload its counters as they are now.
+
+    What is then decided from them (one more failure, a reset, the TOTP step used) holds against the
+    attempts other workers make at the same time: they wait for this transaction, then see its
+    result. (Read with the account before the argon2 check and written back after it, ten wrong
+    passwords checked at once used to count as one, and a burst of guesses never met the lock.)
+
+    A no-op UPDATE takes the lock on both engines: on PostgreSQL the row's lock (FOR NO KEY UPDATE,
+    which leaves the account's sessions free to be inserted), on SQLite the write lock, which no
+    SELECT takes there (no FOR UPDATE, and pysqlite begins the transaction at the first write). Its
+    RETURNING reads the row under that lock, as `UnknownLogins.record_failure` does for its rows.
+    """
+    row = session.execute(
+        update(User)
+        .where(User.user_id == user.user_id)
+        .values(failed_attempts=User.failed_attempts)  # unchanged: only the lock is wanted
+        .returning(*(getattr(User, name) for name in _COUNTERS))
+        .execution_options(synchronize_session=False)
+    ).one()
+    for name, value in zip(_COUNTERS, row, strict=True):
+        # As loaded: a later assignment is compared with the row's value, not with a stale one.
+        set_committed_value(user, name, value)
+
+
+def _count_failure(user: User, now: datetime) -> throttling.Gate:
+    """One more failure at `now` (the row locked by `_lock_counters`); the gate after it."""
     user.failed_attempts, lock = throttling.after_failure(
         user.failed_attempts, last_failed_at=_aware(user.last_failed_at), now=now
     )
     user.last_failed_at = now
     if lock is not None:
         user.locked_until = lock
+    return _gate(user, now)
+
+
+def _record_failure(session: Session, user: User, now: datetime) -> throttling.Gate:
+    """Count one more failure at `now` from the row's current counters; the gate after it."""
+    _lock_counters(session, user)
+    return _count_failure(user, now)
 
 
 def _gate(user: User, now: datetime) -> throttling.Gate:
@@ -246,6 +285,10 @@ def check_password(
     rules, and while the gate is open it costs the same argon2 verification (against a dummy hash).
     Neither the answer nor its timing tells whether it exists, in any worker, before or after a
     restart.
+
+    An account's failures are counted under its row's lock, like those names' under theirs, so that
+    attempts checked at the same time by several workers all count; a right password checked while
+    they delayed or locked the account is answered like them.
     """
     now = now or _now()
     name = login.strip()
@@ -262,8 +305,15 @@ def check_password(
     if not g.open:
         return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
     if not passwords.verify_password(user.password_hash, password):
-        _record_failure(user, now)
-        g = _gate(user, now)
+        g = _record_failure(session, user, now)
+        return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
+    _lock_counters(session, user)
+    if not _gate(user, now).open:
+        # Failures that other workers recorded while this password was checked have delayed or
+        # locked the account: checked a moment later, it would have been refused unchecked. Its
+        # being right is not told (a burst of guesses would get past the lock that way): it is
+        # answered, and counted, like the wrong passwords checked with it.
+        g = _count_failure(user, now)
         return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
@@ -275,10 +325,15 @@ def check_password(
 def check_second_factor(
     session: Session, *, user: User, code: str, now: datetime | None = None
 ) -> LoginOutcome:
-    """The TOTP step; its failures count towards the same delay and lock as passwords."""
+    """The TOTP step; its failures count towards the same delay and lock as passwords.
+
+    Decided under the account's row lock (the check is cheap): codes sent at once are checked one
+    after the other, so a burst gets no more checks than the delay allows, and a code sent twice at
+    once opens one session only."""
     now = now or _now()
     if user.disabled or user.totp_secret is None:
         return LoginOutcome(user=None)
+    _lock_counters(session, user)
     g = _gate(user, now)
     if not g.open:
         return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
@@ -286,8 +341,7 @@ def check_second_factor(
         user.totp_secret, code, last_step=user.totp_last_step, at=now.timestamp()
     )
     if step is None:
-        _record_failure(user, now)
-        g = _gate(user, now)
+        g = _count_failure(user, now)
         return LoginOutcome(user=None, locked=g.locked, retry_after=g.retry_after)
     user.totp_last_step = step
     _record_success(user, now)
@@ -295,6 +349,7 @@ def check_second_factor(
 
 
 def _record_success(user: User, now: datetime) -> None:
+    """Clear the failures (the row locked by `_lock_counters`, so those recorded meanwhile too)."""
     user.failed_attempts = 0
     user.last_failed_at = None
     user.locked_until = None

@@ -8,7 +8,9 @@ Every counter is in the database, so the protection holds across worker processe
 account's on its row (`users`), and those of the logins that name no usable account (unknown or
 disabled) in `login_throttle` (`UnknownLogins`), under the same rules, so that neither the answers nor
 the delay and the lock tell which logins exist. Before, the latter lived in each process's memory:
-with several workers or after a restart an unknown name was locked later than a real one.
+with several workers or after a restart an unknown name was locked later than a real one. Each
+failure is counted under its row's lock (`UnknownLogins.record_failure`, `service._lock_counters`),
+so that failures checked at the same time by several workers all count.
 """
 
 from __future__ import annotations
