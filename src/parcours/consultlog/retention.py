@@ -3,8 +3,10 @@
 Purging removes whole day partitions older than the retention period. Rows of the held pairs (agent × file:
 those an open control holds, and those of a proven misuse during its investigation period) are first copied
 to the legal-hold area: a purge never deletes what a held pair needs. The same purge applies the retention to
-the legal hold: a copy older than the cutoff whose pair is no longer held is deleted. Which pairs are held is
-decided by the controls (`parcours.controls.retention`); this module only applies it to the files.
+the legal hold: a copy older than the cutoff whose pair is no longer held is deleted. Copying is idempotent: an
+event already in a day's hold is not copied again (a purge killed between the copy and the day's deletion).
+Which pairs are held is decided by the controls (`parcours.controls.retention`); this module only applies it
+to the files.
 """
 
 from __future__ import annotations
@@ -85,17 +87,32 @@ def _purge_days(
             if keys:
                 hit = table.filter(_held_mask(table, keys))
                 if hit.num_rows:
+                    # Counted as held even when an interrupted purge copied them already: it
+                    # reported nothing, so each row is counted once in the trail.
                     kept += hit.num_rows
                     if not dry_run:
-                        target = hold_root(log_root) / folder.name
-                        target.mkdir(parents=True, exist_ok=True)
-                        tmp = target / ".held.parquet.tmp"
-                        pq.write_table(hit, tmp, compression="zstd")
-                        tmp.replace(target / f"held-{_next_index(target)}.parquet")
+                        _copy_to_hold(hit, hold_root(log_root) / folder.name)
         days += 1
         if not dry_run:
             shutil.rmtree(folder)
     return PurgeSummary(days_purged=days, rows_purged=rows - kept, rows_held=kept)
+
+
+def _copy_to_hold(rows: pa.Table, target: Path) -> None:
+    """Add a day's held rows to its legal-hold folder, as one new whole file, skipping the events the
+    folder holds already: a purge killed after the copy and before deleting the day leaves the day
+    in the log, and the next purge would otherwise copy the same rows again."""
+    target.mkdir(parents=True, exist_ok=True)
+    present = sorted(target.glob("held-*.parquet"))
+    if present:
+        ids = pq.read_table(present, columns=["event_id"])["event_id"].combine_chunks()
+        already = pc.fill_null(pc.is_in(rows["event_id"], value_set=ids), False)
+        rows = rows.filter(pc.invert(already))
+    if not rows.num_rows:
+        return
+    tmp = target / ".held.parquet.tmp"
+    pq.write_table(rows, tmp, compression="zstd")
+    tmp.replace(target / f"held-{_next_index(target)}.parquet")
 
 
 def _next_index(folder: Path) -> int:

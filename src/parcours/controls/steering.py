@@ -19,6 +19,7 @@ from typing import Any, TypeVarTuple
 import numpy as np
 import pandas as pd
 import yaml
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from scipy import stats
 from sqlalchemy import Select, and_, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from parcours.accounts.scope import Scope
 from parcours.controls.models import Control
 from parcours.controls.protocol import OPEN_STATES, load_protocol
+from parcours.csvsafe import SafeWriter
 from parcours.registry.models import Agent
 
 CONFIG = Path(__file__).with_name("steering.yaml")
@@ -345,13 +347,41 @@ def pseudonym(agent_id: str, key: str) -> str:
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    text: str = frame.to_csv(index=False)
-    return text.encode("utf-8")
+    """The frame as CSV for people (UTF-8, CRLF line ends): its labels come from imported files, so
+    every cell goes through `csvsafe` and a text typed as a formula is not run by the spreadsheet."""
+    buf = io.StringIO()
+    writer = SafeWriter(buf)
+    writer.writerow(frame.columns)
+    # An undefined figure (NaN, None) is an empty cell, as pandas writes it.
+    cells = frame.astype(object).where(frame.notna(), None)
+    writer.writerows(cells.itertuples(index=False, name=None))
+    return buf.getvalue().encode("utf-8")
+
+
+def _printable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the control characters XML 1.0 forbids (which openpyxl refuses with an error)
+    replaced by U+FFFD in its text cells: a label imported with one must not break the export."""
+    texts = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
+    if not texts:
+        return frame
+    out = frame.copy()
+    for c in texts:
+        out[c] = out[c].map(
+            lambda v: ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
+        )
+    return out
 
 
 def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """The frames as the sheets of a workbook. openpyxl takes a text starting with `=` for a formula:
+    every text cell is typed back as a string, which a spreadsheet shows as typed and never evaluates
+    (no quote is needed in XLSX, unlike CSV)."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            _printable(frame).to_excel(writer, sheet_name=name[:31], index=False)
+            for row in writer.sheets[name[:31]].iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str):
+                        cell.data_type = "s"
     return buf.getvalue()
