@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -73,13 +74,56 @@ def repeated_interchange_dir(tmp_path: Path) -> Path:
 # -- engines: every engine test can run on DuckDB and on Spark (marker `spark`) ------------------
 
 
+# The test session only ever sees a few hundred rows, where Spark's costs are compiling, not
+# computing: with its production settings the JVM burnt twice the wall time in CPU on this 2-core
+# machine, half of it in the JIT compiler threads, the CPU the other xdist worker needs. Measured on
+# the bad-input story run 11 times in one session: 133 s wall / 225 s JVM CPU -> 87 s / 99 s.
+# Settings of execution only: the SQL, the plans and the results are the same.
+TINY_DATA_CONF = {
+    # Expressions interpreted instead of generated Java code: every query's code is compiled by
+    # Janino, then by the JIT, for rows that take microseconds to evaluate.
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    # The JIT's quick tier only: C2 kept both cores busy optimising code the tests hardly reuse.
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m",
+}
+# ...except the tiny-region comparison with DuckDB, which keeps Spark's production execution (generated
+# code) so that both ways of evaluating an expression stay covered.
+PRODUCTION_EXECUTION_MODULES = {"test_spark_same_alerts"}
+
+
 @pytest.fixture(scope="session")
 def spark_session() -> object:
     """One local SparkSession for the whole test run (starting a JVM costs seconds)."""
     pytest.importorskip("pyspark", reason="the `spark` extra is not installed")
     from parcours.audit.engines.spark import local_session
 
-    return local_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")
+    # Adaptive execution off: re-planning after each shuffle is worth it on volumes, not on test rows.
+    return local_session(
+        master="local[2]",
+        shuffle_partitions=2,
+        driver_memory="1g",
+        adaptive=False,
+        extra_conf=TINY_DATA_CONF,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _spark_production_execution(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Generated code again, for the tests of PRODUCTION_EXECUTION_MODULES that use the session."""
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    if module not in PRODUCTION_EXECUTION_MODULES or "spark_session" not in request.fixturenames:
+        yield
+        return
+    conf: Any = request.getfixturevalue("spark_session").conf
+    keys = ("spark.sql.codegen.wholeStage", "spark.sql.codegen.factoryMode")
+    for key in keys:
+        conf.unset(key)  # Spark's defaults: whole-stage code generation, FALLBACK
+    try:
+        yield
+    finally:
+        for key in keys:
+            conf.set(key, TINY_DATA_CONF[key])
 
 
 @pytest.fixture

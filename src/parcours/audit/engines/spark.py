@@ -9,6 +9,7 @@ the log, and caching keeps Spark from recomputing the whole lineage at each step
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -32,10 +33,12 @@ def local_session(
     shuffle_partitions: int = 4,
     driver_memory: str = "2g",
     adaptive: bool = True,
+    extra_conf: Mapping[str, str] | None = None,
 ) -> SparkSession:
     """The process's SparkSession (created once), with Splink's similarity functions on the classpath.
 
     Few shuffle partitions: Spark's default (200) costs seconds of scheduling per step on small data.
+    `extra_conf`: more settings, applied last (the test suite tunes its session for tiny data).
     """
     from splink.internals.spark.jar_location import similarity_jar_location
 
@@ -43,7 +46,7 @@ def local_session(
     if master:
         # Empty under spark-submit: the cluster's master and resources come from the command line.
         builder = builder.master(master).config("spark.driver.memory", driver_memory)
-    return (  # type: ignore[no-any-return]
+    builder = (
         builder.appName("parcours-detection")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         # Adaptive execution re-plans after each shuffle: worth it on volumes, not on test rows.
@@ -56,8 +59,10 @@ def local_session(
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         # Timestamps with a zone are instants, as in DuckDB's TIMESTAMPTZ.
         .config("spark.sql.timestampType", "TIMESTAMP_LTZ")
-        .getOrCreate()
     )
+    for key, value in (extra_conf or {}).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()  # type: ignore[no-any-return]
 
 
 def _type_name(t: T.DataType) -> str:
