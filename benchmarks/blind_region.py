@@ -3283,12 +3283,28 @@ class World:
         return m
 
 
+def _default_pairs():
+    """The linkage pairs where this machine keeps them (first found; the first place otherwise)."""
+    given = os.environ.get("PARCOURS_LINKAGE_PAIRS")
+    here = os.path.dirname(os.path.abspath(__file__))
+    places = ([given] if given else []) + [
+        os.path.join(here, "..", "..", "shared", "data", "linkage", "pairs_dev.csv"),
+        "/work/shared/data/linkage/pairs_dev.csv",
+    ]
+    return next((p for p in places if os.path.isfile(p)), places[0])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--scale", choices=sorted(SCALES), default="small")
-    ap.add_argument("--pairs", default="/work/shared/data/linkage/pairs_dev.csv")
+    ap.add_argument(
+        "--pairs",
+        default=_default_pairs(),
+        help="pairs_dev.csv; default: $PARCOURS_LINKAGE_PAIRS, else shared/ beside "
+        "the checkout, else /work/shared",
+    )
     args = ap.parse_args(argv)
     t0 = time.time()
     w = World(args.scale, args.seed, args.pairs)

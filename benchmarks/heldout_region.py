@@ -119,6 +119,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import time
 from collections.abc import Sequence
@@ -3395,6 +3396,17 @@ def generate(out: Path, seed: int, scale_name: str, pairs_path: Path) -> dict[st
     return manifest
 
 
+def _default_pairs() -> Path:
+    """The linkage pairs where this machine keeps them (first found; the first place otherwise)."""
+    given = os.environ.get("PARCOURS_LINKAGE_PAIRS")
+    places = [Path(given)] if given else []
+    places += [
+        Path(__file__).resolve().parents[2] / "shared" / "data" / "linkage" / "pairs_dev.csv",
+        Path("/work/shared/data/linkage/pairs_dev.csv"),
+    ]
+    return next((p for p in places if p.is_file()), places[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -3403,12 +3415,9 @@ def main() -> None:
     parser.add_argument(
         "--pairs",
         type=Path,
-        default=Path(__file__).resolve().parents[2]
-        / "shared"
-        / "data"
-        / "linkage"
-        / "pairs_dev.csv",
-        help="pairs_dev.csv of the linkage data set (real spelling variants)",
+        default=_default_pairs(),
+        help="pairs_dev.csv of the linkage data set (real spelling variants); default: "
+        "$PARCOURS_LINKAGE_PAIRS, else shared/ beside the checkout, else /work/shared",
     )
     args = parser.parse_args()
     manifest = generate(args.out, args.seed, args.scale, args.pairs)

@@ -6,37 +6,17 @@ different + homonym. The figures and the per-label breakdown are printed (`pytes
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from parcours.audit.identity import DEFAULT_THRESHOLD
 from parcours.audit.identity.evaluate import evaluate, load_pairs
 
 from .benchmark_modules import load_benchmark
-
-REPO = Path(__file__).resolve().parents[2]
-CANDIDATES = [
-    Path(os.environ["PARCOURS_LINKAGE_PAIRS"])
-    if os.environ.get("PARCOURS_LINKAGE_PAIRS")
-    else None,
-    REPO.parent / "shared" / "data" / "linkage" / "pairs_dev.csv",  # CI: shared/ beside the clone
-    Path("/work/shared/data/linkage/pairs_dev.csv"),
-]
-
-
-def _pairs_file() -> Path:
-    for candidate in CANDIDATES:
-        if candidate is not None and candidate.is_file():
-            return candidate
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("pairs_dev.csv not found beside the repository (shared/data/linkage/)")
-    pytest.skip("pairs_dev.csv not available on this machine")
+from .linkage_pairs import pairs_file
 
 
 def test_recall_and_false_matches_on_dev_pairs() -> None:
-    result = evaluate(load_pairs(_pairs_file()), DEFAULT_THRESHOLD)
+    result = evaluate(load_pairs(pairs_file()), DEFAULT_THRESHOLD)
     print("\n" + result.report())
     assert result.positives > 1000 and result.negatives > 200
     assert result.recall >= 0.98
@@ -54,7 +34,7 @@ def test_variants_written_by_the_labelling_rules_are_found() -> None:
     import random
 
     variants = load_benchmark("identity_variants")
-    pairs = load_pairs(_pairs_file())
+    pairs = load_pairs(pairs_file())
     positives = [p for p in pairs if p.label in variants.POSITIVE_LABELS]
     pools = variants.Pools(
         surnames=sorted({p.right["last_name"] or "" for p in pairs} - {""}),

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from .benchmark_modules import BENCHMARKS, load_benchmark
+from .linkage_pairs import pairs_file
 
 residue = load_benchmark("detection_residue")
 
@@ -56,6 +57,7 @@ def test_the_residue_of_a_small_region(tmp_path: Path) -> None:
     """On a small held-out region: the counts add up."""
     out = tmp_path / "region"
     generator = [sys.executable, str(BENCHMARKS / "heldout_region.py"), "--out", str(out)]
+    generator += ["--pairs", str(pairs_file())]
     subprocess.run([*generator, "--scale", "small", "--seed", "7"], check=True, capture_output=True)
     res = residue.analyse(out, "2GB")
     assert res.misuse == 50
