@@ -28,6 +28,7 @@ from parcours.accounts import passwords, service, throttling, totp
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
 from parcours.db import session_scope
+from parcours.errors import InvalidInput
 from parcours.web.testing import World, shared_password_hash
 
 WRONG = "Mauvais-mot-de-passe-42!"
@@ -280,3 +281,36 @@ def test_one_code_sent_twice_at_once_opens_one_session(
     _at_once(engine, 2, attempt)
     assert len(accepted) == 1
     assert _counters(engine, account.login) == (1, None)
+
+
+@pytest.mark.parametrize("failures", [throttling.FREE_ATTEMPTS, throttling.MAX_ATTEMPTS])
+def test_a_right_current_password_checked_while_the_account_got_delayed_changes_nothing(
+    engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch, failures: int
+) -> None:
+    """Changing one's password asks for the current one; failures another worker records while it
+    is checked close the gate as on the login page: the right one is then answered and counted like
+    a wrong one checked at that moment, and the password stays. Before, the change went through."""
+    answers = []
+    for role, current in ((Role.CONSEILLER, None), (Role.CSE, WRONG)):
+        account = world.accounts[role]
+        _while_checking(engine, monkeypatch, account.login, failures)
+        with session_scope(engine) as s:
+            user = service.get_by_login(s, account.login)
+            with pytest.raises(InvalidInput) as refused:
+                service.change_password(
+                    s,
+                    user=user,
+                    current=current or account.password,
+                    new="Un-tout-nouveau-secret-2026!",
+                    confirmation="Un-tout-nouveau-secret-2026!",
+                    now=T0,
+                )
+        answers.append([issue.reason for issue in refused.value.issues])
+        assert _counters(engine, account.login)[0] == failures + 1
+    [right, wrong] = answers
+    assert right == wrong and len(right) == 2  # "incorrect" and "too many attempts"
+    with Session(engine) as s:
+        user = service.get_by_login(s, world.accounts[Role.CONSEILLER].login)
+        assert passwords.verify_password(
+            user.password_hash, world.accounts[Role.CONSEILLER].password
+        )

@@ -128,19 +128,27 @@ def set_password(session: Session, *, login: str, password: str) -> User:
 
 
 def change_password(
-    session: Session, *, user: User, current: str, new: str, confirmation: str
+    session: Session,
+    *,
+    user: User,
+    current: str,
+    new: str,
+    confirmation: str,
+    now: datetime | None = None,
 ) -> None:
     """A user changing their own password: the current one is required, the new one must follow the
-    policy and differ from it. Wrong current passwords count towards the throttling like logins."""
-    now = _now()
-    g = _gate(user, now)
-    if not g.open:
-        raise InvalidInput(
-            [_problem("Trop de tentatives : patientez avant de réessayer.", "current")]
-        )
+    policy and differ from it. Wrong current passwords count towards the throttling like logins,
+    and, as there, a right one checked while concurrent failures closed the gate is answered and
+    counted like them (`check_password`)."""
+    now = now or _now()
+    if not _gate(user, now).open:
+        raise InvalidInput([_TOO_MANY])
     if not passwords.verify_password(user.password_hash, current):
-        _record_failure(session, user, now)
-        raise InvalidInput([_problem("Le mot de passe actuel est incorrect.", "current")])
+        raise _wrong_current(_record_failure(session, user, now))
+    _lock_counters(session, user)
+    if not _gate(user, now).open:
+        # Not told it was right (a burst of guesses would get past the delay that way).
+        raise _wrong_current(_count_failure(user, now))
     issues = [_problem(p, "new") for p in passwords.policy_problems(new, login=user.login)]
     if new != confirmation:
         issues.append(
@@ -151,6 +159,15 @@ def change_password(
     if issues:
         raise InvalidInput(issues)
     user.password_hash = passwords.hash_password(new)
+
+
+_TOO_MANY = _problem("Trop de tentatives : patientez avant de réessayer.", "current")
+
+
+def _wrong_current(after: throttling.Gate) -> InvalidInput:
+    """The answer to a wrong current password; says so too when this failure closed the gate."""
+    issues = [_problem("Le mot de passe actuel est incorrect.", "current")]
+    return InvalidInput(issues if after.open else [*issues, _TOO_MANY])
 
 
 def may_manage(admin: User, target: User) -> bool:
