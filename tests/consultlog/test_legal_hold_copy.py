@@ -5,7 +5,7 @@ Old code: the next purge copied the day's held rows a second time, and nothing e
 
 from __future__ import annotations
 
-import shutil
+import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,18 +28,19 @@ def ev(event_id: str, agent: str, de: str) -> ConsultationEvent:
 
 
 def crash_before_deleting_days(monkeypatch: pytest.MonkeyPatch, log_root: Path, times: int) -> None:
-    """The next `times` deletions of a day of the log fail, as a purge killed between the copy of the
-    day's held rows and the deletion of the day would."""
-    real: Callable[..., None] = shutil.rmtree
+    """The next `times` removals of a day from the log fail, as a purge killed between the copy of the
+    day's held rows and the removal of the day would (the day is moved out of the log, to be deleted
+    once the purge is traced)."""
+    real: Callable[..., None] = os.rename
     left = [times]
 
-    def rmtree(path: Path, *args: object, **kwargs: object) -> None:
-        if left[0] and Path(path).is_relative_to(log_root):
+    def rename(src: Path, dst: Path, *args: object, **kwargs: object) -> None:
+        if left[0] and Path(src).parent == log_root:
             left[0] -= 1
             raise OSError("purge interrompue")
-        real(path, *args, **kwargs)
+        real(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr("parcours.consultlog.retention.shutil.rmtree", rmtree)
+    monkeypatch.setattr("parcours.consultlog.retention.os.rename", rename)
 
 
 def hold_ids(log_root: Path) -> list[str]:

@@ -5,7 +5,7 @@ Old code: the next purge copied the day's held rows again; the legal hold kept b
 
 from __future__ import annotations
 
-import shutil
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,18 +30,19 @@ from .test_legal_hold import (
 
 
 def crash_before_deleting_the_first_day(monkeypatch: pytest.MonkeyPatch, log_root: Path) -> None:
-    """The next deletion of a day of the log fails, as a purge killed between the copy of the day's
-    held rows and the deletion of the day would."""
-    real: Callable[..., None] = shutil.rmtree
+    """The next removal of a day from the log fails, as a purge killed between the copy of the day's
+    held rows and the removal of the day would (the purge moves the day out of the log, to delete it
+    once its trail entry is committed)."""
+    real: Callable[..., None] = os.rename
     armed = [True]
 
-    def rmtree(path: Path, *args: object, **kwargs: object) -> None:
-        if armed[0] and Path(path).is_relative_to(log_root):
+    def rename(src: Path, dst: Path, *args: object, **kwargs: object) -> None:
+        if armed[0] and Path(src).parent == log_root:
             armed[0] = False
             raise OSError("purge interrompue")
-        real(path, *args, **kwargs)
+        real(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr("parcours.consultlog.retention.shutil.rmtree", rmtree)
+    monkeypatch.setattr("parcours.consultlog.retention.os.rename", rename)
 
 
 def test_a_purge_interrupted_after_the_copy_copies_nothing_twice(

@@ -261,6 +261,12 @@ def purge_command(
         f"consultation(s) {verb} ; {result.rows_held} conservée(s) pour des contrôles ouverts ou des "
         f"détournements avérés. Conservation légale (enquête {settings.investigation_retention_days} jours "
         f"après la clôture) : {result.hold_rows_purged} copie(s) {copies_verb}."
+        + (
+            f" Dont {result.rows_adopted} ligne(s) qu'une purge interrompue avait déjà retirée(s) "
+            "sans les tracer."
+            if result.rows_adopted
+            else ""
+        )
     )
 
 

@@ -6,6 +6,10 @@ A control holds the consultations of its agent × file while it is open. A contr
 after its closing (`investigation_retention_days`: the evidence of a documented investigation, which may
 lead to disciplinary or criminal follow-up); any other closing releases them at once, to the normal
 retention. Both are derived from the controls' state, outcome and closing time: nothing else is stored.
+
+The trail entry is the purge's commit point (`parcours.consultlog.retention`): `purge` commits the session
+when it records it, before the rows it counts are deleted for good; its `object_id` is the run's id, which
+tells the next purge that this run's tombstones were counted.
 """
 
 from __future__ import annotations
@@ -65,12 +69,33 @@ def purge(
     held = held_pairs(
         session, today=today, investigation_days=settings.investigation_retention_days
     )
-    summary = purge_log(settings.log_dir, cutoff=cutoff, held_pairs=held, dry_run=dry_run)
-    if not dry_run:
+
+    def record(summary: PurgeSummary, run_id: str) -> None:
+        # Committed here, not by the caller: the purge deletes its tombstones only after this.
         trail.append(
-            session, actor=actor, action="purge", object_type="consultation_log", object_id="all",
+            session, actor=actor, action="purge", object_type="consultation_log", object_id=run_id,
             details={"cutoff": cutoff.isoformat(), "retention_days": settings.log_retention_days,
                      "investigation_days": settings.investigation_retention_days,
                      "held_pairs": len(held), **asdict(summary)},
         )  # fmt: skip
-    return summary
+        session.commit()
+
+    def traced(run_ids: list[str]) -> set[str]:
+        return set(
+            session.scalars(
+                select(trail.TrailEntry.object_id).where(
+                    trail.TrailEntry.action == "purge",
+                    trail.TrailEntry.object_type == "consultation_log",
+                    trail.TrailEntry.object_id.in_(run_ids),
+                )
+            )
+        )
+
+    return purge_log(
+        settings.log_dir,
+        cutoff=cutoff,
+        held_pairs=held,
+        dry_run=dry_run,
+        record=record,
+        traced=traced,
+    )
