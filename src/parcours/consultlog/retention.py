@@ -263,13 +263,13 @@ def _release_hold(
         folder = root / day
         present = {p: pq.read_table(p) for p in sorted(folder.glob("held-*.parquet"))}
         # A copy within the retention stays, held or not; so does a file with nothing to release.
-        changed = [
-            p for p, t in present.items() if day in due and _kept(t, keys).num_rows < t.num_rows
-        ]
+        kept = {p: _kept(t, keys) for p, t in present.items()} if day in due else {}
+        changed = [p for p, k in kept.items() if k.num_rows < present[p].num_rows]
         staying = [t for p, t in present.items() if p not in changed]
         buried = [pq.read_table(f) for f in taken.get(day, [])]
+        buried_kept = [_kept(t, keys) for t in buried]
         gone = [*buried, *(present[p] for p in changed)]
-        kept_ids = _ids(_kept(t, keys) for t in gone)
+        kept_ids = _ids([*buried_kept, *(kept[p] for p in changed)])
         if gone:
             deleted = _ids(gone) - kept_ids - _ids(staying)
             released += len(deleted)
@@ -277,9 +277,9 @@ def _release_hold(
         if grave is not None:
             for p in changed:
                 _bury(p, grave / _HOLD / _tombstone_name(day, ".parquet"))
-                _copy_to_hold(_kept(present[p], keys), folder, name=p.name)
-            for t in buried:
-                _copy_to_hold(_kept(t, keys), folder)
+                _copy_to_hold(kept[p], folder, name=p.name)
+            for k in buried_kept:
+                _copy_to_hold(k, folder)
         if folder.exists() and not staying and not kept_ids:
             emptied.add(day)
             if grave is not None:
