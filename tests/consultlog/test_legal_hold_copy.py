@@ -86,3 +86,25 @@ def test_a_day_whose_held_rows_are_all_in_the_hold_writes_no_new_file(
     assert res == PurgeSummary(days_purged=1, rows_purged=1, rows_held=1)
     day = hold_root(log.root) / f"day={OLD.isoformat()}"
     assert sorted(f.name for f in day.iterdir()) == ["held-0.parquet"]
+
+
+def test_a_hold_folder_left_empty_by_a_killed_copy_is_cleared_without_being_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Old code: the empty folder was counted as a legal-hold day purged, though no copy was deleted."""
+    log = ConsultLog(tmp_path / "log" / "consultations")
+    log.append_events([ev("a1", "A", "D1"), ev("c1", "C", "D3")])
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise OSError("copie interrompue")
+
+    with monkeypatch.context() as m:
+        m.setattr("parcours.consultlog.retention.pq.write_table", killed)
+        with pytest.raises(OSError, match="copie interrompue"):
+            purge_log(log.root, cutoff=CUTOFF, held_pairs=HELD)
+    day = hold_root(log.root) / f"day={OLD.isoformat()}"
+    assert day.is_dir() and not list(day.glob("held-*.parquet"))
+    # The pair is released before the next purge: nothing is held, and no held copy existed.
+    res = purge_log(log.root, cutoff=CUTOFF, held_pairs=set())
+    assert res == PurgeSummary(days_purged=1, rows_purged=2, rows_held=0)
+    assert not day.exists() and log.days() == []

@@ -218,7 +218,6 @@ def _copy_to_hold(rows: pa.Table, target: Path, *, name: str | None = None) -> N
     free), skipping the events the folder holds already: a purge killed after the copy and before
     burying the day leaves the day in the log, and the next purge would otherwise copy the same rows
     again; kept rows written back after a release may be there already too."""
-    target.mkdir(parents=True, exist_ok=True)
     present = sorted(target.glob("held-*.parquet"))
     if present:
         ids = pq.read_table(present, columns=["event_id"])["event_id"].combine_chunks()
@@ -226,6 +225,7 @@ def _copy_to_hold(rows: pa.Table, target: Path, *, name: str | None = None) -> N
         rows = rows.filter(pc.invert(already))
     if not rows.num_rows:
         return
+    target.mkdir(parents=True, exist_ok=True)
     if name is None or (target / name).exists():
         name = f"held-{_next_index(target)}.parquet"
     tmp = target / ".held.parquet.tmp"
@@ -281,7 +281,10 @@ def _release_hold(
             for k in buried_kept:
                 _copy_to_hold(k, folder)
         if folder.exists() and not staying and not kept_ids:
-            emptied.add(day)
+            # A folder that held no rows (a copy killed before writing its file) is cleared away
+            # but not counted: no held copy was deleted with it.
+            if present or buried:
+                emptied.add(day)
             if grave is not None:
                 _bury(folder, grave / _EMPTIED / _tombstone_name(day))
     return released, len(emptied), already_gone
