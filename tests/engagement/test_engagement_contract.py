@@ -268,3 +268,34 @@ def test_simultaneous_drafts_and_renewals_record_one(
     # starts after it, renews the renewal.
     assert len(renewed) == len(set(renewed)) and outcomes[0] == "recorded"
     assert outcomes[1] == "conflict" or engine.dialect.name == "sqlite"
+
+
+def test_contract_commands_list_warnings_and_refuse_bad_input_with_a_message(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Old code: a bad `--on` date or an unknown contract raised a traceback, and an unknown agency
+    was listed as having nothing to do."""
+    from typer.testing import CliRunner
+
+    from parcours.cli.main import app
+
+    with session_scope(engine) as s:
+        b = _dpa(s, decided_on=date(2026, 2, 3))
+        c = create_contract(
+            s, booking_id=b.booking_id, portfolio="suivi", modality="m", actor_id="C1"
+        )
+        contract_id = c.contract_id
+    runner = CliRunner()
+    out = runner.invoke(app, ["contract", "warnings", "--agency", "AG1", "--on", "2026-03-01"])
+    assert out.exit_code == 0, out.output
+    assert f"{contract_id}\tDE1\tsignature_due\t2026-03-03" in out.output
+    assert "1 contrat(s) à traiter" in out.output
+    for args, said in (
+        (["warnings", "--agency", "AG1", "--on", "2026-02-30"], "date attendue"),
+        (["warnings", "--agency", "AG9"], "agence inconnue : AG9"),
+        (["pdf", "C404", "--holder", "X", "--agent", "C1", "-o", str(tmp_path / "c.pdf")],
+         "contrat inconnu : C404"),
+    ):  # fmt: skip
+        out = runner.invoke(app, ["contract", *args])
+        assert out.exit_code == 2 and said in out.output, out.output
+    assert not (tmp_path / "c.pdf").exists()

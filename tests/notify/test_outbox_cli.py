@@ -26,3 +26,12 @@ def test_dispatch_command_sends_through_the_configured_server(
     assert "envoyés 1, à réessayer 0, abandonnés 0" in out.output
     assert [m["Subject"] for m in smtp_server.handler.received] == ["Capacité"]
     assert "sent\t1" in runner.invoke(app, ["outbox", "status"]).output
+
+
+def test_the_outbox_commands_work_on_a_database_not_migrated_yet() -> None:
+    """Old code: on a fresh deployment (no tables yet) both commands failed with a traceback."""
+    runner = CliRunner()
+    out = runner.invoke(app, ["outbox", "status"])
+    assert out.exit_code == 0 and "pending\t0" in out.output, out.output
+    out = runner.invoke(app, ["outbox", "dispatch"])
+    assert out.exit_code == 0 and "envoyés 0" in out.output, out.output

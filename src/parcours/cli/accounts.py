@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from parcours.accounts import service, totp
 from parcours.accounts.demo import DemoAccount
 from parcours.accounts.roles import Role
+from parcours.cli._shared import migrated_session
 from parcours.errors import ParcoursError
 
 users = typer.Typer(help="Comptes de l'application web.", no_args_is_help=True)
 console = Console()
-
-
-def _session_scope() -> AbstractContextManager[Session]:
-    from parcours.db import get_engine, session_scope
-    from parcours.migrate import upgrade
-
-    engine = get_engine()
-    upgrade(engine)
-    return session_scope(engine)
 
 
 def _fail(exc: ParcoursError) -> None:
@@ -57,7 +47,7 @@ def add(
     else:
         password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
     try:
-        with _session_scope() as s:
+        with migrated_session() as s:
             user = service.create_user(
                 s,
                 login=login,
@@ -83,7 +73,7 @@ def add(
 def disable(login: Annotated[str, typer.Argument(help="Identifiant.")]) -> None:
     """Disable an account and end its sessions."""
     try:
-        with _session_scope() as s:
+        with migrated_session() as s:
             service.disable_user(s, login=login)
     except ParcoursError as exc:
         _fail(exc)
@@ -94,7 +84,7 @@ def disable(login: Annotated[str, typer.Argument(help="Identifiant.")]) -> None:
 def unlock(login: Annotated[str, typer.Argument(help="Identifiant.")]) -> None:
     """Clear failed attempts and the lock of an account."""
     try:
-        with _session_scope() as s:
+        with migrated_session() as s:
             service.unlock_user(s, login=login)
     except ParcoursError as exc:
         _fail(exc)
@@ -107,7 +97,7 @@ def list_(
 ) -> None:
     """List the accounts."""
     table = Table("identifiant", "rôle", "établissement", "agence", "agent", "TOTP", "état")
-    with _session_scope() as s:
+    with migrated_session() as s:
         for u in service.list_users(s, establishment_id=establishment):
             state = "désactivé" if u.disabled else ("verrouillé" if u.locked_until else "actif")
             table.add_row(
@@ -128,7 +118,7 @@ def demo() -> None:
     from parcours.accounts.demo import create_demo_accounts
 
     try:
-        with _session_scope() as s:
+        with migrated_session() as s:
             accounts = create_demo_accounts(s)
     except ParcoursError as exc:
         _fail(exc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from parcours.cli._shared import parse_day
 from parcours.errors import InvalidInput, NotFound, ParcoursError
 
 if TYPE_CHECKING:
@@ -28,11 +28,6 @@ HOURS_NOTICE = (
 )
 
 
-# The years the registry accepts too: a placeholder such as 0001-01-01 or 9999-12-31 is refused
-# here instead of overflowing when the period's bounds are computed.
-FIRST_YEAR, LAST_YEAR = 1900, 2199
-
-
 def _say(message: str, style: str | None = None) -> None:
     """Print user-supplied text as it is: no markup, no wrapping inside a path."""
     text = escape(message)
@@ -42,20 +37,6 @@ def _say(message: str, style: str | None = None) -> None:
 def _fail(exc: ParcoursError) -> None:
     console.print(f"[red]Erreur :[/red] {escape(str(exc))}", soft_wrap=True)
     raise typer.Exit(code=2)
-
-
-def _parse_date(value: str, option: str) -> date:
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"date attendue au format AAAA-MM-JJ, reçu {value!r}", param_hint=option
-        ) from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise typer.BadParameter(
-            f"année attendue de {FIRST_YEAR} à {LAST_YEAR}, reçu {value!r}", param_hint=option
-        )
-    return day
 
 
 scenarios_app = typer.Typer(
@@ -158,7 +139,7 @@ def detect(
     """Lancer une campagne de détection sur la période."""
     from parcours.audit.campaign import run_campaign
 
-    d0, d1 = _parse_date(start, "--start"), _parse_date(end, "--end")
+    d0, d1 = parse_day(start, "--start"), parse_day(end, "--end")
     try:
         result = run_campaign(start=d0, end=d1, naive=naive, progress=progress, input_dir=input_dir)
     except ParcoursError as exc:

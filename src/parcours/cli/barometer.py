@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from parcours.cli._shared import migrated_engine
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -146,16 +148,6 @@ def _scope_code(value: str, *, nation: bool) -> str:
     return code
 
 
-def _migrated_engine() -> Engine:
-    """Publishing records what is shown (the release of each wave): the table must exist."""
-    from parcours.db import get_engine
-    from parcours.migrate import upgrade
-
-    engine = get_engine()
-    upgrade(engine)
-    return engine
-
-
 @barometer_app.command("results")
 def results(
     scope: Annotated[str, typer.Option(help="FR (national) ou un code région, ex. OCC.")] = "FR",
@@ -165,7 +157,7 @@ def results(
     from parcours.barometer.service import barometer_results
 
     scope = _scope_code(scope, nation=True)
-    res = barometer_results(engine=_migrated_engine())
+    res = barometer_results(engine=migrated_engine())
     if not res.waves:
         console.print("Aucune vague importée.")
         raise typer.Exit(1)
@@ -192,7 +184,7 @@ def report(
     from parcours.barometer.service import barometer_results
 
     region = _scope_code(region, nation=False)
-    res = barometer_results(engine=_migrated_engine())
+    res = barometer_results(engine=migrated_engine())
     if not res.waves:
         console.print("Aucune vague importée.")
         raise typer.Exit(1)

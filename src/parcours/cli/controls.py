@@ -5,7 +5,6 @@ traceback; what the commands change or reveal is written to the trail."""
 from __future__ import annotations
 
 import re
-from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -14,10 +13,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from parcours.cli._shared import migrated_session
 from parcours.errors import ParcoursError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    pass
 
 campaign_app = typer.Typer(
     help="Campagnes de contrôle (détection puis envoi aux établissements).", no_args_is_help=True
@@ -32,17 +32,6 @@ console = Console()
 def _fail(message: str) -> NoReturn:
     console.print(f"[red]Erreur :[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code=2)
-
-
-def _session() -> AbstractContextManager[Session]:
-    """A unit of work on the migrated database (a fresh deployment has no tables yet: migrate first,
-    as `serve` and `campaign launch` do, rather than fail with a traceback)."""
-    from parcours.db import get_engine, session_scope
-    from parcours.migrate import upgrade
-
-    engine = get_engine()
-    upgrade(engine)
-    return session_scope(engine)
 
 
 @campaign_app.command("launch")
@@ -104,7 +93,7 @@ def remind(
     from parcours.controls.reminders import send_reminders
 
     now = datetime.now(UTC)
-    with _session() as session:
+    with migrated_session() as session:
         # Due dates are days in Europe/Paris: the day is the protocol's, not the server's nor UTC's.
         n = send_reminders(session, now=now, base_url=base_url)
     console.print(f"{n} rappel(s) mis en file.")
@@ -128,7 +117,7 @@ def reopen(
 
     now = datetime.now(UTC)
     try:
-        with _session() as session:
+        with migrated_session() as session:
             before = service.get_control(session, control_id).state
             control = service.transition(
                 session, control_id=control_id, name="reopen", fields={"reopen_reason": reason},
@@ -183,7 +172,7 @@ def self_handled(
 
     actions = HANDLING_ACTIONS + (READING_ACTIONS if views else ())
     protocol = load_protocol()
-    with _session() as session:
+    with migrated_session() as session:
         found = self_handled_controls(session, scope=Scope(None, None), actions=actions)
         rows = [
             {
@@ -251,7 +240,7 @@ def purge_command(
     from parcours.controls.retention import purge
 
     settings = get_settings()
-    with _session() as session:
+    with migrated_session() as session:
         result = purge(session, settings=settings, today=date.today(), dry_run=dry_run, actor=by)
     verb, copies_verb = (
         ("seraient supprimés", "seraient supprimées") if dry_run else ("supprimés", "supprimées")
@@ -310,7 +299,7 @@ def verify(
         current = trail.TrailHead(entries[-1].seq, entries[-1].hash) if entries else None
         what = f"Export {csv_file} intègre"
     else:
-        with _session() as session:
+        with migrated_session() as session:
             problems = trail.verify(session, known_head=known)
             current = trail.head(session)
         what = "Journal intègre"
@@ -331,7 +320,7 @@ def export(out: Annotated[Path, typer.Argument(help="Fichier CSV à écrire.")])
     """Exporte le journal en CSV (l'export est lui-même journalisé)."""
     from parcours.controls import trail
 
-    with _session() as session:
+    with migrated_session() as session:
         try:
             out.write_text(trail.export_csv(session), encoding="utf-8", newline="")
         except OSError as exc:

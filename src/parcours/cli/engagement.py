@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from parcours.db import get_engine, session_scope
+from parcours.cli._shared import check_files, fail, migrated_session, parse_day
 from parcours.engagement.pdf import print_contract
 from parcours.engagement.reference_data import (
     CATALOGUE_FILE,
@@ -17,7 +17,7 @@ from parcours.engagement.reference_data import (
     parse_parameters,
 )
 from parcours.engagement.service import contracts_needing_attention
-from parcours.errors import InvalidInput
+from parcours.errors import ParcoursError
 
 contract_app = typer.Typer(help="Contrat d'engagement : PDF, échéances, financements.")
 
@@ -30,13 +30,11 @@ def pdf(
     output: Annotated[Path, typer.Option("-o", help="Output file.")] = Path("contrat.pdf"),
 ) -> None:
     """Write the contract PDF; the print is logged in the consultation log."""
-    with session_scope(get_engine()) as s:
-        data = print_contract(
-            s,
-            contract_id=contract_id,
-            holder_name=holder,
-            agent_id=agent,
-        )
+    try:
+        with migrated_session() as s:
+            data = print_contract(s, contract_id=contract_id, holder_name=holder, agent_id=agent)
+    except ParcoursError as exc:
+        fail(exc)
     output.write_bytes(data)
     typer.echo(f"{output} ({len(data)} octets)")
 
@@ -44,33 +42,29 @@ def pdf(
 @contract_app.command("warnings")
 def warnings(
     agency: str = typer.Option(..., help="Agency id."),
-    on: str = typer.Option(date.today().isoformat(), help="Day of reference, YYYY-MM-DD."),
+    on: str = typer.Option("", help="Day of reference, YYYY-MM-DD (default: today)."),
 ) -> None:
     """Contracts of the agency with a signature deadline or a financing period ending soon."""
-    with session_scope(get_engine()) as s:
-        found = contracts_needing_attention(s, agency_id=agency, today=date.fromisoformat(on))
-        for contract, items in found:
-            for w in items:
-                typer.echo(
-                    f"{contract.contract_id}\t{contract.de_id}\t{w.code}\t{w.due}\t{w.message}"
-                )
+    today = parse_day(on, "--on") if on else date.today()
+    try:
+        with migrated_session() as s:
+            found = contracts_needing_attention(s, agency_id=agency, today=today)
+            lines = [
+                f"{contract.contract_id}\t{contract.de_id}\t{w.code}\t{w.due}\t{w.message}"
+                for contract, items in found
+                for w in items
+            ]
+    except ParcoursError as exc:
+        fail(exc)
+    for line in lines:
+        typer.echo(line)
     typer.echo(f"{len(found)} contrat(s) à traiter")
 
 
 @contract_app.command("validate")
 def validate() -> None:
     """Check the activity catalogue and the dated parameters (file and line for each problem)."""
-    failed = False
-    for parse, path in ((parse_catalogue, CATALOGUE_FILE), (parse_parameters, PARAMETERS_FILE)):
-        try:
-            parse(path)
-            typer.echo(f"ok\t{path.name}")
-        except InvalidInput as exc:
-            failed = True
-            for issue in exc.issues:
-                typer.echo(str(issue), err=True)
-    if failed:
-        raise typer.Exit(1)
+    check_files(((parse_catalogue, CATALOGUE_FILE), (parse_parameters, PARAMETERS_FILE)))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from collections import Counter
 import typer
 from sqlalchemy import select
 
-from parcours.db import get_engine, session_scope
+from parcours.cli._shared import migrated_engine, migrated_session
 from parcours.notify.dispatch import dispatch_pending
 from parcours.notify.models import OutboxMessage
 from parcours.notify.senders import FileSmsSender, SmtpEmailSender
@@ -25,7 +25,7 @@ def dispatch(
     """Send due messages over SMTP (settings smtp_*) and SMS to the file adapter (home/sms.jsonl)."""
     from parcours.config import get_settings
 
-    engine = get_engine()
+    engine = migrated_engine()
     sms = FileSmsSender(get_settings().home / "sms.jsonl")
     done = 0
     while True:
@@ -42,7 +42,7 @@ def dispatch(
 @outbox_app.command("status")
 def status() -> None:
     """Count messages by state."""
-    with session_scope(get_engine()) as s:
+    with migrated_session() as s:
         counts = Counter(s.scalars(select(OutboxMessage.status)))
     for state in ("pending", "sending", "sent", "failed", "cancelled"):
         typer.echo(f"{state}\t{counts.get(state, 0)}")

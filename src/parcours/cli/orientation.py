@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from parcours.cli._shared import migrated_session, parse_day
 from parcours.errors import InvalidInput, Issue
 from parcours.yamlfiles import load_mapping
 
@@ -55,28 +56,8 @@ def _reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-# The years a date option accepts: 0001-01-01 or 9999-12-31 would overflow when a day is added or
-# taken away (the day before a change, the end of a period).
-FIRST_YEAR, LAST_YEAR = 1900, 2199
-
-
-def _day(text: str, option: str) -> date:
-    """A date option, or a usage error (exit 2) naming the option."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"date attendue au format AAAA-MM-JJ, reçu {text!r}", param_hint=option
-        ) from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise typer.BadParameter(
-            f"année attendue de {FIRST_YEAR} à {LAST_YEAR}, reçu {text!r}", param_hint=option
-        )
-    return day
-
-
 def _period(start: str, end: str) -> tuple[date, date]:
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
     if last < first:
         raise typer.BadParameter(f"{end} précède --start {start}", param_hint="--end")
     return first, last
@@ -130,7 +111,7 @@ def rules_test(
     library = default_library()
     cases = load_cases()
     if at is not None:
-        version = library.chart_at(_day(at, "--at")).version
+        version = library.chart_at(parse_day(at, "--at")).version
         cases = [c for c in cases if c.at >= library.charts[0].effective_from]
         cases = [c for c in cases if library.chart_at(c.at).version == version]
     failed = 0
@@ -233,7 +214,7 @@ def rules_explain(
     from parcours.orientation.evaluator import evaluate
     from parcours.orientation.library import default_library
 
-    when = _day(at, "--at")
+    when = parse_day(at, "--at")
     library = default_library()
     chart = library.load_draft(draft) if draft else None
     answers = _load_answers(answers_file, set_ or [], library.form)
@@ -285,8 +266,8 @@ def rules_diff(
     from parcours.orientation.diff import default_since, diff_rules
     from parcours.orientation.library import default_library
 
-    when = _day(at, "--at")
-    before = _day(since, "--since") if since else None
+    when = parse_day(at, "--at")
+    before = parse_day(since, "--since") if since else None
     if before is not None and draft is not None:
         # The draft's baseline is --at: a --since would be a second one, silently ignored.
         raise typer.BadParameter(
@@ -327,15 +308,6 @@ def rules_diff(
 # --- parcours orientation -----------------------------------------------------------------------
 
 
-def _session_engine() -> Any:
-    from parcours.db import get_engine
-    from parcours.migrate import upgrade
-
-    engine = get_engine()
-    upgrade(engine)
-    return engine
-
-
 @orientation_app.command("synth")
 @_reports_errors
 def orientation_synth(
@@ -345,13 +317,12 @@ def orientation_synth(
     seed: Annotated[int, typer.Option()] = 2025,
 ) -> None:
     """Generate realistic interviews, proposals and decisions (from the registry, or standalone)."""
-    from parcours.db import session_scope
     from parcours.orientation.synth import synthesize_interviews
 
     first, last = _period(start, end)
     with (
         console.status("Génération des entretiens..."),
-        session_scope(_session_engine()) as session,
+        migrated_session() as session,
     ):
         summary = synthesize_interviews(session, start=first, end=last, per_day=per_day, seed=seed)
     total = max(summary.decisions, 1)
@@ -382,14 +353,13 @@ def orientation_report(
     dimension: Annotated[str, typer.Option(help="organisation or modality.")] = "organisation",
 ) -> None:
     """Orientations by organisation (or modality) per group, with shares."""
-    from parcours.db import session_scope
     from parcours.orientation.reports import orientation_table
 
     if dimension not in ("organisation", "modality"):
         raise typer.BadParameter("organisation or modality")
     first, last = _period(start, end)
     groups = _by(by)
-    with session_scope(_session_engine()) as session:
+    with migrated_session() as session:
         result = orientation_table(
             session,
             start=first,
@@ -424,12 +394,11 @@ def orientation_activity(
     ] = "department",
 ) -> None:
     """EDO and EDA counts, durations against the targets, share of changed proposals."""
-    from parcours.db import session_scope
     from parcours.orientation.reports import activity
 
     groups = _by(by)
     first, last = _period(start, end)
-    with session_scope(_session_engine()) as session:
+    with migrated_session() as session:
         rows = activity(session, start=first, end=last, by=groups)
     table = Table(title=f"Activité, {start} → {end}")
     for name in [
@@ -465,11 +434,10 @@ def orientation_activity(
 @_reports_errors
 def orientation_capacities(at: DateOpt) -> None:
     """Partner capacities (APEC, each Conseil départemental) with warnings."""
-    from parcours.db import session_scope
     from parcours.orientation.reports import capacity_status
 
-    day = _day(at, "--at")
-    with session_scope(_session_engine()) as session:
+    day = parse_day(at, "--at")
+    with migrated_session() as session:
         statuses = capacity_status(session, at=day)
     colour = {"ok": "green", "warning": "yellow", "exceeded": "red"}
     for s in statuses:
@@ -490,7 +458,6 @@ def orientation_deviation(
     ],
 ) -> None:
     """Export the national proposal-versus-decision report (schema in docs/orientation.md)."""
-    from parcours.db import session_scope
     from parcours.orientation.deviation import (
         MATRIX_COLUMNS,
         REASON_COLUMNS,
@@ -505,7 +472,7 @@ def orientation_deviation(
         raise typer.BadParameter(
             f"dossier impossible à créer : {exc}", param_hint="--out"
         ) from None
-    with session_scope(_session_engine()) as session:
+    with migrated_session() as session:
         report = deviation_report(session, start=first, end=last)
     files = {
         "deviation_matrix.csv": to_csv(report.matrix_rows(), MATRIX_COLUMNS),
@@ -539,7 +506,6 @@ def orientation_whatif(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Re-run last month's interviews under a draft rule set: how would orientations move?"""
-    from parcours.db import session_scope
     from parcours.orientation.library import default_library
     from parcours.orientation.whatif import previous_month, whatif_interviews
 
@@ -547,7 +513,7 @@ def orientation_whatif(
     lo, hi = _period(start or first.isoformat(), end or last.isoformat())
     library = default_library()
     chart = library.load_draft(draft)
-    with session_scope(_session_engine()) as session:
+    with migrated_session() as session:
         result = whatif_interviews(session, start=lo, end=hi, draft=chart, library=library)
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))

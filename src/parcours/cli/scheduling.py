@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from parcours.db import get_engine, session_scope
-from parcours.errors import InvalidInput
+from parcours.cli._shared import check_files, fail, migrated_session, parse_day
+from parcours.errors import ParcoursError
 from parcours.scheduling.activities import ACTIVITY_FILE, parse_activity_types
 from parcours.scheduling.booking import find_slots
 from parcours.scheduling.calendars import agency_context
@@ -20,6 +19,7 @@ from parcours.scheduling.capacity import (
     capacity_warnings,
     notify_managers,
     parse_capacity_model,
+    read_interview_forecast,
 )
 
 scheduling_app = typer.Typer(help="Agenda des rendez-vous : créneaux, capacité DPA.")
@@ -29,18 +29,21 @@ scheduling_app = typer.Typer(help="Agenda des rendez-vous : créneaux, capacité
 def slots(
     agency: str = typer.Option(..., help="Agency id."),
     start: str = typer.Option(..., "--from", help="First local day, YYYY-MM-DD."),
-    days: int = typer.Option(7, help="Number of days."),
+    days: int = typer.Option(7, min=1, max=366, help="Number of days."),
     activity: str = typer.Option("DPA", help="Activity type (EDO, DPA, EDA...)."),
-    limit: int = typer.Option(50, help="Slots to print."),
+    limit: int = typer.Option(50, min=1, help="Slots to print."),
 ) -> None:
     """List the agency's free slots, earliest first, in the agency's time."""
-    first = date.fromisoformat(start)
-    with session_scope(get_engine()) as s:
-        zone = agency_context(s, agency).zone
-        found = find_slots(
-            s, agency_id=agency, activity=activity, first_day=first,
-            last_day=first + timedelta(days=days - 1), limit=limit,
-        )  # fmt: skip
+    first = parse_day(start, "--from")
+    try:
+        with migrated_session() as s:
+            zone = agency_context(s, agency).zone
+            found = find_slots(
+                s, agency_id=agency, activity=activity, first_day=first,
+                last_day=first + timedelta(days=days - 1), limit=limit,
+            )  # fmt: skip
+    except ParcoursError as exc:
+        fail(exc)
     for slot in found:
         local = slot.start.astimezone(zone)
         typer.echo(
@@ -53,7 +56,7 @@ def slots(
 def capacity(
     agency: str = typer.Option(..., help="Agency id."),
     start: str = typer.Option(..., "--from", help="First week (any day of it), YYYY-MM-DD."),
-    weeks: int = typer.Option(6, help="Number of weeks."),
+    weeks: int = typer.Option(6, min=1, max=104, help="Number of weeks."),
     interviews: Annotated[
         Path | None,
         typer.Option(help="CSV week,interviews (interviews per week); default: EDO bookings."),
@@ -64,19 +67,17 @@ def capacity(
     ] = None,
 ) -> None:
     """DPA demand against slots opened per week, and the warnings managers would get."""
-    flow = None
-    if interviews is not None:
-        with interviews.open(newline="", encoding="utf-8") as fh:
-            flow = {
-                date.fromisoformat(r["week"]): float(r["interviews"]) for r in csv.DictReader(fh)
-            }
-    first = date.fromisoformat(start)
-    with session_scope(get_engine()) as s:
-        rows = capacity_by_week(
-            s, agency_id=agency, first_week=first, weeks=weeks, interviews_by_week=flow
-        )
-        warnings = capacity_warnings(rows, today=first)
-        sent = notify_managers(s, warnings=warnings, to=notify or [])
+    first = parse_day(start, "--from")
+    try:
+        flow = None if interviews is None else read_interview_forecast(interviews)
+        with migrated_session() as s:
+            rows = capacity_by_week(
+                s, agency_id=agency, first_week=first, weeks=weeks, interviews_by_week=flow
+            )
+            warnings = capacity_warnings(rows, today=first)
+            sent = notify_managers(s, warnings=warnings, to=notify or [])
+    except ParcoursError as exc:
+        fail(exc)
     typer.echo("semaine\tentretiens\tdemande_dpa\treserves\tlibres\tecart")
     for r in rows:
         mark = "*" if r.interviews_forecast else ""
@@ -92,20 +93,7 @@ def capacity(
 @scheduling_app.command("validate")
 def validate() -> None:
     """Check the scheduling data files; every problem is printed with its file and line."""
-    failed = False
-    for parse, path in (
-        (parse_activity_types, ACTIVITY_FILE),
-        (parse_capacity_model, CAPACITY_FILE),
-    ):
-        try:
-            parse(path)
-            typer.echo(f"ok\t{path.name}")
-        except InvalidInput as exc:
-            failed = True
-            for issue in exc.issues:
-                typer.echo(str(issue), err=True)
-    if failed:
-        raise typer.Exit(1)
+    check_files(((parse_activity_types, ACTIVITY_FILE), (parse_capacity_model, CAPACITY_FILE)))
 
 
 def register(app: typer.Typer) -> None:

@@ -31,6 +31,7 @@ from parcours.engagement.models import (
 )
 from parcours.engagement.reference_data import catalogue, parameter
 from parcours.errors import Conflict, Forbidden, InvalidInput, NotFound
+from parcours.registry.models import Agency
 from parcours.scheduling.activities import activity_types
 from parcours.scheduling.models import BOOKED, DONE, Booking
 
@@ -358,6 +359,8 @@ def contracts_needing_attention(
     session: Session, *, agency_id: str, today: date
 ) -> list[tuple[EngagementContract, list[FinancingWarning]]]:
     """For the manager's list: every contract of the agency with something to do before a deadline."""
+    if session.get(Agency, agency_id) is None:
+        raise NotFound(f"agence inconnue : {agency_id}")
     horizon = today + timedelta(days=400)
     out = []
     for c in session.scalars(

@@ -3,6 +3,8 @@ orientation shares, against the DPA slots opened, and warn managers before a gap
 
 from __future__ import annotations
 
+import csv
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -124,6 +126,59 @@ def forecast_demand(
             for lag, share in model.lag_weeks.items()
         )
         out[week] = (flow[week][0], round(demand, 1), flow[week][1])
+    return out
+
+
+INTERVIEW_COLUMNS = ("week", "interviews")
+
+
+def read_interview_forecast(path: Path) -> dict[date, float]:
+    """`week,interviews`: orientation interviews per week, the week given by any of its days (its
+    Monday is kept), for `capacity_by_week`. A forecast read in part would skew every week's demand,
+    so a file with any bad line is refused whole, each problem with its line and reason."""
+    name = str(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            missing = [c for c in INTERVIEW_COLUMNS if c not in header]
+            if missing:
+                raise InvalidInput(
+                    [
+                        Issue(name, 1, c, "colonne manquante (attendu : week,interviews)")
+                        for c in missing
+                    ]
+                )
+            rows = [(reader.line_num, r) for r in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidInput([Issue(name, None, None, f"lecture impossible : {exc}")]) from None
+    issues: list[Issue] = []
+    out: dict[date, float] = {}
+    seen: dict[date, int] = {}
+    for line, row in rows:
+        text, count = (row.get("week") or "").strip(), (row.get("interviews") or "").strip()
+        try:
+            week = week_start(date.fromisoformat(text))
+        except ValueError:
+            issues.append(Issue(name, line, "week", f"date AAAA-MM-JJ attendue, reçu {text!r}"))
+            continue
+        try:
+            value = float(count)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            issues.append(
+                Issue(name, line, "interviews", f"nombre positif attendu, reçu {count!r}")
+            )
+        elif week in seen:
+            issues.append(
+                Issue(name, line, "week", f"semaine du {week} déjà donnée ligne {seen[week]}")
+            )
+        else:
+            seen[week] = line
+            out[week] = value
+    if issues:
+        raise InvalidInput(issues)
     return out
 
 
