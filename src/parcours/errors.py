@@ -50,7 +50,8 @@ class Issue:
             where += f":{self.line}"
         if self.column:
             where += f" [{self.column}]"
-        return f"{where}: {self.reason}"
+        # A problem with no place (a bad option, not a file's) is its reason alone.
+        return f"{where}: {self.reason}" if where else self.reason
 
 
 class InvalidInput(ParcoursError):

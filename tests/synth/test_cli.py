@@ -24,11 +24,12 @@ def test_synth_command_refuses_an_unknown_scale_and_a_bad_period(tmp_path: Path)
         app, ["synth", "--scale", "planet", "--out", str(tmp_path), "--quiet"]
     )
     assert bad_scale.exit_code == 2
-    assert "unknown scale" in bad_scale.output
+    assert "erreur : échelle inconnue 'planet' : au choix tiny," in bad_scale.output
     backwards = runner.invoke(
         app,
         ["synth", "--scale", "tiny", "--out", str(tmp_path), "--quiet",
          "--start", "2024-06-30", "--end", "2024-04-01"],
     )  # fmt: skip
     assert backwards.exit_code == 2
+    assert "erreur : période vide : fin 2024-04-01 avant début 2024-06-30" in backwards.output
     assert not (tmp_path / "truth.csv").exists()

@@ -141,11 +141,11 @@ def generate(
     """
     scales = load_scales()
     if scale not in scales:
-        raise InvalidInput(f"unknown scale {scale!r}: choose one of {', '.join(scales)}")
+        raise InvalidInput(f"échelle inconnue {scale!r} : au choix {', '.join(scales)}")
     if period.end < period.start:
-        raise InvalidInput(f"period ends ({period.end}) before it starts ({period.start})")
+        raise InvalidInput(f"période vide : fin {period.end} avant début {period.start}")
     if not 0 <= cover_revisits <= 1:
-        raise InvalidInput(f"cover_revisits must lie in [0, 1], not {cover_revisits}")
+        raise InvalidInput(f"--cover-revisits : part entre 0 et 1 attendue, reçu {cover_revisits}")
     if consultations_format not in ("auto", "csv", "parquet"):
         raise InvalidInput(f"unknown consultations format {consultations_format!r}")
     spec = scales[scale]
