@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from parcours.accounts.models import User
-from parcours.accounts.roles import Role
 from parcours.audit.scoring.score import ScoredSituation
 from parcours.controls.dispatch import AlertInput, DispatchSummary
 from parcours.controls.models import Campaign
+from parcours.controls.recipients import handler_emails
 from parcours.controls.service import LEVELS, launch_campaign
 from parcours.errors import InvalidInput, Issue
 from parcours.notify.outbox import enqueue_email
@@ -43,43 +41,6 @@ def alerts_from_detection(run_id: str, situations: Sequence[ScoredSituation]) ->
         for s in situations
         if s.level in ("mandatory", "optional")
     ]
-
-
-def correspondent_emails(
-    session: Session, establishment_id: str, *, except_agent_id: str | None = None
-) -> list[str]:
-    """Addresses of the establishment's active regional correspondents (who receive its controls),
-    leaving out the one who is `except_agent_id` (a control about them is not theirs to handle)."""
-    query = select(User.email).where(
-        User.role == Role.CORRESPONDANT.value,
-        User.establishment_id == establishment_id,
-        User.disabled.is_(False),
-        User.email.is_not(None),
-    )
-    if except_agent_id is not None:
-        # `agent_id IS NULL` kept explicitly: SQL's `!=` would drop correspondents who are no agent.
-        query = query.where(or_(User.agent_id.is_(None), User.agent_id != except_agent_id))
-    return [r for r in session.scalars(query).all() if r]
-
-
-def national_emails(session: Session, *, except_agent_id: str | None = None) -> list[str]:
-    """Addresses of the active national team, leaving out the one who is `except_agent_id`."""
-    query = select(User.email).where(
-        User.role == Role.NATIONAL.value, User.disabled.is_(False), User.email.is_not(None)
-    )
-    if except_agent_id is not None:
-        query = query.where(or_(User.agent_id.is_(None), User.agent_id != except_agent_id))
-    return [r for r in session.scalars(query).all() if r]
-
-
-def handler_emails(
-    session: Session, establishment_id: str, *, except_agent_id: str | None = None
-) -> list[str]:
-    """Who is told about an establishment's controls: its correspondents or, when it has none (the
-    `INCONNU` establishment of agents absent from the registry), the national team that handles them."""
-    return correspondent_emails(
-        session, establishment_id, except_agent_id=except_agent_id
-    ) or national_emails(session, except_agent_id=except_agent_id)
 
 
 def notify_establishments(

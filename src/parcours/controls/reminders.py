@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parcours.accounts.models import User
-from parcours.controls.campaigns import handler_emails
 from parcours.controls.models import Control
 from parcours.controls.protocol import OPEN_STATES, is_overdue, load_protocol, needs_reminder
 from parcours.controls.queries import may_handle
+from parcours.controls.recipients import handler_emails
 from parcours.notify.models import OutboxMessage
 from parcours.notify.outbox import cancel_unsent, enqueue_email
 

@@ -19,6 +19,7 @@ from parcours.controls.dispatch import AlertInput, DispatchSummary, dispatch_ale
 from parcours.controls.models import Campaign, Control, ControlNote
 from parcours.controls.protocol import OPEN_STATES, TransitionDef, apply_transition, load_protocol
 from parcours.controls.queries import current_report, is_about, may_handle, other_open_control
+from parcours.controls.reminders import cancel_reminders
 from parcours.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 LEVELS = ("mandatory", "optional")
@@ -157,10 +158,6 @@ def transition(
         control.outcome = result.outcome
         control.closing_reason = result.closing_reason
         control.closed_at = now
-        # Imported here: reminders reads the establishment's correspondents from campaigns, which
-        # imports this module.
-        from parcours.controls.reminders import cancel_reminders
-
         cancelled = cancel_reminders(session, control)
         if cancelled:
             note += f" ; {cancelled} rappel(s) en attente annulé(s)"
