@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from parcours.consultlog.buffer import flush_buffer
+from parcours.consultlog.models import BufferedConsultation
 from parcours.consultlog.store import ConsultLog
 from parcours.db import session_scope
 from parcours.engagement.dates import add_months
@@ -285,6 +286,8 @@ def test_contract_commands_list_warnings_and_refuse_bad_input_with_a_message(
             s, booking_id=b.booking_id, portfolio="suivi", modality="m", actor_id="C1"
         )
         contract_id = c.contract_id
+    with session_scope(engine) as s:
+        logged = s.scalar(select(func.count()).select_from(BufferedConsultation))
     runner = CliRunner()
     out = runner.invoke(app, ["contract", "warnings", "--agency", "AG1", "--on", "2026-03-01"])
     assert out.exit_code == 0, out.output
@@ -295,7 +298,12 @@ def test_contract_commands_list_warnings_and_refuse_bad_input_with_a_message(
         (["warnings", "--agency", "AG9"], "agence inconnue : AG9"),
         (["pdf", "C404", "--holder", "X", "--agent", "C1", "-o", str(tmp_path / "c.pdf")],
          "contrat inconnu : C404"),
+        (["pdf", contract_id, "--holder", "X", "--agent", "C1", "-o", str(tmp_path / "no" / "c.pdf")],
+         "écriture impossible"),
     ):  # fmt: skip
         out = runner.invoke(app, ["contract", *args])
         assert out.exit_code == 2 and said in out.output, out.output
     assert not (tmp_path / "c.pdf").exists()
+    # The print that could not be written was not logged as a consultation.
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(BufferedConsultation)) == logged

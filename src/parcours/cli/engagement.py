@@ -31,11 +31,14 @@ def pdf(
 ) -> None:
     """Write the contract PDF; the print is logged in the consultation log."""
     try:
+        # Written inside the unit of work: a file that cannot be written logs no print.
         with migrated_session() as s:
             data = print_contract(s, contract_id=contract_id, holder_name=holder, agent_id=agent)
+            output.write_bytes(data)
     except ParcoursError as exc:
         fail(exc)
-    output.write_bytes(data)
+    except OSError as exc:
+        fail(f"{output} : écriture impossible ({exc.strerror or exc})")
     typer.echo(f"{output} ({len(data)} octets)")
 
 
