@@ -368,5 +368,12 @@ def watch(
             f"{len(cycle.files)} fichier(s), {cycle.rows_loaded} consultation(s) importée(s), "
             f"{cycle.created} contrôle(s) créé(s), {cycle.updated} mis à jour en {cycle.seconds:.1f} s."
         )
+        if cycle.rows_rejected or cycle.files_refused:
+            console.print(
+                f"{cycle.rows_rejected} ligne(s) rejetée(s), {len(cycle.files_refused)} fichier(s) "
+                f"refusé(s) (déplacés dans {escape(str(watcher.refused))}) : motifs dans "
+                f"{escape(str(settings.rejects_dir))}",
+                soft_wrap=True,
+            )
         return
     watcher.run_forever(interval=interval)

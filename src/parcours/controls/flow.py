@@ -9,7 +9,11 @@ Crash safety (kill -9 at any point loses nothing and counts nothing twice):
 3. the situations to dispatch are read back from the log by the claimed files' event ids, so a re-run
    after a crash finds them even though the import then loads nothing new;
 4. controls are deduplicated per agent × file, and overlapping windows never add consultations twice;
-5. only then is the file moved to `inbox/done/`.
+5. only then is the file moved to `inbox/done/`, or to `inbox/refused/` when the import refused it whole
+   (unreadable, not UTF-8, a column missing: the reason is in the rejects folder, as for any import).
+A file is claimed under a name of its own (the claim's instant, then its name): an export job that drops
+`consultations.csv` every few minutes never overwrites a claimed file not processed yet, nor its rejects.
+A bad file never blocks the flow: the files beside it are processed in the same cycle.
 One watcher at a time holds `inbox/.flow/lock` (several web workers may each run the loop safely).
 """
 
@@ -52,6 +56,7 @@ COMPACT_EVERY = 3600.0  # seconds between two compactions of the log by the watc
 @dataclass
 class FlowCycle:
     files: list[str] = field(default_factory=list)
+    files_refused: list[str] = field(default_factory=list)
     rows_loaded: int = 0
     rows_rejected: int = 0
     pairs: int = 0
@@ -79,7 +84,8 @@ class FlowWatcher:
         self.work = self.inbox / ".flow"
         self.claimed = self.work / "consultations"
         self.done = self.inbox / "done"
-        for d in (self.inbox, self.claimed, self.done):
+        self.refused = self.inbox / "refused"
+        for d in (self.inbox, self.claimed, self.done, self.refused):
             d.mkdir(parents=True, exist_ok=True)
 
     # -- the steps ----------------------------------------------------------------------------------
@@ -98,32 +104,40 @@ class FlowWatcher:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def claim(self) -> list[Path]:
-        """Move ready files into the work folder (atomic rename); include files a crash left there."""
+        """Move ready files into the work folder (atomic rename), each under a name of its own; include
+        files a crash left there."""
         for path in sorted(self.inbox.iterdir()):
             if (
                 path.is_file()
                 and path.suffix.lower() in READY_SUFFIXES
                 and not path.name.startswith(".")
             ):
-                os.replace(path, self.claimed / path.name)
+                os.replace(
+                    path, self.claimed / f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}Z-{path.name}"
+                )
         return sorted(
             p for p in self.claimed.iterdir() if p.is_file() and not p.name.startswith(".")
         )
 
     def _event_ids(self, files: list[Path]) -> list[str]:
+        """The event ids of the files the import read (it refused the others whole)."""
         con = duckdb.connect()
         try:
             ids: list[str] = []
             for f in files:
                 reader = "read_parquet" if f.suffix.lower() == ".parquet" else "read_csv"
                 opts = "" if reader == "read_parquet" else ", header = true, all_varchar = true"
-                ids += [
-                    r[0]
-                    for r in con.execute(
-                        f"SELECT DISTINCT event_id FROM {reader}(?{opts})", [str(f)]
+                try:
+                    rows = con.execute(
+                        f"SELECT DISTINCT CAST(event_id AS VARCHAR) FROM {reader}(?{opts})",
+                        [str(f)],
                     ).fetchall()
-                    if r[0]
-                ]
+                except duckdb.Error:
+                    # Read by the import, not here (a sniffing quirk): its rows are in the log
+                    # but not raised in flow; the next batch campaign covers them.
+                    log.warning("flow file unreadable for its event ids", extra={"file": f.name})
+                    continue
+                ids += [r[0] for r in rows if r[0]]
             return ids
         finally:
             con.close()
@@ -188,7 +202,13 @@ class FlowWatcher:
         summary = import_directory(self.work, settings=self.settings, progress=False)
         cycle.rows_loaded = sum(f.rows_loaded for f in summary.files)
         cycle.rows_rejected = summary.rows_rejected
-        pairs, first_day, last_day = self._situations(self._event_ids(files))
+        refused = {Path(r.label).name for r in summary.files if r.refused is not None}
+        cycle.files_refused = sorted(f.name for f in files if f.name in refused)
+        for r in summary.files:
+            if r.refused is not None:
+                log.warning("flow file refused", extra={"file": r.label, "reason": str(r.refused)})
+        read = [f for f in files if f.name not in refused]
+        pairs, first_day, last_day = self._situations(self._event_ids(read))
         cycle.pairs = len(pairs)
         if pairs and first_day is not None and last_day is not None:
             start = first_day - timedelta(days=self.lookback_days)
@@ -215,7 +235,7 @@ class FlowWatcher:
                     )
             cycle.created, cycle.updated = dispatched.created, dispatched.updated
         for f in files:
-            shutil.move(str(f), self.done / f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}Z-{f.name}")
+            shutil.move(str(f), (self.refused if f.name in refused else self.done) / f.name)
         cycle.seconds = time.monotonic() - started
         self._checkpoint(cycle)
         return cycle
@@ -228,6 +248,7 @@ class FlowWatcher:
         state = {
             "cycles": state["cycles"] + 1,
             "files": state["files"] + len(cycle.files),
+            "files_refused": state.get("files_refused", 0) + len(cycle.files_refused),
             "rows": state["rows"] + cycle.rows_loaded,
             "last_cycle_at": datetime.now(UTC).isoformat(),
             "last_cycle": cycle.__dict__,
