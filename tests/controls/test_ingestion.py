@@ -87,6 +87,17 @@ def test_wrong_header_is_a_422_with_the_expected_columns(client: TestClient) -> 
     assert r.status_code == 422 and "event_id" in r.text
 
 
+def test_an_unreadable_csv_is_a_422_and_nothing_written(client: TestClient) -> None:
+    """Old code: a field beyond the csv module's limit raised csv.Error, a 500."""
+    r = client.post(
+        "/api/ingestion/consultations",
+        content=f'{HEADER}\ne1,2026-01-10T21:30:00,AG1,DE1,AUDE,"{"x" * 200_000}"\n',
+        headers=_auth() | {"content-type": "text/csv"},
+    )
+    assert r.status_code == 422 and "CSV illisible ligne 2" in r.text, r.text
+    assert not get_settings().inbox_dir.exists() or not any(get_settings().inbox_dir.iterdir())
+
+
 def test_disabled_without_a_configured_token(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

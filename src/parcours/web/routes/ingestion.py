@@ -58,10 +58,13 @@ def _rows(body: bytes, content_type: str) -> list[list[str]]:
         return [[str(e[c]) if e[c] is not None else "" for c in CONTRACT_COLUMNS] for e in events]
     text = _text(body, "utf-8")
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != CONTRACT_COLUMNS:
-        raise InvalidInput(f"en-tête attendu : {','.join(CONTRACT_COLUMNS)}")
-    return list(reader)
+    try:
+        header = next(reader, None)
+        if header is None or tuple(h.strip() for h in header) != CONTRACT_COLUMNS:
+            raise InvalidInput(f"en-tête attendu : {','.join(CONTRACT_COLUMNS)}")
+        return list(reader)
+    except csv.Error as exc:  # e.g. a field beyond the csv module's size limit
+        raise InvalidInput(f"CSV illisible ligne {reader.line_num} : {exc}") from None
 
 
 @router.post("/consultations")
