@@ -41,44 +41,61 @@ class LabelledPair:
 
 def load_pairs(path: Path) -> list[LabelledPair]:
     """Read a labelled-pairs CSV; every malformed row is reported with its line."""
+    reader = None
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            return _read_pairs(reader, str(path))
+    except UnicodeDecodeError:
+        # Decoded by blocks: the line is not known.
+        reason = "le fichier n'est pas en UTF-8 : réenregistrez-le en UTF-8"
+        raise InvalidInput([Issue(file=str(path), line=None, column=None, reason=reason)]) from None
+    except csv.Error as exc:  # e.g. a field beyond the csv module's size limit
+        after = reader.line_num if reader is not None else 0
+        reason = f"CSV illisible après la ligne {after} : {exc}"
+        raise InvalidInput([Issue(file=str(path), line=None, column=None, reason=reason)]) from None
+
+
+def _read_pairs(reader: csv.DictReader[str], file: str) -> list[LabelledPair]:
     issues: list[Issue] = []
     pairs: list[LabelledPair] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InvalidInput(
-                [Issue(file=str(path), line=1, column=None, reason=f"missing columns {missing}")]
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput(
+            [
+                Issue(
+                    file=file,
+                    line=1,
+                    column=None,
+                    reason=f"colonnes manquantes : {', '.join(missing)}",
+                )
+            ]
+        )
+    for row in reader:
+        line = reader.line_num
+        label = row["label"]
+        if label not in POSITIVE_LABELS | NEGATIVE_LABELS:
+            issues.append(
+                Issue(file=file, line=line, column="label", reason=f"étiquette inconnue {label!r}")
             )
-        for row in reader:
-            line = reader.line_num
-            label = row["label"]
-            if label not in POSITIVE_LABELS | NEGATIVE_LABELS:
+            continue
+        sides: list[dict[str, str | None]] = []
+        for side in ("left", "right"):
+            values: dict[str, str | None] = {f: (row[f"{side}_{f}"] or None) for f in SIDE_FIELDS}
+            date = values["birth_date"]
+            if date is not None and not _is_iso_date(date):
                 issues.append(
                     Issue(
-                        file=str(path), line=line, column="label", reason=f"unknown label {label!r}"
+                        file=file,
+                        line=line,
+                        column=f"{side}_birth_date",
+                        reason=f"date AAAA-MM-JJ attendue, reçu {date!r}",
                     )
                 )
-                continue
-            sides: list[dict[str, str | None]] = []
-            for side in ("left", "right"):
-                values: dict[str, str | None] = {
-                    f: (row[f"{side}_{f}"] or None) for f in SIDE_FIELDS
-                }
-                date = values["birth_date"]
-                if date is not None and not _is_iso_date(date):
-                    issues.append(
-                        Issue(
-                            file=str(path),
-                            line=line,
-                            column=f"{side}_birth_date",
-                            reason=f"not an ISO date: {date!r}",
-                        )
-                    )
-                sides.append(values)
-            pairs.append(
-                LabelledPair(pair_id=row["pair_id"], label=label, left=sides[0], right=sides[1])
-            )
+            sides.append(values)
+        pairs.append(
+            LabelledPair(pair_id=row["pair_id"], label=label, left=sides[0], right=sides[1])
+        )
     if issues:
         raise InvalidInput(issues)
     return pairs
