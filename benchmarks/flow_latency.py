@@ -131,6 +131,7 @@ def main() -> None:
 
     from sqlalchemy import select
 
+    from parcours.controls.flow import dropped_name, unstamped
     from parcours.controls.models import Control
     from parcours.db import make_engine, session_scope
 
@@ -152,10 +153,7 @@ def main() -> None:
 
     # Every file: written → its cycle finished (imported, detection run, alerts dispatched, file moved).
     processed = {
-        p.name.split("Z-", 1)[1]: datetime.strptime(p.name.split("Z-", 1)[0], "%Y%m%dT%H%M%S.%f")
-        .replace(tzinfo=UTC)
-        .timestamp()
-        for p in (inbox / "done").iterdir()
+        dropped_name(p.name): unstamped(p.name)[0].timestamp() for p in (inbox / "done").iterdir()
     }
     file_delays = sorted(processed[n] - t for n, t in written.items() if n in processed)
     delays = sorted(created[p] - first_written[p] for p in first_written if p in created)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from parcours.config import get_settings
 from parcours.consultlog.store import ConsultLog
-from parcours.controls.flow import FlowWatcher
+from parcours.controls.flow import FlowWatcher, dropped_name, unstamped
 
 HEADER = "event_id,ts,agent_id,de_id,application,action\n"
 
@@ -40,16 +40,16 @@ def test_refused_files_are_set_aside_and_the_good_ones_processed(engine: Engine)
     cycle = watcher.run_once()
 
     assert cycle is not None and len(cycle.files) == 4
-    assert [n.split("-", 1)[1] for n in cycle.files_refused] == [
+    assert [unstamped(n)[1] for n in cycle.files_refused] == [
         "b-latin1.csv", "c-tronque.parquet", "d-sans-id.csv"
     ]  # fmt: skip
     assert cycle.rows_loaded == 1 and ConsultLog(settings.log_dir).count() == 1
     assert cycle.pairs == 1  # the good file's situation was looked at in flow
     assert not list(watcher.claimed.iterdir())
-    assert sorted(p.name.split("-", 1)[1] for p in watcher.refused.iterdir()) == [
+    assert sorted(dropped_name(p.name) for p in watcher.refused.iterdir()) == [
         "b-latin1.csv", "c-tronque.parquet", "d-sans-id.csv"
     ]  # fmt: skip
-    assert [p.name.split("-", 1)[1] for p in watcher.done.iterdir()] == ["a-bon.csv"]
+    assert [dropped_name(p.name) for p in watcher.done.iterdir()] == ["a-bon.csv"]
     reasons = {p.name: p.read_text(encoding="utf-8") for p in settings.rejects_dir.iterdir()}
     assert len(reasons) == 3  # the three refused files, each with its reason
     assert any("UTF-8" in r for r in reasons.values())

@@ -51,6 +51,23 @@ log = logging.getLogger("parcours.flow")
 FLOW_CAMPAIGN = "Détection en flux"
 READY_SUFFIXES = (".csv", ".parquet")
 COMPACT_EVERY = 3600.0  # seconds between two compactions of the log by the watcher
+_STAMP = "%Y%m%dT%H%M%S.%f"
+
+
+def stamped(name: str, at: datetime) -> str:
+    """`name` behind an instant: a claimed file's name (claim), a processed one's (done, refused)."""
+    return f"{at:{_STAMP}}Z-{name}"
+
+
+def unstamped(name: str) -> tuple[datetime, str]:
+    """The outer instant of a stamped name and what it was stamped on."""
+    stamp, _, rest = name.partition("Z-")
+    return datetime.strptime(stamp, _STAMP).replace(tzinfo=UTC), rest
+
+
+def dropped_name(name: str) -> str:
+    """The name a file had when it was dropped into the inbox, from its done or refused name."""
+    return unstamped(unstamped(name)[1])[1]
 
 
 @dataclass
@@ -112,9 +129,7 @@ class FlowWatcher:
                 and path.suffix.lower() in READY_SUFFIXES
                 and not path.name.startswith(".")
             ):
-                os.replace(
-                    path, self.claimed / f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}Z-{path.name}"
-                )
+                os.replace(path, self.claimed / stamped(path.name, datetime.now(UTC)))
         return sorted(
             p for p in self.claimed.iterdir() if p.is_file() and not p.name.startswith(".")
         )
@@ -235,7 +250,8 @@ class FlowWatcher:
                     )
             cycle.created, cycle.updated = dispatched.created, dispatched.updated
         for f in files:
-            shutil.move(str(f), (self.refused if f.name in refused else self.done) / f.name)
+            folder = self.refused if f.name in refused else self.done
+            shutil.move(str(f), folder / stamped(f.name, datetime.now(UTC)))
         cycle.seconds = time.monotonic() - started
         self._checkpoint(cycle)
         return cycle
