@@ -55,6 +55,27 @@ def test_offer_from_decision_and_partner_handoff(engine: Engine) -> None:
     assert len(offer.slots) == 6 * 2 * 5
 
 
+@pytest.mark.parametrize(
+    ("department", "now", "first_local_day"),
+    [
+        # 00:30 in Paris on Tuesday 3 March is still Monday in UTC: the offer starts on Wednesday.
+        ("31", datetime(2026, 3, 2, 23, 30, tzinfo=UTC), date(2026, 3, 4)),
+        # 21:00 in Martinique on Monday is Tuesday in UTC: the offer starts on Tuesday, not Wednesday.
+        ("972", datetime(2026, 3, 3, 1, 0, tzinfo=UTC), date(2026, 3, 3)),
+    ],
+)
+def test_the_offer_starts_the_day_after_the_agencys_own_today(
+    engine: Engine, department: str, now: datetime, first_local_day: date
+) -> None:
+    """Old code: the web page searched from the day after the UTC date."""
+    with session_scope(engine) as s:
+        make_agency(s, agency_id="AGX", department=department)
+        offer = offer_slots(s, decision=decision("DE1", agency_id="AGX"), days=3, now=now)
+    assert isinstance(offer, SlotOffer) and offer.slots
+    assert offer.slots[0].start.astimezone(offer.zone).date() == first_local_day
+    assert all(slot.start > now for slot in offer.slots)
+
+
 def test_book_updates_registry_and_notifies(engine: Engine) -> None:
     with session_scope(engine) as s:
         [c0, _c1] = make_agency(s)

@@ -152,12 +152,16 @@ def offer_slots(
     session: Session,
     *,
     decision: OrientationDecisionRef,
-    first_day: date,
+    first_day: date | None = None,
     days: int = 28,
     activity: str = "DPA",
     limit: int | None = None,
+    now: datetime | None = None,
 ) -> SlotOffer | PartnerHandoff:
-    """Slots of the agency named by the decision, or the hand-off when another body accompanies."""
+    """Slots of the agency named by the decision, or the hand-off when another body accompanies.
+    Without `first_day`, from the day after the agency's own today: the UTC date is another day
+    around midnight wherever the agency is (in Paris, from 00:00 to 01:00 it offered slots of the
+    day that had begun)."""
     if decision.organisation != FRANCE_TRAVAIL:
         label = ORGANISATIONS.get(decision.organisation)
         if label is None:
@@ -171,6 +175,8 @@ def offer_slots(
     if decision.agency_id is None:
         raise InvalidInput("la décision d'orientation ne désigne pas d'agence")
     ctx = agency_context(session, decision.agency_id)
+    if first_day is None:
+        first_day = local_day(now or datetime.now(UTC), ctx.zone) + timedelta(days=1)
     slots = find_slots(
         session,
         agency_id=decision.agency_id,

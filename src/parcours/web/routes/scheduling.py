@@ -57,6 +57,7 @@ from parcours.scheduling.calendars import agency_context
 from parcours.scheduling.models import BOOKED, Booking
 from parcours.scheduling.orientation_link import current_decision_ref
 from parcours.scheduling.slots import Slot
+from parcours.scheduling.territory import zone_for_department
 from parcours.web.deps import DbSession, require_roles
 from parcours.web.files import open_file_for_request
 from parcours.web.navigation import NavItem
@@ -175,13 +176,20 @@ def _choices(slots: list[Slot], zone: ZoneInfo) -> list[dict[str, str]]:
     ]
 
 
-def _decision_day(value: str) -> date:
-    """The orientation decision's date given by the query or the form (AAAA-MM-JJ); today if none.
-    Its bounds are the domain's (`booking.check_decision_date`: not after today, not before the
-    law), checked here too so that the slot page refuses what booking would."""
+def _agency_today(db: Session, agency_id: str) -> date:
+    """Today where the agency is (the UTC date is another day around midnight); metropolitan
+    France's for an agency not known here (refused further on)."""
+    agency = db.get(Agency, agency_id) if agency_id else None
+    return datetime.now(zone_for_department(agency.department_code if agency else "")).date()
+
+
+def _decision_day(value: str, *, today: date) -> date:
+    """The orientation decision's date given by the query or the form (AAAA-MM-JJ); `today` (the
+    agency's) if none. Its bounds are the domain's (`booking.check_decision_date`: not after today,
+    not before the law), checked here too so that the slot page refuses what booking would."""
     value = value.strip()
     if not value:
-        return datetime.now(UTC).date()
+        return today
     try:
         day = date.fromisoformat(value)
     except ValueError:
@@ -250,13 +258,10 @@ def new_booking(
             de_id,
             organisation or "FT",
             agence or user.agency_id or "",
-            _decision_day(decision),
+            _decision_day(decision, today=_agency_today(db, agence or user.agency_id or "")),
         )
     _agency_in_scope(db, user, ref.agency_id or "")
-    offer = offer_slots(
-        db, decision=ref, first_day=datetime.now(UTC).date() + timedelta(days=1),
-        days=SEARCH_DAYS, limit=SHOWN_SLOTS,
-    )  # fmt: skip
+    offer = offer_slots(db, decision=ref, days=SEARCH_DAYS, limit=SHOWN_SLOTS)
     handoff = offer if isinstance(offer, PartnerHandoff) else None
     slots = [] if isinstance(offer, PartnerHandoff) else _choices(offer.slots, offer.zone)
     return render(
@@ -291,7 +296,7 @@ def create_booking(
     _agency_in_scope(db, user, agency_id)
     open_file_for_request(db, request, user, de_id, action="edit", context="réservation DPA")
     agent_id, start = _parse_slot(slot)
-    decided_on = _decision_day(decision)
+    decided_on = _decision_day(decision, today=_agency_today(db, agency_id))
     recorded = current_decision_ref(db, de_id=de_id)
     booking = book(
         db,
@@ -428,7 +433,7 @@ def contract_page(request: Request, db: DbSession, user: Booker, booking_id: str
             "c": contract,
             "plan": plan,
             "intensity": contract_intensity(db, contract.contract_id),
-            "deadline": deadline_status(contract, today=datetime.now(UTC).date()),
+            "deadline": deadline_status(contract, today=_agency_today(db, booking.agency_id)),
             "catalogue": cat,
             "difficulties": DIFFICULTIES,
             "portfolio_label": PORTFOLIOS.get(contract.portfolio, contract.portfolio),
