@@ -237,6 +237,7 @@ def test_a_purge_that_deletes_legal_hold_copies_is_traced_and_a_second_one_delet
         "cutoff": "2024-02-02", "retention_days": 365, "investigation_days": 1095, "held_pairs": 1,
         "days_purged": 0, "rows_purged": 0, "rows_held": 0, "hold_rows_purged": 2, "hold_days_purged": 0,
         "rows_adopted": 0,
+        "archive_files_purged": 0,
     }  # fmt: skip
     assert traced_again["hold_rows_purged"] == 0
     with session_scope(engine) as s:

@@ -249,7 +249,8 @@ def purge_command(
         f"Conservation {settings.log_retention_days} jours : {result.days_purged} jour(s), {result.rows_purged} "
         f"consultation(s) {verb} ; {result.rows_held} conservée(s) pour des contrôles ouverts ou des "
         f"détournements avérés. Conservation légale (enquête {settings.investigation_retention_days} jours "
-        f"après la clôture) : {result.hold_rows_purged} copie(s) {copies_verb}."
+        f"après la clôture) : {result.hold_rows_purged} copie(s) {copies_verb}. Fichiers reçus et "
+        f"rejets d'import antérieurs : {result.archive_files_purged} {verb}."
         + (
             f" Dont {result.rows_adopted} ligne(s) qu'une purge interrompue avait déjà retirée(s) "
             "sans les tracer."

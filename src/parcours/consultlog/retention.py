@@ -8,6 +8,9 @@ event already in a day's hold is not copied again (a purge killed between the co
 Which pairs are held is decided by the controls (`parcours.controls.retention`); this module only applies it
 to the files.
 
+The same purge applies the retention to the copies of consultations kept beside the log (`archives`: the
+files the flow processed or refused, the import rejects): a file last written before the cutoff is deleted.
+
 Deleting personal data is traced, every row in exactly one committed trail entry, wherever a purge is killed:
 the trail is the commit point. A run moves what it deletes into its tombstones (`log/.purging/<run id>/`, on
 the same filesystem: each move is atomic), has its counts recorded under its run id and committed, and only
@@ -25,7 +28,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pyarrow as pa
@@ -35,9 +38,9 @@ import pyarrow.parquet as pq
 from parcours.consultlog.store import placement_lock
 
 _HELD_FILE = re.compile(r"held-(\d+)\.parquet")
-# The kinds of tombstones, one folder each in a run's: log day folders, legal-hold files, and
-# legal-hold day folders left empty.
-_LOG, _HOLD, _EMPTIED = "log", "hold", "emptied"
+# The kinds of tombstones, one folder each in a run's: log day folders, legal-hold files,
+# legal-hold day folders left empty, and archived files.
+_LOG, _HOLD, _EMPTIED, _ARCHIVE = "log", "hold", "emptied", "archive"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class PurgeSummary:
     hold_days_purged: int = 0
     # Of the rows counted above, those an interrupted purge had already moved aside untraced.
     rows_adopted: int = 0
+    # Files of the archives (`purge_log(archives=...)`) deleted, those taken over included.
+    archive_files_purged: int = 0
 
 
 # `record(summary, run_id)` appends the run's trail entry and commits; `traced(run_ids)` returns
@@ -74,17 +79,20 @@ def purge_log(
     dry_run: bool = False,
     record: Record | None = None,
     traced: Traced | None = None,
+    archives: Sequence[Path] = (),
 ) -> PurgeSummary:
     """Delete day partitions strictly before `cutoff`, keeping the rows of `held_pairs` in the legal hold,
     and delete the legal-hold copies before `cutoff` whose pair is not in `held_pairs` any more.
 
     `record` is called once the deletions are ready and before anything is deleted for good (never on a
     dry run). Without `record` and `traced` (tools and tests that keep no trail) the return value is the
-    only count, and every earlier run's tombstones are taken over."""
+    only count, and every earlier run's tombstones are taken over. `archives` are folders of copies of
+    consultations (processed inbox files, import rejects): their files last written before `cutoff`
+    are deleted (the folders' own subfolders are left alone)."""
     keys = set(held_pairs)
     run_id = uuid.uuid4().hex
     graves = tombstones_root(log_root)
-    if not any(p.exists() for p in (log_root, hold_root(log_root), graves)):
+    if not any(p.exists() for p in (log_root, hold_root(log_root), graves, *archives)):
         summary = PurgeSummary(days_purged=0, rows_purged=0, rows_held=0)
         if record is not None and not dry_run:
             record(summary, run_id)
@@ -99,6 +107,7 @@ def purge_log(
         days, rows, kept, adopted = _purge_days(
             log_root, cutoff=cutoff, keys=keys, adopted=left.log_days, grave=grave
         )
+        archived = _purge_archives(archives, cutoff=cutoff, adopted=left.archive_files, grave=grave)
         summary = PurgeSummary(
             days_purged=days,
             rows_purged=rows - kept,
@@ -106,6 +115,7 @@ def purge_log(
             hold_rows_purged=hold_rows,
             hold_days_purged=hold_days,
             rows_adopted=adopted + hold_adopted,
+            archive_files_purged=archived,
         )
         if grave is not None:
             if record is not None:
@@ -122,6 +132,7 @@ class _Leftovers:
     log_days: list[Path] = field(default_factory=list)
     hold_files: list[Path] = field(default_factory=list)
     emptied: list[Path] = field(default_factory=list)
+    archive_files: list[Path] = field(default_factory=list)
 
 
 def _leftovers(graves: Path, *, traced: Traced | None, into: Path | None) -> _Leftovers:
@@ -138,6 +149,7 @@ def _leftovers(graves: Path, *, traced: Traced | None, into: Path | None) -> _Le
                 (_LOG, left.log_days),
                 (_HOLD, left.hold_files),
                 (_EMPTIED, left.emptied),
+                (_ARCHIVE, left.archive_files),
             ):
                 for entry in sorted((run / kind).glob("*")):
                     found.append(entry if into is None else _bury(entry, into / kind / entry.name))
@@ -211,6 +223,22 @@ def _purge_days(
         if grave is not None and not was_taken:
             _bury(folder, grave / _LOG / _tombstone_name(day))
     return len(days), rows, kept, taken
+
+
+def _purge_archives(
+    folders: Sequence[Path], *, cutoff: date, adopted: Sequence[Path], grave: Path | None
+) -> int:
+    """Bury the archived files last written before `cutoff` (midnight UTC: a file's time says when it
+    was received, not in which Paris day): the count, those taken over included."""
+    limit = datetime.combine(cutoff, time.min, tzinfo=UTC).timestamp()
+    count = len(adopted)
+    for folder in folders:
+        for f in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if f.is_file() and f.stat().st_mtime < limit:
+                count += 1
+                if grave is not None:
+                    _bury(f, grave / _ARCHIVE / f"{uuid.uuid4().hex[:12]}~{f.name}")
+    return count
 
 
 def _copy_to_hold(rows: pa.Table, target: Path, *, name: str | None = None) -> None:

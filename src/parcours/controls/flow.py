@@ -50,6 +50,8 @@ log = logging.getLogger("parcours.flow")
 
 FLOW_CAMPAIGN = "Détection en flux"
 READY_SUFFIXES = (".csv", ".parquet")
+# The inbox's folders of processed files (the retention purges them like the log: `archive_dirs`).
+DONE, REFUSED = "done", "refused"
 COMPACT_EVERY = 3600.0  # seconds between two compactions of the log by the watcher
 _STAMP = "%Y%m%dT%H%M%S.%f"
 
@@ -68,6 +70,12 @@ def unstamped(name: str) -> tuple[datetime, str]:
 def dropped_name(name: str) -> str:
     """The name a file had when it was dropped into the inbox, from its done or refused name."""
     return unstamped(unstamped(name)[1])[1]
+
+
+def archive_dirs(settings: Settings) -> tuple[Path, ...]:
+    """The folders of copies of consultations kept beside the log: the files the flow processed or
+    refused, and the import rejects (rejected rows as they were read)."""
+    return (settings.inbox_dir / DONE, settings.inbox_dir / REFUSED, settings.rejects_dir)
 
 
 @dataclass
@@ -100,8 +108,8 @@ class FlowWatcher:
         self.inbox = self.settings.inbox_dir
         self.work = self.inbox / ".flow"
         self.claimed = self.work / "consultations"
-        self.done = self.inbox / "done"
-        self.refused = self.inbox / "refused"
+        self.done = self.inbox / DONE
+        self.refused = self.inbox / REFUSED
         for d in (self.inbox, self.claimed, self.done, self.refused):
             d.mkdir(parents=True, exist_ok=True)
 

@@ -6,6 +6,8 @@ A control holds the consultations of its agent × file while it is open. A contr
 after its closing (`investigation_retention_days`: the evidence of a documented investigation, which may
 lead to disciplinary or criminal follow-up); any other closing releases them at once, to the normal
 retention. Both are derived from the controls' state, outcome and closing time: nothing else is stored.
+The copies of consultations kept beside the log (processed inbox files, import rejects) follow the log's
+retention, held pairs or not: the log and the legal hold keep what a control needs.
 
 The trail entry is the purge's commit point (`parcours.consultlog.retention`): `purge` commits the session
 when it records it, before the rows it counts are deleted for good; its `object_id` is the run's id, which
@@ -25,6 +27,7 @@ from parcours.consultlog.buffer import flush_buffer
 from parcours.consultlog.retention import PurgeSummary, purge_log
 from parcours.consultlog.store import ConsultLog
 from parcours.controls import trail
+from parcours.controls.flow import archive_dirs
 from parcours.controls.models import Control
 from parcours.controls.protocol import OPEN_STATES, load_protocol
 from parcours.db import get_engine
@@ -98,4 +101,5 @@ def purge(
         dry_run=dry_run,
         record=record,
         traced=traced,
+        archives=archive_dirs(settings),
     )
