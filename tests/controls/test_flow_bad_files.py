@@ -87,3 +87,27 @@ def test_a_file_dropped_again_under_the_same_name_keeps_both_and_both_rejects(
     assert len(rejects) == 2
     text = "".join(p.read_text(encoding="utf-8") for p in rejects)
     assert "pas une date" in text and "e2" in text
+
+
+def test_a_file_with_a_ragged_line_is_looked_at_in_flow(engine: Engine) -> None:
+    """Old code: the situations were read back by the dropped file's event ids, read again with DuckDB's
+    CSV reader, which refuses a whole file for one line with a field too many: the import loaded its
+    good rows, but none of them was looked at in flow."""
+    settings = get_settings()
+    watcher = FlowWatcher(settings, lookback_days=30)
+    _drop(
+        watcher,
+        "export.csv",
+        (
+            HEADER
+            + "e1,2024-05-02T10:00:00Z,A1,D1,AUDE,view\n"
+            + "e2,2024-05-02T10:05:00Z,A1,D1,AUDE,view,en trop\n"
+            + "e3,2024-05-02T10:10:00Z,A2,D2,AUDE,view\n"
+        ).encode(),
+    )
+
+    cycle = watcher.run_once()
+
+    assert cycle is not None and not cycle.files_refused
+    assert cycle.rows_loaded == 2 and cycle.rows_rejected == 1
+    assert cycle.pairs == 2  # both agent × file pairs of the loaded rows

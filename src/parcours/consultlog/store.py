@@ -150,12 +150,9 @@ class ConsultLog:
         """Remove the files of a batch that never finished (never called on a finished batch)."""
         removed = 0
         with placement_lock(self.root):
-            # The candidates by prefix, then exactly the batch's own files (`batch_of`, the same
-            # reading of names as compaction's): another batch named `<batch_id>_x` is not touched.
-            for path in self.root.glob(f"day=*/{batch_id}*.parquet"):
-                if batch_of(path) == batch_id:
-                    path.unlink()
-                    removed += 1
+            for path in self.files_of_batch(batch_id):
+                path.unlink()
+                removed += 1
         shutil.rmtree(self.root / ".staging" / batch_id, ignore_errors=True)
         return removed
 
@@ -180,6 +177,16 @@ class ConsultLog:
             )
             return f"(SELECT {cols}, CAST(NULL AS DATE) AS day WHERE false)"
         return f"read_parquet('{self.glob()}', hive_partitioning = true, union_by_name = true)"
+
+    def files_of_batch(self, batch_id: str) -> list[Path]:
+        """The files a batch wrote, every day (none once compaction merged its day)."""
+        # The candidates by prefix, then exactly the batch's own files (`batch_of`, the same reading
+        # of names as compaction's): another batch named `<batch_id>_x` is not one of them.
+        return sorted(
+            path
+            for path in self.root.glob(f"day=*/{batch_id}*.parquet")
+            if batch_of(path) == batch_id
+        )
 
     def files_for_days(self, days: Iterable[str]) -> list[Path]:
         return [f for d in days for f in sorted((self.root / f"day={d}").glob("*.parquet"))]

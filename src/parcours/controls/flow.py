@@ -6,8 +6,8 @@ access made months earlier.
 Crash safety (kill -9 at any point loses nothing and counts nothing twice):
 1. a file is claimed by an atomic rename into `inbox/.flow/consultations/`;
 2. the import is idempotent (deterministic batch ids, events deduplicated by event_id);
-3. the situations to dispatch are read back from the log by the claimed files' event ids, so a re-run
-   after a crash finds them even though the import then loads nothing new;
+3. the situations to dispatch are read back from the log files the claimed files' import batches
+   wrote, so a re-run after a crash finds them even though the import then loads nothing new;
 4. controls are deduplicated per agent × file, and overlapping windows never add consultations twice;
 5. only then is the file moved to `inbox/done/`, or to `inbox/refused/` when the import refused it whole
    (unreadable, not UTF-8, a column missing: the reason is in the rejects folder, as for any import).
@@ -142,44 +142,24 @@ class FlowWatcher:
             p for p in self.claimed.iterdir() if p.is_file() and not p.name.startswith(".")
         )
 
-    def _event_ids(self, files: list[Path]) -> list[str]:
-        """The event ids of the files the import read (it refused the others whole)."""
-        con = duckdb.connect()
-        try:
-            ids: list[str] = []
-            for f in files:
-                reader = "read_parquet" if f.suffix.lower() == ".parquet" else "read_csv"
-                opts = "" if reader == "read_parquet" else ", header = true, all_varchar = true"
-                try:
-                    rows = con.execute(
-                        f"SELECT DISTINCT CAST(event_id AS VARCHAR) FROM {reader}(?{opts})",
-                        [str(f)],
-                    ).fetchall()
-                except duckdb.Error:
-                    # Read by the import, not here (a sniffing quirk): its rows are in the log
-                    # but not raised in flow; the next batch campaign covers them.
-                    log.warning("flow file unreadable for its event ids", extra={"file": f.name})
-                    continue
-                ids += [r[0] for r in rows if r[0]]
-            return ids
-        finally:
-            con.close()
-
     def _situations(
-        self, event_ids: list[str]
+        self, batches: list[str]
     ) -> tuple[set[tuple[str, str]], date | None, date | None]:
-        """The agent × file pairs and the first and last Paris days of the claimed events, read back from
-        the log (late files holding old events are covered too)."""
+        """The agent × file pairs and the first and last Paris days of the events the cycle's import
+        batches wrote to the log (late files holding old events are covered too). Read from the
+        log's own files rather than the dropped files: the import accepts files (a CSV with one
+        ragged line) that a plain reader refuses whole. A batch run again after a crash finds its
+        files of the first run."""
         logbook = ConsultLog(self.settings.log_dir)
-        if not event_ids or logbook.is_empty():
+        files = [str(f) for b in batches for f in logbook.files_of_batch(b)]
+        if not files:
             return set(), None, None
         con = duckdb.connect()
         try:
-            con.execute("CREATE TEMP TABLE ids(event_id VARCHAR)")
-            con.executemany("INSERT INTO ids VALUES (?)", [(e,) for e in event_ids])
             rows = con.execute(
-                f"SELECT DISTINCT agent_id, de_id, CAST(timezone('Europe/Paris', ts) AS DATE) AS day "
-                f"FROM {logbook.relation_sql()} JOIN ids USING (event_id)"
+                "SELECT DISTINCT agent_id, de_id, CAST(timezone('Europe/Paris', ts) AS DATE) AS day "
+                "FROM read_parquet(?)",
+                [files],
             ).fetchall()
         finally:
             con.close()
@@ -230,8 +210,8 @@ class FlowWatcher:
         for r in summary.files:
             if r.refused is not None:
                 log.warning("flow file refused", extra={"file": r.label, "reason": str(r.refused)})
-        read = [f for f in files if f.name not in refused]
-        pairs, first_day, last_day = self._situations(self._event_ids(read))
+        batches = [r.batch_id for r in summary.files if r.refused is None and r.batch_id]
+        pairs, first_day, last_day = self._situations(batches)
         cycle.pairs = len(pairs)
         if pairs and first_day is not None and last_day is not None:
             start = first_day - timedelta(days=self.lookback_days)
