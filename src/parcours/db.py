@@ -73,6 +73,16 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _nest_in_a_transaction(conn, _name):  # type: ignore[no-untyped-def]
+            # pysqlite opens a transaction only before a write: a SAVEPOINT sent first (a unit of
+            # work whose first write is `add_or_conflict`'s) was the outermost transaction, whose
+            # RELEASE commits, so that a unit of work refused after it (a 422) kept the row. Open
+            # the transaction the savepoint nests in; the unit of work's commit or rollback ends it.
+            dbapi_conn = conn.connection.dbapi_connection
+            if not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN")
+
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -104,7 +114,8 @@ def add_or_conflict(session: Session, row: Base, taken: str) -> None:
     """Insert `row` in a savepoint; when a unique index says a concurrent transaction recorded the
     same thing first, raise `Conflict(taken)` and leave the caller's transaction usable. The
     service's own "already there?" check cannot see what another transaction has not committed.
-    (On SQLite, pysqlite's transaction handling makes the savepoint's release commit the row.)"""
+    On SQLite too the savepoint nests in the unit of work's transaction (`make_engine`): a unit of
+    work rolled back after it keeps nothing."""
     try:
         with session.begin_nested():
             session.add(row)

@@ -233,7 +233,51 @@ ODD_REQUESTS = [
             "200 caractères au plus"),
         id="long-campaign-name",
     ),
-    # 7. The ingestion API (bearer token) decoded its body without a check.
+    # 7. Real dates at the calendar's ends overflowed once a Paris midnight was turned into UTC or a
+    # day was added (the campaign's period, the orientation steering's, a slot's local day); a
+    # reversed steering period showed empty tables.
+    *[
+        pytest.param(
+            Odd(N, "POST", "/campagnes",
+                {"debut": debut, "fin": fin, "situations": "w2_current_agents", "niveaux": "mandatory"},
+                422, "année attendue de 1900 à 2199"),
+            id=f"campaign-period-{debut}",
+        )
+        for debut, fin in (("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31"))
+    ],
+    *[
+        pytest.param(
+            Odd(C, "GET", f"/orientation/pilotage{suffix}?debut={debut}&fin={fin}", status=422,
+                message=message),
+            id=f"steering-period-{debut}-{fin}{suffix}",
+        )
+        for debut, fin, message in (
+            ("0001-01-01", "2024-01-01", "année attendue de 1900 à 2199"),
+            ("2024-01-01", "9999-12-31", "année attendue de 1900 à 2199"),
+            ("2024-12-31", "2024-01-01", "Période vide"),
+        )
+        for suffix in ("", "/ecarts.csv")
+    ],
+    pytest.param(
+        Odd(S, "POST", "/rendez-vous/nouveau/{de_id}",
+            BOOKING | {"slot": "AG-0001|9999-12-31T23:00:00-05:00"}, 422, "créneau invalide"),
+        id="booking-slot-year-10000-in-utc",
+    ),
+    pytest.param(
+        Odd(S, "POST", "/rendez-vous/{booking}/deplacer",
+            {"motif": "indisponible", "slot": "AG-0001|9999-12-31T23:00:00-05:00"}, 422,
+            "créneau invalide"),
+        id="move-slot-year-10000-in-utc",
+    ),
+    # 8. A contract refused for an activity not in the catalogue was kept as an empty draft (on
+    # SQLite the savepoint guarding against a concurrent draft committed it), and blocked the next.
+    pytest.param(
+        Odd(S, "POST", "/rendez-vous/{booking}/contrat",
+            {"portefeuille": "guide", "modalite": "parcours_emploi",
+             "activites": "inconnue"}, 422, "activité absente du catalogue"),
+        id="contract-unknown-activity",
+    ),
+    # 9. The ingestion API (bearer token) decoded its body without a check.
     pytest.param(
         Odd(None, "POST", API, status=422, message="UTF-8", body=b"\xff\xfe", content_type="text/csv"),
         id="api-csv-not-utf8",

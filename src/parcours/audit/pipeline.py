@@ -39,6 +39,7 @@ from parcours.audit.scenario import Scenario, load_scenarios
 from parcours.audit.scoring.score import OWN_AGENCY_SCENARIO, ScoredSituation, score_all
 from parcours.audit.scoring.weights import Weights, load_weights
 from parcours.audit.sqlfiles import sql_file
+from parcours.dates import year_error
 from parcours.errors import InvalidInput, Issue
 
 Step = Callable[[str], None]
@@ -127,6 +128,9 @@ def _iso(dt: datetime) -> str:
 
 
 def check_period(start: date, end: date) -> None:
+    for day in (start, end):
+        if (reason := year_error(day)) is not None:
+            raise InvalidInput([Issue("--start/--end", None, None, f"période : {reason}")])
     if end < start:
         raise InvalidInput(
             [Issue("--start/--end", None, None, f"période vide : fin {end} avant début {start}")]

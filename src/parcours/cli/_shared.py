@@ -16,16 +16,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from parcours.dates import year_error
 from parcours.errors import InvalidInput, ParcoursError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
-
-# The years a date option accepts (the registry's too): a placeholder such as 0001-01-01 or
-# 9999-12-31 would overflow when a day is added or taken away (the day before a change, the end of
-# a period).
-FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 _err = Console(stderr=True, emoji=False)
 
@@ -64,10 +60,11 @@ def parse_day(text: str, option: str) -> date:
         raise typer.BadParameter(
             f"date attendue au format AAAA-MM-JJ, reçu {text!r}", param_hint=option
         ) from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise typer.BadParameter(
-            f"année attendue de {FIRST_YEAR} à {LAST_YEAR}, reçu {text!r}", param_hint=option
-        )
+    # The years forms accept too (`parcours.dates`): a placeholder such as 9999-12-31 would
+    # overflow when a day is added or taken away (the day before a change, the end of a period).
+    reason = year_error(day)
+    if reason is not None:
+        raise typer.BadParameter(reason, param_hint=option)
     return day
 
 

@@ -3,7 +3,6 @@ runs, then each alert goes to the establishment of the agent concerned and its c
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -14,6 +13,7 @@ from parcours.accounts.roles import Role
 from parcours.audit.scenario import load_scenarios
 from parcours.controls import queries, trail
 from parcours.controls.campaigns import launch_detection_campaign
+from parcours.dates import parse_day
 from parcours.errors import InvalidInput
 from parcours.web.deps import DbSession, PostedForm, require_roles
 from parcours.web.navigation import NavItem
@@ -43,11 +43,8 @@ def campaigns(request: Request, db: DbSession, user: NationalTeam) -> Response:
 
 @router.post("")
 def launch(request: Request, db: DbSession, user: NationalTeam, form: PostedForm) -> Response:
-    try:
-        start = date.fromisoformat(str(form.get("debut", "")))
-        end = date.fromisoformat(str(form.get("fin", "")))
-    except ValueError as exc:
-        raise InvalidInput("dates de période invalides (AAAA-MM-JJ)") from exc
+    start = parse_day(str(form.get("debut", "")), "début de période")
+    end = parse_day(str(form.get("fin", "")), "fin de période")
     scenarios = [str(s) for s in form.getlist("situations")]
     levels = [str(lv) for lv in form.getlist("niveaux")]
     name = str(form.get("nom", "")).strip() or f"Campagne du {start:%d/%m/%Y} au {end:%d/%m/%Y}"

@@ -27,6 +27,7 @@ from parcours.accounts.dossier import actor_id
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
 from parcours.controls import steering, trail
+from parcours.dates import parse_day
 from parcours.errors import Conflict, InvalidInput, NotFound
 from parcours.orientation import service
 from parcours.orientation.council import council_table
@@ -392,11 +393,11 @@ def _scope_agencies(db: Session, user: User) -> list[str] | None:
 
 def _period(db: Session, agencies: list[str] | None, debut: str, fin: str) -> tuple[date, date]:
     """The requested period, or the calendar month of the latest decision in scope."""
-    try:
-        if debut and fin:
-            return date.fromisoformat(debut), date.fromisoformat(fin)
-    except ValueError:
-        raise InvalidInput("Dates attendues au format AAAA-MM-JJ.") from None
+    if debut and fin:
+        first, last = parse_day(debut, "début"), parse_day(fin, "fin")
+        if last < first:
+            raise InvalidInput(f"Période vide : fin {last:%d/%m/%Y} avant début {first:%d/%m/%Y}.")
+        return first, last
     query = select(OrientationDecision.decided_at).order_by(OrientationDecision.decided_at.desc())
     if agencies is not None:
         query = query.where(OrientationDecision.agency_id.in_(agencies))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from parcours.accounts.dossier import Action, FileView, actor_id
 from parcours.accounts.models import User
 from parcours.accounts.roles import Role
+from parcours.dates import year_error
 from parcours.engagement.intensity import DIFFICULTIES
 from parcours.engagement.models import EngagementContract
 from parcours.engagement.pdf import contract_pdf
@@ -150,7 +151,7 @@ def _parse_slot(value: str) -> tuple[str, datetime]:
         moment = datetime.fromisoformat(start)
     except ValueError as exc:
         raise InvalidInput("créneau invalide") from exc
-    if not agent_id or moment.tzinfo is None:
+    if not agent_id or moment.tzinfo is None or year_error(moment) is not None:
         raise InvalidInput("créneau invalide")
     return agent_id, moment
 
