@@ -57,7 +57,7 @@ def _control(
             ("schedule_interview", {"pre_examination_notes": "rien"}),
             (
                 "record_interview",
-                {"interview_date": "2026-01-19", "participants": "ELD", "agent_explanation": "x"},
+                {"interview_date": "2026-01-20", "participants": "ELD", "agent_explanation": "x"},
             ),
         ],
     }.get(state, [])

@@ -173,7 +173,7 @@ def test_full_protocol_to_proven_requires_reminder_and_report(engine: Engine) ->
         assert c.state == "interview" and c.step_due_on == NOW.date() + timedelta(days=30)
         service.transition(
             s, control_id=cid, name="record_interview",
-            fields={"interview_date": "2024-07-12", "participants": "ELD, agent", "agent_explanation": "Curiosité"},
+            fields={"interview_date": "2024-07-15", "participants": "ELD, agent", "agent_explanation": "Curiosité"},
             actor="m", now=NOW,
         )  # fmt: skip
         finding = {
@@ -218,7 +218,7 @@ def test_two_managers_writing_the_report_at_once_store_one(
         )  # fmt: skip
         service.transition(
             s, control_id=cid, name="record_interview",
-            fields={"interview_date": "2024-07-12", "participants": "ELD, agent", "agent_explanation": "Curiosité"},
+            fields={"interview_date": "2024-07-15", "participants": "ELD, agent", "agent_explanation": "Curiosité"},
             actor="m", now=NOW,
         )  # fmt: skip
         s.commit()

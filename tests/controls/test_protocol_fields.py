@@ -19,7 +19,7 @@ from parcours.errors import Conflict, InvalidInput, NotFound
 from .test_protocol import NOW, alert, manager_account, one_control, seed_registry
 
 NOTES = {"pre_examination_notes": "Aucun rendez-vous ni appel"}
-INTERVIEW = {"interview_date": "2024-07-12", "participants": "ELD, agent", "agent_explanation": "x"}
+INTERVIEW = {"interview_date": "2024-07-15", "participants": "ELD, agent", "agent_explanation": "x"}
 PROVEN = {"outcome": "proven", "justification": "Aucun motif", "rules_reminder_acknowledged": True}
 
 
@@ -78,6 +78,10 @@ def test_a_step_cannot_rewrite_an_earlier_steps_notes(engine: Engine) -> None:
         ("n'importe quoi", "date invalide"),
         ("2024-02-30", "date invalide"),
         ("2024-07-16", "date à venir"),  # the interview is recorded as held: not tomorrow
+        # Held during the control, not before it was opened (old code: 0001-01-01 was stored and
+        # printed in the written report).
+        ("2024-07-09", "date antérieure à l'ouverture du contrôle (10/07/2024)"),
+        ("0001-01-01", "date antérieure à l'ouverture du contrôle"),
     ],
 )
 def test_the_interview_date_is_a_day_that_has_passed(value: str, reason: str) -> None:
@@ -85,6 +89,7 @@ def test_the_interview_date_is_a_day_that_has_passed(value: str, reason: str) ->
         apply_transition(
             protocol=load_protocol(), state="interview", data={}, transition="record_interview",
             fields=INTERVIEW | {"interview_date": value}, today=date(2024, 7, 15),
+            opened_on=date(2024, 7, 10),
         )  # fmt: skip
     (issue,) = err.value.issues
     assert issue.column == "interview_date" and reason in issue.reason
@@ -244,3 +249,16 @@ def test_deadlines_count_from_the_day_in_paris(
             s, control_id=cid, name="schedule_interview", fields=NOTES, actor="m", now=now
         )
         assert control.step_due_on == paris_day + timedelta(days=30)
+
+
+def test_the_service_refuses_an_interview_before_the_control_was_opened(engine: Engine) -> None:
+    with Session(engine) as s:
+        _, cid = one_control(s)  # opened at NOW, 15/07/2024
+        service.transition(
+            s, control_id=cid, name="schedule_interview", fields=NOTES, actor="m", now=NOW
+        )
+        with pytest.raises(InvalidInput, match="antérieure à l'ouverture du contrôle"):
+            service.transition(
+                s, control_id=cid, name="record_interview", actor="m", now=NOW,
+                fields=INTERVIEW | {"interview_date": "2024-07-14"},
+            )  # fmt: skip

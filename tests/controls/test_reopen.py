@@ -57,7 +57,7 @@ def to_finding(s: Session, cid: int) -> None:
     )  # fmt: skip
     service.transition(
         s, control_id=cid, name="record_interview", actor="manager-31", now=NOW,
-        fields={"interview_date": "2024-07-12", "participants": "ELD, agent",
+        fields={"interview_date": "2024-07-15", "participants": "ELD, agent",
                 "agent_explanation": "Curiosité"},
     )  # fmt: skip
 

@@ -52,7 +52,7 @@ def test_free_text_prints_as_typed(engine: Engine, typed: str, printed: str) -> 
         control.data = {
             "justification": typed,
             "participants": typed,
-            "interview_date": "2024-07-12",
+            "interview_date": "2024-07-15",
         }
         pdf = render_report_pdf(control, campaign, author="m.dupont", now=datetime.now(UTC))
     assert flat(printed) in flat(text_of(pdf))

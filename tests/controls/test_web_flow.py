@@ -15,6 +15,7 @@ from parcours.accounts.roles import Role
 from parcours.controls import service
 from parcours.controls.dispatch import AlertInput
 from parcours.controls.models import Control, ControlReport
+from parcours.controls.protocol import load_protocol
 from parcours.db import session_scope
 from parcours.web.app import create_app
 from parcours.web.testing import csrf_token_of, login, seed_world
@@ -60,9 +61,9 @@ def test_the_steps_through_the_forms(engine: Engine) -> None:
             post(f"{step}/schedule_interview", {"pre_examination_notes": "Aucun rendez-vous"})
             == 303
         )
-        yesterday = (NOW - timedelta(days=1)).date().isoformat()
+        opened = load_protocol().local_day(NOW).isoformat()  # the interview: since the opening
         interview = {
-            "interview_date": yesterday,
+            "interview_date": opened,
             "participants": "ELD, agent",
             "agent_explanation": "x",
         }

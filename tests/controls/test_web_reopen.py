@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from parcours.accounts.roles import Role
 from parcours.controls import queries, service, trail
 from parcours.controls.dispatch import AlertInput
+from parcours.controls.protocol import load_protocol
 from parcours.controls.report import generate_report
 from parcours.db import session_scope
 from parcours.web.app import create_app
@@ -52,10 +53,10 @@ def _closed_control(engine: Engine, *, proven: bool) -> tuple[World, int]:
                 fields={"fp_reason": "team_cover", "fp_comment": "Portefeuille partagé"},
             )  # fmt: skip
             return world, cid
-        yesterday = (NOW - timedelta(days=1)).date().isoformat()
+        opened = load_protocol().local_day(NOW).isoformat()  # the interview: since the opening
         for name, fields in (
             ("schedule_interview", {"pre_examination_notes": "Rien"}),
-            ("record_interview", {"interview_date": yesterday, "participants": "ELD",
+            ("record_interview", {"interview_date": opened, "participants": "ELD",
                                   "agent_explanation": "Curiosité"}),
         ):  # fmt: skip
             service.transition(

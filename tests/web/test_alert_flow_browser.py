@@ -21,6 +21,7 @@ from parcours.controls import trail
 from parcours.controls.campaigns import notify_establishments
 from parcours.controls.dispatch import AlertInput
 from parcours.controls.models import Control
+from parcours.controls.protocol import load_protocol
 from parcours.controls.service import launch_campaign
 from parcours.notify.dispatch import dispatch_pending
 from parcours.notify.senders import SmtpEmailSender
@@ -115,7 +116,8 @@ def test_campaign_to_proven_report_in_chromium(
     form.get_by_role("button", name="Convoquer à un entretien managérial").click()
     expect(page.get_by_test_id("control-state")).to_contain_text("Entretien managérial")
     form = page.get_by_test_id("form-record_interview")
-    form.get_by_label("Date de l'entretien").fill("2026-01-22")
+    # Held since the control was opened (today where the protocol's deadlines run).
+    form.get_by_label("Date de l'entretien").fill(load_protocol().local_day(now).isoformat())
     form.get_by_label("Participants").fill("ELD, agent, représentant du personnel")
     form.get_by_label("Explication de l'agent").fill("Curiosité : il s'agit d'un voisin.")
     form.get_by_role("button", name="Consigner l'entretien").click()

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from parcours.accounts.roles import Role
+from parcours.dates import year_error
 from parcours.errors import Conflict, InvalidInput, Issue
 
 PROTOCOL_FILE = Path(__file__).with_name("protocol.yaml")
@@ -200,9 +201,10 @@ def _issue(column: str, reason: str) -> Issue:
 
 
 def _normalised(
-    protocol: Protocol, fdef: FieldDef, value: Any, today: date
+    protocol: Protocol, fdef: FieldDef, value: Any, today: date, opened_on: date | None
 ) -> tuple[Any, str | None]:
-    """The value as stored (text stripped, dates as ISO days) and the reason it is refused, if it is."""
+    """The value as stored (text stripped, dates as ISO days) and the reason it is refused, if it is.
+    A date records what happened during the control: not after `today`, not before `opened_on`."""
     if fdef.type == "checkbox":
         return (value, None) if isinstance(value, bool) else (value, "case à cocher attendue")
     if fdef.type == "date":
@@ -217,6 +219,10 @@ def _normalised(
                 return value, "date invalide (AAAA-MM-JJ attendu)"
         if day > today:
             return value, "date à venir : consigner ce qui a eu lieu"
+        if opened_on is not None and day < opened_on:
+            return value, f"date antérieure à l'ouverture du contrôle ({opened_on:%d/%m/%Y})"
+        if (reason := year_error(day)) is not None:
+            return value, reason
         return day.isoformat(), None
     if not isinstance(value, str):
         return value, "texte attendu"
@@ -233,12 +239,14 @@ def check_fields(
     transition: str,
     fields: dict[str, Any],
     today: date,
+    opened_on: date | None = None,
     ignore_generated: bool = False,
 ) -> tuple[dict[str, Any], list[Issue]]:
     """The control's data with `fields` applied, and every issue found (collect-all): fields the
-    transition does not ask for, wrong types, missing required fields, values outside their list,
-    fields a written report has fixed. `ignore_generated` leaves out the requirement of generated
-    fields (the written report checks the finding before it exists)."""
+    transition does not ask for, wrong types, dates after `today` or before `opened_on` (the day
+    the control was opened), missing required fields, values outside their list, fields a written
+    report has fixed. `ignore_generated` leaves out the requirement of generated fields (the written
+    report checks the finding before it exists)."""
     tdef = protocol.transitions.get(transition)
     if tdef is None:
         raise InvalidInput(f"transition inconnue : {transition}")
@@ -250,7 +258,7 @@ def check_fields(
         if name not in asked:
             issues.append(_issue(name, "champ non prévu à cette étape"))
         elif value is not None:
-            value, problem = _normalised(protocol, protocol.fields[name], value, today)
+            value, problem = _normalised(protocol, protocol.fields[name], value, today, opened_on)
             if problem:
                 issues.append(_issue(name, problem))
                 refused.add(name)
@@ -297,10 +305,12 @@ def apply_transition(
     transition: str,
     fields: dict[str, Any],
     today: date,
+    opened_on: date | None = None,
 ) -> TransitionResult:
     """Validate and compute a transition; raises Conflict (wrong state) or InvalidInput (fields).
 
-    `today` is the day in the protocol's zone (`Protocol.local_day`): the new step is due from it."""
+    `today` is the day in the protocol's zone (`Protocol.local_day`): the new step is due from it;
+    `opened_on` the day the control was opened there (no date of the examination before it)."""
     tdef = protocol.transitions.get(transition)
     if tdef is None:
         raise InvalidInput(f"transition inconnue : {transition}")
@@ -309,8 +319,9 @@ def apply_transition(
             f"« {tdef.label} » impossible depuis l'état « {protocol.states[state].label} »"
         )
     merged, issues = check_fields(
-        protocol=protocol, data=data, transition=transition, fields=fields, today=today
-    )
+        protocol=protocol, data=data, transition=transition, fields=fields, today=today,
+        opened_on=opened_on,
+    )  # fmt: skip
     if issues:
         raise InvalidInput(issues)
     outcome = tdef.outcome or (str(merged["outcome"]) if "outcome" in tdef.requires else None)

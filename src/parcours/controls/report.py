@@ -144,6 +144,7 @@ def generate_report(
         transition="conclude",
         fields={k: v for k, v in fields.items() if v != ""},
         today=protocol.local_day(now),
+        opened_on=protocol.local_day(control.created_at),
         ignore_generated=True,
     )
     if draft.get("outcome") != "proven":

@@ -144,6 +144,7 @@ def transition(
         transition=name,
         fields=fields,
         today=protocol.local_day(now),
+        opened_on=protocol.local_day(control.created_at),
     )
     note = result.note
     if tdef.restarts:
