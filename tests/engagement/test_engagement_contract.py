@@ -162,6 +162,22 @@ def test_signature_is_individual(engine: Engine) -> None:
             set_action(s, contract_id=c.contract_id, activity_code="atelier_cv")
 
 
+def test_no_signature_in_an_appointment_cancelled_or_missed(engine: Engine) -> None:
+    """Old code: the contract of a cancelled DPA appointment was signed (and its PDF printed) as if the
+    interview had been held."""
+    for n, status in ((2, "cancelled"), (3, "no_show")):
+        with session_scope(engine) as s:
+            b = _dpa(s, de_id=f"DE{n}")
+            c = create_contract(s, booking_id=b.booking_id, portfolio="suivi", modality="m",
+                                actor_id="C1", with_default_plan=["recherche_emploi"])  # fmt: skip
+            b.status = status
+            s.flush()
+            with pytest.raises(InvalidInput, match="annulé ou manqué"):
+                sign_contract(s, contract_id=c.contract_id, signer_agent_id="C1",
+                              signing=SigningSession("individual", booking_id=b.booking_id))  # fmt: skip
+            assert c.status == "draft"
+
+
 def test_signature_deadline_and_reorientation_warnings(engine: Engine) -> None:
     with session_scope(engine) as s:
         b = _dpa(s, decided_on=date(2026, 2, 3))

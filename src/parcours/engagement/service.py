@@ -248,6 +248,12 @@ def sign_contract(
         booking = session.get(Booking, signing.booking_id)
         if booking is None or booking.de_id != c.de_id:
             raise InvalidInput("le rendez-vous de signature n'est pas celui de cette personne")
+        if booking.status not in (BOOKED, DONE):
+            # The signature is the interview's: none in an appointment cancelled or missed.
+            raise InvalidInput(
+                "le rendez-vous de signature a été annulé ou manqué : le contrat se signe "
+                "lors d'un rendez-vous tenu"
+            )
         collective = collective or not activity_types()[booking.activity].individual
     if collective:
         raise Forbidden(
