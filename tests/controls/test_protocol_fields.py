@@ -262,3 +262,33 @@ def test_the_service_refuses_an_interview_before_the_control_was_opened(engine: 
                 s, control_id=cid, name="record_interview", actor="m", now=NOW,
                 fields=INTERVIEW | {"interview_date": "2024-07-14"},
             )  # fmt: skip
+
+
+INVISIBLE = "\u200b" * 12  # zero-width spaces: twelve characters that show nothing
+
+
+def test_invisible_text_is_no_reason_nor_comment(engine: Engine) -> None:
+    """Old code: twelve zero-width spaces closed a control as a false positive "with its reason", and
+    made a comment and an agent's explanation."""
+    with pytest.raises(InvalidInput) as err:
+        apply_transition(
+            protocol=load_protocol(), state="pre_examination", data={},
+            transition="close_false_positive", today=date(2024, 7, 15),
+            fields={"fp_reason": "other", "fp_comment": INVISIBLE},
+        )  # fmt: skip
+    assert columns(err) == ["fp_comment"]
+    with pytest.raises(InvalidInput) as err:
+        apply_transition(
+            protocol=load_protocol(), state="pre_examination", data={},
+            transition="schedule_interview", today=date(2024, 7, 15),
+            fields={"pre_examination_notes": " \u2060\ufeff "},
+        )  # fmt: skip
+    assert [i.reason for i in err.value.issues] == ["champ obligatoire"]
+    with Session(engine) as s:
+        _, cid = one_control(s)
+        with pytest.raises(InvalidInput, match="commentaire vide"):
+            service.comment(s, control_id=cid, body=INVISIBLE, actor="m", now=NOW)
+        with pytest.raises(InvalidInput, match="explication trop courte"):
+            service.record_agent_explanation(
+                s, control_id=cid, agent_id="AG1", body="vu" + INVISIBLE, now=NOW
+            )

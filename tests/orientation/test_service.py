@@ -267,3 +267,28 @@ def test_two_simultaneous_decisions_record_one(
 
     assert race(revise) == ["recorded", "conflict"]
     assert session.scalar(select(func.count()).select_from(OrientationDecision)) == 2
+
+
+def test_text_answers_and_comments_say_something_and_stay_short(session: Session) -> None:
+    """Old code: a trade of 100,000 characters was stored with the interview, an answer of spaces or
+    invisible characters answered a required question, and a change of organisation was recorded
+    with a comment made of one zero-width space."""
+    interview = service.start_interview(
+        session, de_id="DE1", agent_id="AG1", agency_id="A31001", channel="phone", started_at=T0
+    )
+    with pytest.raises(InvalidInput, match="300 caractères au plus"):
+        service.save_answers(
+            session, interview_id=interview.interview_id, answers={"trade": "x" * 301}, saved_at=T0
+        )
+    service.save_answers(
+        session, interview_id=interview.interview_id, answers=answers(trade="\u200b "), saved_at=T0
+    )
+    with pytest.raises(InvalidInput, match="réponse manquante"):
+        service.complete_interview(session, interview_id=interview.interview_id, completed_at=DONE)
+    proposal = _completed(session)
+    with pytest.raises(InvalidInput) as err:
+        service.decide(
+            session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=DONE,
+            modality="renforce", change_reason="situation_changed", change_comment="\u200b",
+        )  # fmt: skip
+    assert [i.column for i in err.value.issues] == ["change_comment"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from parcours.accounts.dossier import PurposeRequired, file_relation, open_file
+from parcours.accounts.dossier import CONTROL_PURPOSE, PurposeRequired, file_relation, open_file
 from parcours.accounts.models import User
-from parcours.accounts.roles import Role
+from parcours.accounts.roles import ROLES_HANDLING_ALERTS, Role
 from parcours.config import get_settings
 from parcours.consultlog.buffer import flush_buffer
 from parcours.consultlog.store import ConsultLog
@@ -118,6 +119,57 @@ def test_out_of_scope_asks_a_purpose_then_logs_it(
             e["purpose"]
             == "Appel 3949 — la téléphonie a fait remonter le mauvais dossier — appel de 10h12"
         )
+
+
+@pytest.mark.parametrize(
+    ("role", "choice", "detail", "refused"),
+    [
+        # Old code: ten zero-width spaces passed "at least 10 characters", and the invisible purpose
+        # was stored with the events (a declared purpose explains a consultation).
+        (Role.CONSEILLER, "Autre", "\u200b" * 10, "au moins 10 caractères"),
+        (Role.CONSEILLER, "Autre", " \u200d\u2060\ufeff" * 4, "au moins 10 caractères"),
+        # Old code: 100,000 characters were stored and copied into every event of the file.
+        (
+            Role.CONSEILLER,
+            "Accueil en agence sans rendez-vous",
+            "x" * 501,
+            "500 caractères au plus",
+        ),
+        # Old code: a counsellor, who handles no alert, could pass a consultation off as a control.
+        (Role.CONSEILLER, CONTROL_PURPOSE, "", "Choisissez un motif dans la liste"),
+    ],
+)
+def test_a_purpose_says_something_and_is_one_the_role_may_declare(
+    client_as: Callable[[Role], TestClient],
+    world: World,
+    role: Role,
+    choice: str,
+    detail: str,
+    refused: str,
+) -> None:
+    c = client_as(role)
+    form = c.get(f"/dossiers/{world.de_other_scope}/motif")
+    assert (CONTROL_PURPOSE in html.unescape(form.text)) == (role in ROLES_HANDLING_ALERTS)
+    r = c.post(
+        f"/dossiers/{world.de_other_scope}/motif",
+        data={"choice": choice, "detail": detail, "csrf_token": csrf_token_of(c)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422 and refused in html.unescape(r.text)
+    assert _events() == []
+
+
+def test_the_roles_that_handle_alerts_may_declare_a_control(
+    client_as: Callable[[Role], TestClient], world: World
+) -> None:
+    c = client_as(Role.MANAGER)
+    assert CONTROL_PURPOSE in html.unescape(c.get(f"/dossiers/{world.de_other_scope}/motif").text)
+    r = c.post(
+        f"/dossiers/{world.de_other_scope}/motif",
+        data={"choice": CONTROL_PURPOSE, "detail": "", "csrf_token": csrf_token_of(c)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
 
 
 def test_purpose_is_per_session(client_as: Callable[[Role], TestClient], world: World) -> None:

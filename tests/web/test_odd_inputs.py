@@ -215,6 +215,12 @@ ODD_REQUESTS = [
             {"motif": "x" * 401, "slot": "{slot}"}, 422, "400 caractères au plus"),
         id="long-move-reason",
     ),
+    # Zero-width spaces passed the three characters a reason needs.
+    pytest.param(
+        Odd(S, "POST", "/rendez-vous/{booking}/annuler", {"motif": "\u200b" * 3}, 422,
+            "un motif est obligatoire"),
+        id="invisible-cancel-reason",
+    ),
     pytest.param(
         Odd(S, "POST", "/rendez-vous/{booking}/contrat",
             {"portefeuille": "guide", "modalite": "m" * 41}, 422, "40 caractères au plus"),

@@ -20,28 +20,42 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from parcours.accounts.models import User
-from parcours.accounts.roles import ROLES_READING_FILES, Role
+from parcours.accounts.roles import ROLES_HANDLING_ALERTS, ROLES_READING_FILES, Role
 from parcours.audit.explain.contexts import Windows, load_explanation_settings
 from parcours.consultlog.buffer import record_events
 from parcours.consultlog.store import ConsultationEvent, new_event_id
 from parcours.errors import Forbidden, InvalidInput, NotFound, ParcoursError
 from parcours.registry.models import Agency, Agent, Appointment, Call, JobSeeker, Task
+from parcours.text import says_something
 
 APPLICATION = "PARCOURS"
 
 Action = Literal["view", "edit", "print", "export"]
 
 # The short list offered when a file is opened outside one's scope; "Autre" requires free text.
+# The purpose of the file views of the control of an alert (the control page declares it itself).
+CONTROL_PURPOSE = "Contrôle d'une alerte de détournement de finalités"
 PURPOSES: tuple[str, ...] = (
     "Appel 3949 — la téléphonie a fait remonter le mauvais dossier",
     "Appel 3949 — demande de la personne",
     "Remplacement d'un collègue absent",
     "Accueil en agence sans rendez-vous",
     "Traitement d'une demande d'un partenaire",
-    "Contrôle d'une alerte de détournement de finalités",
+    CONTROL_PURPOSE,
     "Autre",
 )
 MIN_FREE_TEXT = 10
+# The purpose is copied into every consultation event of the file for the next minutes: a sentence,
+# not a document.
+MAX_FREE_TEXT = 500
+
+
+def purposes_for(role: Role) -> tuple[str, ...]:
+    """The purposes `role` may declare: the control of an alert only by the roles that handle
+    alerts (declared by anyone else, it would pass a consultation off as a control)."""
+    if role in ROLES_HANDLING_ALERTS:
+        return PURPOSES
+    return tuple(p for p in PURPOSES if p != CONTROL_PURPOSE)
 
 
 class PurposeRequired(ParcoursError):
@@ -212,18 +226,20 @@ def file_relation(
     return relation.label if relation else None
 
 
-def validate_purpose(choice: str, free_text: str) -> str:
+def validate_purpose(choice: str, free_text: str, role: Role) -> str:
     """The purpose text stored with the event, from the list choice and the free text."""
     choice, free_text = choice.strip(), free_text.strip()
-    if choice not in PURPOSES:
+    if choice not in purposes_for(role):
         raise InvalidInput("Choisissez un motif dans la liste.")
+    if len(free_text) > MAX_FREE_TEXT:
+        raise InvalidInput(f"Précisions trop longues ({MAX_FREE_TEXT} caractères au plus).")
     if choice == "Autre":
-        if len(free_text) < MIN_FREE_TEXT:
+        if not says_something(free_text, at_least=MIN_FREE_TEXT):
             raise InvalidInput(
                 f"Précisez le motif en quelques mots (au moins {MIN_FREE_TEXT} caractères)."
             )
         return free_text
-    return f"{choice} — {free_text}" if free_text else choice
+    return f"{choice} — {free_text}" if says_something(free_text) else choice
 
 
 def open_file(

@@ -38,5 +38,10 @@ ROLES_READING_FILES: frozenset[Role] = frozenset(
     {Role.CONSEILLER, Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL}
 )
 
+# Roles that handle alerts about agents (the control protocol), each in their own scope.
+ROLES_HANDLING_ALERTS: frozenset[Role] = frozenset(
+    {Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL}
+)
+
 # Roles whose account must name an agency (their scope is the agency).
 ROLES_WITH_AGENCY: frozenset[Role] = frozenset({Role.CONSEILLER, Role.MANAGER})

@@ -22,6 +22,7 @@ import yaml
 from parcours.accounts.roles import Role
 from parcours.dates import year_error
 from parcours.errors import Conflict, InvalidInput, Issue
+from parcours.text import says_something
 
 PROTOCOL_FILE = Path(__file__).with_name("protocol.yaml")
 OPEN_STATES = ("pre_examination", "interview", "finding")
@@ -193,7 +194,7 @@ class TransitionResult:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value is False or (isinstance(value, str) and not value.strip())
+    return value is None or value is False or (isinstance(value, str) and not says_something(value))
 
 
 def _issue(column: str, reason: str) -> Issue:
@@ -291,7 +292,8 @@ def check_fields(
     if (
         transition == "close_false_positive"
         and merged.get("fp_reason") == "other"
-        and len(fp_comment) < 10
+        and not says_something(fp_comment, at_least=10)
+        and not any(i.column == "fp_comment" for i in issues)  # one issue per field
     ):
         issues.append(_issue("fp_comment", "préciser le motif"))
     return merged, issues

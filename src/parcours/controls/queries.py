@@ -12,7 +12,7 @@ from sqlalchemy import Select, String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from parcours.accounts.models import User
-from parcours.accounts.roles import Role
+from parcours.accounts.roles import ROLES_HANDLING_ALERTS
 from parcours.accounts.scope import Scope
 from parcours.audit.input_report import InputReport
 from parcours.audit.models import DetectionRun
@@ -22,7 +22,6 @@ from parcours.controls.trail import TrailEntry
 
 PAGE_SIZE = 50
 # The roles that handle controls (inbox, steps, assignment, reminders).
-ALERT_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def may_handle(control: Control, user: User) -> bool:
     a role that handles controls, and allowed to act on this one (`may_act_on`)."""
     return (
         not user.disabled
-        and user.role in {r.value for r in ALERT_ROLES}
+        and user.role in {r.value for r in ROLES_HANDLING_ALERTS}
         and may_act_on(control, scope=user.scope, agent_id=user.agent_id)
     )
 

@@ -21,6 +21,7 @@ from parcours.controls.protocol import OPEN_STATES, TransitionDef, apply_transit
 from parcours.controls.queries import current_report, is_about, may_handle, other_open_control
 from parcours.controls.reminders import cancel_reminders
 from parcours.errors import Conflict, Forbidden, InvalidInput, NotFound
+from parcours.text import says_something
 
 LEVELS = ("mandatory", "optional")
 # Who may still write on a closed control's record: a note, e.g. explaining why it was reopened.
@@ -317,7 +318,7 @@ def comment(
             "Contrôle clos : son dossier est figé. Seule l'équipe nationale peut encore y ajouter "
             "une note."
         )
-    if not body.strip():
+    if not says_something(body):
         raise InvalidInput("commentaire vide")
     _check_length(body)
     note = ControlNote(
@@ -336,7 +337,7 @@ def record_agent_explanation(
         raise NotFound(f"contrôle {control_id}")
     if control.state not in OPEN_STATES:
         raise Conflict("le contrôle est clos")
-    if len(body.strip()) < 10:
+    if not says_something(body, at_least=10):
         raise InvalidInput("explication trop courte")
     _check_length(body)
     note = ControlNote(

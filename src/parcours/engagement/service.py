@@ -34,6 +34,7 @@ from parcours.errors import Conflict, Forbidden, InvalidInput, NotFound
 from parcours.registry.models import Agency
 from parcours.scheduling.activities import activity_types
 from parcours.scheduling.models import BOOKED, DONE, Booking
+from parcours.text import says_something
 
 PORTFOLIOS = {"suivi": "Suivi", "guide": "Guidé", "renforce": "Renforcé", "global": "Global"}
 SessionKind = Literal["individual", "collective"]
@@ -80,7 +81,7 @@ def create_contract(
         raise InvalidInput(
             f"portefeuille inconnu : {portfolio} (attendu : {', '.join(PORTFOLIOS)})"
         )
-    if not modality.strip():
+    if not says_something(modality):
         raise InvalidInput("la modalité d'accompagnement est obligatoire")
     existing = session.scalar(
         select(EngagementContract.contract_id).where(
@@ -135,7 +136,7 @@ def set_action(
     hours = item.default_weekly_hours if weekly_hours is None else weekly_hours
     if not 0 < hours <= 35:
         raise InvalidInput("les heures hebdomadaires d'une activité vont de 0 à 35")
-    if hours != item.default_weekly_hours and not (adjustment_reason or "").strip():
+    if hours != item.default_weekly_hours and not says_something(adjustment_reason):
         raise InvalidInput("ajuster les heures par rapport au catalogue demande un motif")
     action = session.scalar(
         select(ContractAction).where(
@@ -194,7 +195,7 @@ def set_intensity_target(
         raise InvalidInput(f"objectif hebdomadaire hors bornes ({low:g} à {high:g} h)")
     if hours < legal and not difficulties:
         raise InvalidInput("abaisser l'objectif de 15 h demande au moins une difficulté documentée")
-    if hours != legal and len(justification.strip()) < 10:
+    if hours != legal and not says_something(justification, at_least=10):
         raise InvalidInput("ajuster l'objectif demande une justification écrite")
     c.target_hours = hours
     c.target_difficulties = ",".join(sorted(set(difficulties)))

@@ -23,9 +23,13 @@ from parcours.orientation.conditions import (
     FieldType,
     compile_condition,
 )
+from parcours.text import says_something
 from parcours.yamlfiles import line_of, load_located, validate
 
 FORMS_DIR = Path(__file__).parent / "form"
+# A text answer's length when its question sets no `max`: a trade or a detail is a line, and the
+# answers are kept with the interview and shown in its record.
+MAX_TEXT_ANSWER = 300
 
 
 class QuestionSpec(BaseModel):
@@ -36,7 +40,7 @@ class QuestionSpec(BaseModel):
     type: Literal["choice", "integer", "boolean", "text"]
     choices: dict[str, str] | None = None
     min: int | None = None
-    max: int | None = None
+    max: int | None = None  # integer: the largest value; text: the longest answer
     unit: str | None = None
     show_if: dict[str, Any] | None = None
     when_hidden: Any = None
@@ -151,7 +155,7 @@ class InterviewForm:
             if not visible:
                 result[q.id] = q.spec.when_hidden
                 continue
-            if q.id not in answers or answers[q.id] is None or answers[q.id] == "":
+            if q.id not in answers or _blank(answers[q.id]):
                 if not partial and q.spec.required:
                     issues.append(Issue(self.version, None, q.id, "réponse manquante"))
                 continue
@@ -179,9 +183,17 @@ def _coerce(q: Question, value: Any) -> Any:
     return value
 
 
+def _blank(answer: Any) -> bool:
+    # Spaces or invisible characters alone answer nothing.
+    return answer is None or (isinstance(answer, str) and not says_something(answer))
+
+
 def _check(q: Question, value: Any) -> str | None:
     if q.type.kind == "text":
-        return None if isinstance(value, str) else "texte attendu"
+        if not isinstance(value, str):
+            return "texte attendu"
+        limit = q.spec.max or MAX_TEXT_ANSWER
+        return f"{limit} caractères au plus" if len(value) > limit else None
     try:
         q.type.encode(value)
     except ValueError as exc:

@@ -31,6 +31,7 @@ from parcours.orientation.models import (
     OrientationProposal,
 )
 from parcours.registry.models import Agency
+from parcours.text import says_something
 
 CHANNELS = ("phone", "in_person")
 
@@ -267,7 +268,7 @@ def _check_reason(changed: bool, reason: str | None, comment: str | None) -> lis
     issues = []
     if reason not in change_reasons():
         issues.append(Issue("decision", None, "change_reason", "motif obligatoire (liste fixe)"))
-    if not comment or not comment.strip():
+    if not says_something(comment):
         issues.append(Issue("decision", None, "change_comment", "commentaire obligatoire"))
     return issues
 

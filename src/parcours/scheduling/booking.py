@@ -36,6 +36,7 @@ from parcours.scheduling.models import (
     OpeningRange,
 )
 from parcours.scheduling.slots import Slot, generate_slots, local_day, slot_problems
+from parcours.text import says_something
 
 FRANCE_TRAVAIL = "FT"
 ORGANISATIONS = {
@@ -449,7 +450,7 @@ def _live_booking(session: Session, booking_id: str) -> Booking:
 
 
 def _need_reason(reason: str) -> str:
-    if len(reason.strip()) < 3:
+    if not says_something(reason, at_least=3):
         raise InvalidInput("un motif est obligatoire")
     if len(reason.strip()) > MAX_REASON:
         raise InvalidInput(f"le motif tient en {MAX_REASON} caractères au plus")

@@ -1,7 +1,7 @@
 """Typed dependencies every route uses: the database session, the current user, role checks.
 
     @router.get("/alertes/{alert_id}")
-    def show(alert_id: int, db: DbSession, user: Annotated[User, Depends(require_roles(*ALERT_ROLES))]):
+    def show(alert_id: int, db: DbSession, user: Annotated[User, Depends(require_roles(*ROLES_HANDLING_ALERTS))]):
         alert = db.get(Alert, alert_id)
         if alert is None or not user.scope.covers(establishment_id=..., agency_id=...):
             raise NotFound(...)          # out of scope: 404, its existence does not leak

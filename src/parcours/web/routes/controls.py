@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from parcours.accounts.dossier import FileView, open_file
+from parcours.accounts.dossier import CONTROL_PURPOSE, FileView, open_file
 from parcours.accounts.models import User
-from parcours.accounts.roles import Role
+from parcours.accounts.roles import ROLES_HANDLING_ALERTS, Role
 from parcours.accounts.service import active_accounts_within
 from parcours.config import get_settings
 from parcours.consultlog.buffer import timeline as consultation_timeline
@@ -29,12 +29,10 @@ from parcours.web.rendering import attachment, render
 
 router = APIRouter()
 
-ALERT_ROLES = frozenset({Role.MANAGER, Role.CORRESPONDANT, Role.NATIONAL})
-AlertUser = Annotated[User, Depends(require_roles(*ALERT_ROLES))]
-CONTROL_PURPOSE = "Contrôle d'une alerte de détournement de finalités"
+AlertUser = Annotated[User, Depends(require_roles(*ROLES_HANDLING_ALERTS))]
 
 NAV = [
-    NavItem("Alertes", "/alertes", ALERT_ROLES, order=20),
+    NavItem("Alertes", "/alertes", ROLES_HANDLING_ALERTS, order=20),
     NavItem(
         "Mes contrôles", "/mes-controles", frozenset({Role.CONSEILLER, Role.MANAGER}), order=60
     ),
@@ -66,7 +64,7 @@ def _assignees(db: DbSession, user: User, control: Control) -> list[User]:
     control themselves (`queries.may_handle`, the rule `service.assign` checks too)."""
     return [
         u
-        for u in active_accounts_within(db, scope=user.scope, roles=ALERT_ROLES)
+        for u in active_accounts_within(db, scope=user.scope, roles=ROLES_HANDLING_ALERTS)
         if queries.may_handle(control, u)
     ]
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from parcours.accounts.dossier import PURPOSES, FileView, search_job_seekers, validate_purpose
+from parcours.accounts.dossier import FileView, purposes_for, search_job_seekers, validate_purpose
 from parcours.accounts.models import User
 from parcours.accounts.roles import ROLES_READING_FILES
 from parcours.errors import InvalidInput, NotFound
@@ -67,7 +67,7 @@ def purpose_form(
         "dossier/purpose.html",
         {
             "de_id": de_id,
-            "purposes": PURPOSES,
+            "purposes": purposes_for(user.role_enum),
             "suite": safe_next(suite or f"/dossiers/{de_id}"),
             "error": None,
         },
@@ -88,14 +88,14 @@ def purpose_submit(
         raise NotFound(f"Dossier {de_id} introuvable.")
     target = safe_next(suite or f"/dossiers/{de_id}")
     try:
-        purpose = validate_purpose(choice, detail)
+        purpose = validate_purpose(choice, detail, user.role_enum)
     except InvalidInput as exc:  # the form comes back with the reason, nothing is recorded
         return render(
             request,
             "dossier/purpose.html",
             {
                 "de_id": de_id,
-                "purposes": PURPOSES,
+                "purposes": purposes_for(user.role_enum),
                 "suite": target,
                 "error": exc.issues[0].reason,
             },
