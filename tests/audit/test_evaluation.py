@@ -178,3 +178,48 @@ def test_an_empty_run_still_reports_the_naive_baseline() -> None:
     )
     ev = evaluate([("a", "1", "mandatory")], Truth({("a", "1"): "colleague"}), naive=[])
     assert ev.lines()[-1] == "référence naïve : 0 situations, 0 agents"
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "said"),
+    [
+        # Old code: a csv.Error traceback (field larger than field limit).
+        (f'agent_id,de_id,kind\na,1,colleague\nb,2,"{"x" * 200_000}"\n', 3, "champ de plus de"),
+        # Old code: the pair (b, "2\nc,3,...") was kept, its de_id holding the rest of the file.
+        (
+            'agent_id,de_id,kind\na,1,colleague\nb,"2,curiosity\nc,3,protected\n',
+            3,
+            "jamais refermé",
+        ),
+        # Old code: "agent_id et de_id obligatoires", at line 5 (the record's last line).
+        (
+            'agent_id,de_id,kind\na,1,colleague\n"b,2,curiosity\nc,3,protected\n\n',
+            3,
+            "jamais refermé",
+        ),
+        # Old code: ("a", "1\x00") was a pair like any other.
+        ("agent_id,de_id\na,1\nb,2\x00\n", 3, "caractère NUL"),
+        # Old code: the de_id "12" was kept.
+        ('agent_id;de_id\na;"1"2\n', 2, "guillemets incorrects"),
+    ],
+)
+def test_a_truth_the_csv_module_cannot_read_is_refused_at_its_record(
+    tmp_path: Path, content: str, line: int, said: str
+) -> None:
+    """Old code: see each case; only OSError and UnicodeDecodeError were caught."""
+    path = tmp_path / "truth.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        read_truth(path)
+    [issue] = err.value.issues
+    assert (issue.file, issue.line) == (str(path), line)
+    assert said in issue.reason
+
+
+def test_errors_name_the_line_a_multi_line_record_starts_on(tmp_path: Path) -> None:
+    """Old code: the record's last line (csv line_num), 4 here."""
+    path = tmp_path / "truth.csv"
+    path.write_text('agent_id,de_id,kind\na,1,colleague\n,2,"two\nlines"\n')
+    with pytest.raises(InvalidInput) as err:
+        read_truth(path)
+    assert [i.line for i in err.value.issues] == [3]

@@ -6,7 +6,7 @@ pair deserves: mandatory or optional, also in French, case ignored; empty means 
 column is absent) are optional; other columns are ignored, so truth files from
 other generators or from past campaigns' findings are read as they are. The delimiter (comma,
 semicolon or tab) is taken from the header line; a UTF-8 byte-order mark is accepted. A file without
-any pair is refused; repeated pairs (the first row's kind kept, mandatory winning over optional) and
+any pair, or one the csv module cannot read whole (`csv_records`), is refused; repeated pairs (the first row's kind kept, mandatory winning over optional) and
 fields beyond the header are counted and reported (`Truth.summary`), never dropped silently.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -104,7 +104,7 @@ class _TruthRows:
 
     def add(self, line: int, row: dict[str | None, Any]) -> None:
         self.rows += 1
-        if row.get(None):  # DictReader files fields beyond the header under the key None
+        if row.get(None):  # `_as_row` files fields beyond the header under the key None
             self.surplus_fields += 1
         agent, de = (row.get("agent_id") or "").strip(), (row.get("de_id") or "").strip()
         if not agent or not de:
@@ -158,32 +158,80 @@ class _TruthRows:
         )
 
 
-def _truth_reader(fh: TextIO, path: Path) -> csv.DictReader[str]:
-    """A reader on the header's delimiter with stripped column names; the contract columns checked."""
-    header = fh.readline()
-    delimiter = max(",;\t", key=header.count)
-    fh.seek(0)
-    reader = csv.DictReader(fh, delimiter=delimiter)
-    columns = [c.strip() for c in reader.fieldnames or ()]
-    reader.fieldnames = columns
+def csv_records(fh: TextIO, file: str, *, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """Each record of an evaluation CSV (truth, labelled pairs) with the physical line it starts on
+    (the header is line 1), blank lines skipped.
+
+    Such a file is used whole or not at all, so what the csv module cannot read ends the reading with
+    the record's line: a quote never closed (it would swallow every record after it), text after a
+    closing quote, a field beyond the module's size limit; so does a NUL character, which the module
+    passes through (a binary file, or an export gone wrong, not an identifier).
+    """
+    reader = csv.reader(fh, delimiter=delimiter, strict=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = _csv_error_reason(exc, start, reader.line_num)
+            raise InvalidInput([Issue(file, start, None, reason)]) from None
+        if any("\0" in cell for cell in cells):
+            reason = "caractère NUL : fichier binaire ou export défectueux, pas un CSV texte"
+            raise InvalidInput([Issue(file, start, None, reason)])
+        if cells:
+            yield start, cells
+
+
+def _csv_error_reason(exc: csv.Error, start: int, line: int) -> str:
+    message = str(exc)
+    if message == "unexpected end of data":
+        return "guillemet ouvert et jamais refermé : le fichier se termine dans ce champ"
+    if message.startswith("field larger than field limit"):
+        # In a large file, a quote never closed usually ends here, before the end of the file.
+        return (
+            f"champ de plus de {csv.field_size_limit()} caractères "
+            "(un guillemet ouvert et jamais refermé ?)"
+        )
+    where = f" (ligne {line} de l'enregistrement)" if line > start else ""
+    if message.endswith("expected after '\"'"):  # the delimiter expected after a closing quote
+        return f"guillemets incorrects : du texte suit le guillemet qui ferme un champ{where}"
+    return f"CSV illisible{where} : {message}"
+
+
+def _truth_columns(line: int, header: list[str], path: Path) -> list[str]:
+    """The header's column names, stripped; the contract columns checked."""
+    columns = [c.strip() for c in header]
     missing = [c for c in TRUTH_REQUIRED if c not in columns]
     if missing:
         reason = (
             "colonnes attendues : agent_id,de_id (et, facultatives, kind, level) ; "
             f"absentes : {','.join(missing)}"
         )
-        raise InvalidInput([Issue(str(path), 1, None, reason)])
-    return reader
+        raise InvalidInput([Issue(str(path), line, None, reason)])
+    return columns
+
+
+def _as_row(columns: list[str], cells: list[str]) -> dict[str | None, Any]:
+    """A record keyed by column as `csv.DictReader` keys it: fields beyond the header under None."""
+    row: dict[str | None, Any] = dict(zip(columns, cells, strict=False))
+    if len(cells) > len(columns):
+        row[None] = cells[len(columns) :]
+    return row
 
 
 def read_truth(path: Path) -> Truth:
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = _truth_reader(fh, path)
-            rows = _TruthRows(path, with_levels="level" in (reader.fieldnames or ()))
-            for row in reader:
-                # line_num counts physical lines, so blank lines do not shift the line named.
-                rows.add(reader.line_num, row)
+            delimiter = max(",;\t", key=fh.readline().count)
+            fh.seek(0)
+            records = csv_records(fh, str(path), delimiter=delimiter)
+            columns = _truth_columns(*next(records, (1, [])), path)
+            rows = _TruthRows(path, with_levels="level" in columns)
+            for line, cells in records:
+                # The line a record starts on, blank lines and quoted line breaks counted.
+                rows.add(line, _as_row(columns, cells))
     except OSError as exc:
         raise InvalidInput([Issue(str(path), None, None, f"lecture impossible : {exc}")]) from exc
     except UnicodeDecodeError as exc:
