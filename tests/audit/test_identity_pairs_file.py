@@ -24,7 +24,7 @@ COLUMNS = (
         (b"", "colonnes manquantes : pair_id, label,"),
         (
             f'{COLUMNS}\np1,same,a,"{"x" * 200_000}",B,1980-01-01,31,b,X,Y,1980-01-01,31\n'.encode(),
-            "CSV illisible après la ligne",
+            "pairs.csv:2: champ de plus de 131072 caractères",
         ),
         (
             f"{COLUMNS}\np1,peut-être,a,X,Y,1980-01-01,31,b,X,Y,01/01/1980,31\n"
@@ -39,3 +39,36 @@ def test_an_unusable_pairs_file_is_a_message(tmp_path: Path, content: bytes, sai
     out = CliRunner().invoke(app, ["identity", "evaluate", "--pairs", str(path)])
     assert out.exit_code == 2, out.output
     assert said in out.output, out.output
+
+
+ROW = "a,X,Y,1980-01-01,31,b,X,Y,1980-01-01,31"
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        # Old code: scores were kept by pair_id, so both p1 took the score of one of them.
+        (
+            f"{COLUMNS}\np1,same,{ROW}\np2,same,{ROW}\np1,different,{ROW}\n",
+            "pairs.csv:4 [pair_id]: pair_id 'p1' déjà vu ligne 2",
+        ),
+        # Old code: the missing fields read as empty, a pair of two blank records.
+        (f"{COLUMNS}\np1,same,{ROW}\np2,same,a,X\n", "pairs.csv:3: 4 champs au lieu de 12"),
+        # Old code: recall 1.0000 (0/0), exit code 0.
+        (f"{COLUMNS}\n", "pairs.csv: aucune paire étiquetée"),
+        # Old code: line 4 named, the last line of the record (its quoted field holds a line end).
+        (
+            f'{COLUMNS}\np1,same,{ROW}\np2,peut-être,"a\nb",X,Y,1980-01-01,31,b,X,Y,1980-01-01,31\n',
+            "pairs.csv:3 [label]: étiquette inconnue",
+        ),
+    ],
+)
+def test_pairs_that_would_corrupt_the_measure_are_refused(
+    tmp_path: Path, content: str, said: str
+) -> None:
+    """Old code: see each case; the measure was printed with exit code 0."""
+    path = tmp_path / "pairs.csv"
+    path.write_text(content, encoding="utf-8")
+    out = CliRunner().invoke(app, ["identity", "evaluate", "--pairs", str(path)])
+    assert out.exit_code == 2, out.output
+    assert said in " ".join(out.output.split()), out.output

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from parcours.cli._shared import fail
 from parcours.errors import InvalidInput
 
 identity_app = typer.Typer(
@@ -33,8 +34,7 @@ def evaluate_command(
     try:
         result = evaluate(load_pairs(pairs), threshold)
     except InvalidInput as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(code=2) from exc
+        fail(exc)
     typer.echo(result.report())
 
 
@@ -57,8 +57,7 @@ def train_command(
     try:
         train(population)
     except InvalidInput as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(code=2) from exc
+        fail(exc)
     typer.echo(f"modèle écrit : {TRAINED_MODEL_PATH}")
 
 

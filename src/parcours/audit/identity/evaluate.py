@@ -7,8 +7,8 @@ together scores 0. Positives are `same` + `same_variant`, negatives `different` 
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from parcours.audit.evaluation import csv_records
 from parcours.audit.identity.prepare import Source, prepare_records
 from parcours.audit.identity.scoring import score, term_frequency_tables
 from parcours.errors import InvalidInput, Issue
@@ -40,40 +41,42 @@ class LabelledPair:
 
 
 def load_pairs(path: Path) -> list[LabelledPair]:
-    """Read a labelled-pairs CSV; every malformed row is reported with its line."""
-    reader = None
+    """Read a labelled-pairs CSV; every malformed row is reported with its line, and a file with no
+    pair, or one the csv module cannot read whole (`csv_records`), is refused."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            return _read_pairs(reader, str(path))
+            return _read_pairs(csv_records(handle, str(path)), str(path))
     except UnicodeDecodeError:
         # Decoded by blocks: the line is not known.
         reason = "le fichier n'est pas en UTF-8 : réenregistrez-le en UTF-8"
         raise InvalidInput([Issue(file=str(path), line=None, column=None, reason=reason)]) from None
-    except csv.Error as exc:  # e.g. a field beyond the csv module's size limit
-        after = reader.line_num if reader is not None else 0
-        reason = f"CSV illisible après la ligne {after} : {exc}"
-        raise InvalidInput([Issue(file=str(path), line=None, column=None, reason=reason)]) from None
 
 
-def _read_pairs(reader: csv.DictReader[str], file: str) -> list[LabelledPair]:
+def _read_pairs(records: Iterator[tuple[int, list[str]]], file: str) -> list[LabelledPair]:
     issues: list[Issue] = []
     pairs: list[LabelledPair] = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    header_line, header = next(records, (1, []))
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise InvalidInput(
-            [
-                Issue(
-                    file=file,
-                    line=1,
-                    column=None,
-                    reason=f"colonnes manquantes : {', '.join(missing)}",
-                )
-            ]
-        )
-    for row in reader:
-        line = reader.line_num
-        label = row["label"]
+        reason = f"colonnes manquantes : {', '.join(missing)}"
+        raise InvalidInput([Issue(file=file, line=header_line, column=None, reason=reason)])
+    # Scores are kept by pair_id: a repeated one would give both pairs the score of one of them.
+    seen: dict[str, int] = {}
+    for line, cells in records:
+        if len(cells) != len(header):
+            # A short row would read as a pair of empty records, a long one lose its extra fields.
+            reason = f"{len(cells)} champs au lieu de {len(header)}"
+            issues.append(Issue(file=file, line=line, column=None, reason=reason))
+            continue
+        row = dict(zip(header, cells, strict=True))
+        pair_id, label = row["pair_id"], row["label"]
+        if not pair_id:
+            issues.append(Issue(file=file, line=line, column="pair_id", reason="pair_id vide"))
+        elif pair_id in seen:
+            reason = f"pair_id {pair_id!r} déjà vu ligne {seen[pair_id]}"
+            issues.append(Issue(file=file, line=line, column="pair_id", reason=reason))
+        else:
+            seen[pair_id] = line
         if label not in POSITIVE_LABELS | NEGATIVE_LABELS:
             issues.append(
                 Issue(file=file, line=line, column="label", reason=f"étiquette inconnue {label!r}")
@@ -93,11 +96,12 @@ def _read_pairs(reader: csv.DictReader[str], file: str) -> list[LabelledPair]:
                     )
                 )
             sides.append(values)
-        pairs.append(
-            LabelledPair(pair_id=row["pair_id"], label=label, left=sides[0], right=sides[1])
-        )
+        pairs.append(LabelledPair(pair_id=pair_id, label=label, left=sides[0], right=sides[1]))
     if issues:
         raise InvalidInput(issues)
+    if not pairs:
+        reason = "aucune paire étiquetée : rien à mesurer"
+        raise InvalidInput([Issue(file=file, line=None, column=None, reason=reason)])
     return pairs
 
 
