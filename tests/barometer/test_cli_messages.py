@@ -30,7 +30,7 @@ def test_import_names_the_columns_and_survives_brackets(
     bad = tmp_path / "crochets.csv"
     bad.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
     result = runner.invoke(app, ["barometer", "import", str(bad)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a row rejected
     assert "[region]: valeur '[/yellow]' hors liste" in " ".join(result.output.split())
     political = tmp_path / "politique.csv"
     political.write_text(lines[0] + ",political_party\n", encoding="utf-8")
@@ -56,3 +56,13 @@ def test_unknown_scopes_are_usage_errors(tmp_path: Path, parcours_home: Path) ->
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and "attendu" in result.output, args
     assert runner.invoke(app, ["barometer", "results", "--scope", "occ"]).exit_code == 0
+
+
+def test_an_import_with_rejected_rows_exits_1(tmp_path: Path, parcours_home: Path) -> None:
+    """Old code: exit code 0, as if the whole file had been loaded (`parcours import` exits 1)."""
+    lines = _survey(tmp_path).read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "tronque.csv"
+    bad.write_text("\n".join([*lines[:3], lines[3][:20]]) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["barometer", "import", str(bad)])
+    assert result.exit_code == 1, result.output
+    assert "2 ajoutées" in result.output and "1 rejetées" in result.output

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from parcours.barometer.importer import import_file
+from parcours.barometer.importer import _records, import_file, rejects_path
 from parcours.barometer.models import BarometerResponse, BarometerWave
 from parcours.barometer.synth import SynthOptions, write_survey
 from parcours.errors import InvalidInput
@@ -109,3 +112,99 @@ def test_unusable_header_rejects_the_file(engine: Engine, survey: Path, tmp_path
     assert (1, "Q03", "colonne manquante") in found
     assert any(col == "Q3" for _, col, _ in found)
     assert count(engine) == 0
+
+
+def _lines(survey: Path, count: int) -> list[str]:
+    return survey.read_text(encoding="utf-8").splitlines()[: count + 1]
+
+
+def test_a_field_beyond_the_csv_limit_is_one_rejected_row(
+    engine: Engine, survey: Path, tmp_path: Path
+) -> None:
+    """Old code: a `_csv.Error: field larger than field limit` traceback, nothing loaded."""
+    lines = _lines(survey, 4)
+    huge = '"' + "x" * 200_000 + '"'
+    on_one_line = lines[2].split(",")
+    on_one_line[2] = huge
+    over_two_lines = lines[3].split(",")
+    over_two_lines[2] = huge[:100_000] + "\n" + huge[100_000:]
+    bad = tmp_path / "enorme.csv"
+    bad.write_text(
+        "\n".join([*lines[:2], ",".join(on_one_line), ",".join(over_two_lines), lines[4]]) + "\n",
+        encoding="utf-8",
+    )
+    report = import_file(bad, engine=engine)
+    assert [(i.line, "champ de plus de 131072 caractères" in i.reason) for i in report.issues] == [
+        (3, True),
+        (4, True),
+    ]
+    assert (report.rows_read, report.inserted, report.rejected) == (4, 2, 2)
+
+
+def test_a_quote_never_closed_is_named_where_it_opens(
+    engine: Engine, survey: Path, tmp_path: Path
+) -> None:
+    """Old code: "3 colonnes au lieu de 40" at line 5, the last line the open quote swallowed."""
+    lines = _lines(survey, 3)
+    cells = lines[2].split(",")
+    cells[2] = '"' + cells[2]
+    bad = tmp_path / "guillemet.csv"
+    bad.write_text("\n".join([*lines[:2], ",".join(cells), lines[3]]) + "\n", encoding="utf-8")
+    report = import_file(bad, engine=engine)
+    [issue] = report.issues
+    assert issue.line == 3
+    assert issue.reason.startswith("un guillemet ouvert et jamais refermé a fait lire 2 lignes")
+    assert (report.inserted, report.rejected) == (1, 1)
+
+
+def test_a_record_over_several_lines_is_named_at_its_first(
+    engine: Engine, survey: Path, tmp_path: Path
+) -> None:
+    """Old code: line 4, the record's last line (csv's line_num)."""
+    lines = _lines(survey, 3)
+    cells = lines[2].split(",")
+    cells[3] = '"D\nR"'  # an establishment code broken by a line end
+    bad = tmp_path / "coupure.csv"
+    bad.write_text("\n".join([*lines[:2], ",".join(cells), lines[3]]) + "\n", encoding="utf-8")
+    report = import_file(bad, engine=engine)
+    assert [(i.line, i.column) for i in report.issues] == [(3, "establishment")]
+    assert (report.inserted, report.rejected) == (2, 1)
+
+
+def test_a_clean_import_removes_the_rejects_of_the_last(
+    engine: Engine, survey: Path, tmp_path: Path
+) -> None:
+    """Old code: the rejects of the first import stayed beside a corrected file that had none."""
+    path = tmp_path / "vague.csv"
+    lines = _lines(survey, 3)
+    path.write_text("\n".join([*lines[:3], lines[3][:20]]) + "\n", encoding="utf-8")
+    first = import_file(path, engine=engine)
+    assert first.rejects_path is not None and first.rejects_path.exists()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert import_file(path, engine=engine).rejected == 0
+    assert not first.rejects_path.exists()
+
+
+def test_surveys_of_one_name_in_two_folders_keep_their_own_rejects(
+    engine: Engine, survey: Path, tmp_path: Path
+) -> None:
+    """Old code: both wrote rejects/barometer_vague_rejects.csv, the second over the first."""
+    lines = _lines(survey, 2)
+    reports = []
+    for folder in ("mars", "octobre"):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "vague.csv"
+        path.write_text("\n".join([*lines, f"{folder},x"]) + "\n", encoding="utf-8")
+        reports.append(import_file(path, engine=engine))
+    paths = [r.rejects_path for r in reports]
+    assert paths[0] is not None and paths[1] is not None and paths[0] != paths[1]
+    assert paths[1] == rejects_path(tmp_path / "octobre" / ".." / "octobre" / "vague.csv")
+    assert paths[1].name.endswith("__octobre__vague.rejects.csv")
+    assert "mars,x" in paths[0].read_text(encoding="utf-8")
+
+
+@given(st.text(alphabet='a,"\n\r ', max_size=40))
+def test_records_are_split_as_the_csv_module_reads_them(text: str) -> None:
+    """The walk ends a record where csv.reader does: their fields agree on any text."""
+    expected = list(csv.reader(io.StringIO(text, newline="")))
+    assert [record.cells() for record in _records(text)] == expected

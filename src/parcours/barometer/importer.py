@@ -3,15 +3,20 @@
 One row per respondent and wave. Every problem is reported with file, line, column and reason; a row
 with any problem is rejected as a whole (and copied to the rejects file with its reasons); valid rows
 are upserted by (wave, respondent), so importing the same file twice changes nothing.
+
+A row's line is the physical line its record starts on. The file is split into records before the csv
+module reads them (`_records`), so a record it cannot read (a field beyond its size limit) or a quote
+never closed is one rejected row, not a traceback or a shapeless row at the wrong line.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -244,12 +249,12 @@ def _upsert(engine: Engine, rows: list[ValidRow], batch_id: str, report: ImportR
         report.updated += len(updates)
 
 
-def _require_utf8(path: Path) -> None:
-    """Survey tools often export Latin-1: name the first line that is not UTF-8 rather than fail
-    half-way through the file with a decoding traceback."""
+def _utf8_text(path: Path) -> str:
+    """The file's text, its byte-order mark dropped. Survey tools often export Latin-1: name the first
+    line that is not UTF-8 rather than fail half-way through the file with a decoding traceback."""
     data = path.read_bytes()
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         reason = (
@@ -259,41 +264,165 @@ def _require_utf8(path: Path) -> None:
         raise InvalidInput([Issue(str(path), line, None, reason)]) from exc
 
 
+@dataclass(frozen=True)
+class _Record:
+    line: int  # the physical line it starts on (the header is line 1)
+    lines: list[str]  # its physical lines, line ends included
+    unclosed: bool  # a quote opened and never closed: the record runs to the end of the file
+
+    def cells(self) -> list[str]:
+        """Its fields, as the csv module reads them (`csv.Error` beyond the module's limits)."""
+        return next(csv.reader(self.lines), [])
+
+
+# States of the walk through a line that has quotes, as the csv module's default dialect reads it.
+_START, _UNQUOTED, _QUOTED, _QUOTE = range(4)
+
+
+def _records(text: str) -> Iterator[_Record]:
+    """Split `text` into records as `csv.reader` does: a line end inside a quoted field belongs to
+    the record, any other ends it. Knowing where each record starts and ends, the import names its
+    first line and goes on after one the csv module refuses."""
+    pending: list[str] = []
+    start, state = 0, _START
+    # newline="" splits at \r\n, \r and \n, as the csv module wants its lines.
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if not pending:
+            start = number
+            if '"' not in line:  # the common case: the line is a record
+                yield _Record(number, [line], unclosed=False)
+                continue
+            state = _START
+        state = _walk(state, line.rstrip("\r\n"))
+        pending.append(line)
+        if state != _QUOTED:
+            yield _Record(start, pending, unclosed=False)
+            pending = []
+    if pending:
+        yield _Record(start, pending, unclosed=True)
+
+
+def _walk(state: int, text: str) -> int:
+    """The state after `text`, a line without its line end, from `state`."""
+    i, n = 0, len(text)
+    while i < n:
+        if state == _QUOTED:
+            quote = text.find('"', i)
+            if quote < 0:
+                return _QUOTED
+            state, i = _QUOTE, quote + 1
+        elif state == _UNQUOTED:  # a quote inside an unquoted field is text
+            comma = text.find(",", i)
+            if comma < 0:
+                return _UNQUOTED
+            state, i = _START, comma + 1
+        else:  # at a field's start, or after a quote inside a quoted field
+            c = text[i]
+            # A quote opens a quoted field, or is a doubled one; text after a closing quote is kept
+            # as text (the csv module is not strict).
+            state = _QUOTED if c == '"' else _START if c == "," else _UNQUOTED
+            i += 1
+    return state
+
+
+def _unreadable(exc: csv.Error) -> str:
+    message = str(exc)
+    if message.startswith("field larger than field limit"):
+        return f"champ de plus de {csv.field_size_limit()} caractères : enregistrement illisible"
+    return f"enregistrement illisible : {message}"
+
+
+def _shape_problem(record: _Record, cells: int, columns: int) -> str | None:
+    """Why a record is not a row of the header's columns, or None."""
+    last = record.line + len(record.lines) - 1
+    if record.unclosed:
+        if last == record.line:
+            return "un guillemet ouvert et jamais refermé : le fichier se termine dans ce champ"
+        return (
+            f"un guillemet ouvert et jamais refermé a fait lire {len(record.lines)} lignes du "
+            f"fichier (à partir de la ligne {record.line}) comme ce seul enregistrement, "
+            "rejeté avec elles"
+        )
+    if cells == columns:
+        return None
+    reason = f"{cells} colonnes au lieu de {columns}"
+    return reason + (
+        f" ; enregistrement des lignes {record.line} à {last}" if last > record.line else ""
+    )
+
+
+def rejects_path(path: Path) -> Path:
+    """Where the rejected rows of `path` are written: named after its whole path, as the registry
+    names its rejects after the file's path in the import folder, so that two surveys of the same
+    name in different folders keep their own (vagues.csv -> barometer__data__2024__vagues.rejects.csv)."""
+    whole = path.resolve()
+    stem = (whole.with_suffix("") if whole.suffix.lower() == ".csv" else whole).as_posix()
+    name = "barometer" + stem.replace("/", "__")
+    if len(name.encode()) > 200:  # file names stop at 255 bytes: a deep path keeps a digest of it
+        digest = hashlib.sha256(whole.as_posix().encode()).hexdigest()[:16]
+        name = f"barometer__{whole.stem[:80]}-{digest}"
+    return get_settings().rejects_dir / f"{name}.rejects.csv"
+
+
+def _read_rows(
+    text: str, file: str, definitions: Definitions
+) -> tuple[
+    list[str], list[tuple[int, dict[str, str]]], list[tuple[int, dict[str, str], list[Issue]]]
+]:
+    """The header, the rows of the header's shape and the records that are not (with why)."""
+    records = _records(text)
+    first = next(records, None)
+    try:
+        header = [h.strip() for h in first.cells()] if first is not None else []
+    except csv.Error as exc:
+        raise InvalidInput([Issue(file, 1, None, _unreadable(exc))]) from None
+    if first is not None and first.unclosed:
+        raise InvalidInput(
+            [Issue(file, 1, None, "en-tête : un guillemet ouvert et jamais refermé")]
+        )
+    _check_header(header, file, definitions)
+    rows: list[tuple[int, dict[str, str]]] = []
+    misshapen: list[tuple[int, dict[str, str], list[Issue]]] = []
+    for record in records:
+        try:
+            cells = record.cells()
+        except csv.Error as exc:
+            misshapen.append((record.line, {}, [Issue(file, record.line, None, _unreadable(exc))]))
+            continue
+        if not record.unclosed and not any(c.strip() for c in cells):
+            continue
+        row = dict(zip(header, cells, strict=False))
+        reason = _shape_problem(record, len(cells), len(header))
+        if reason is None:
+            rows.append((record.line, row))
+        else:
+            misshapen.append((record.line, row, [Issue(file, record.line, None, reason)]))
+    return header, rows, misshapen
+
+
 def import_file(
     path: Path, *, engine: Engine | None = None, definitions: Definitions | None = None
 ) -> ImportReport:
-    """Validate and load one survey CSV. Raises `InvalidInput` only when the header is unusable."""
+    """Validate and load one survey CSV. Raises `InvalidInput` only when the header is unusable.
+
+    The rejects file is that of the last import of `path`: removed first, written when rows are
+    rejected."""
     definitions = definitions or default_definitions()
     engine = engine or get_engine()
     file = str(path)
     report = ImportReport(file=file)
     started = datetime.now(UTC)
-    _require_utf8(path)
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        _check_header(header, file, definitions)
-        rows: list[tuple[int, dict[str, str]]] = []
-        misshapen: list[tuple[int, dict[str, str], list[Issue]]] = []
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            row = dict(zip(header, cells, strict=False))
-            if len(cells) != len(header):
-                reason = f"{len(cells)} colonnes au lieu de {len(header)}"
-                misshapen.append(
-                    (reader.line_num, row, [Issue(file, reader.line_num, None, reason)])
-                )
-            else:
-                rows.append((reader.line_num, row))
+    rejects = rejects_path(path)
+    rejects.unlink(missing_ok=True)  # a previous import's rejects would mislead
+    header, rows, misshapen = _read_rows(_utf8_text(path), file, definitions)
     report.rows_read = len(rows) + len(misshapen)
     valid, rejected = validate_rows(rows, file, definitions)
     rejected = sorted(misshapen + rejected, key=lambda r: r[0])
     report.rejected = len(rejected)
     report.issues = [issue for _, _, issues in rejected for issue in issues]
     if rejected:
-        report.rejects_path = get_settings().rejects_dir / f"barometer_{path.stem}_rejects.csv"
-        _write_rejects(report.rejects_path, header, rejected)
+        report.rejects_path = rejects
+        _write_rejects(rejects, header, rejected)
     batch_id = uuid.uuid4().hex
     _upsert(engine, valid, batch_id, report)
     with session_scope(engine) as session:

@@ -46,7 +46,8 @@ def synth(
 
 @barometer_app.command("import")
 def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Importer un fichier de réponses (une ligne par répondant et vague)."""
+    """Importer un fichier de réponses (une ligne par répondant et vague) ; code de sortie 1 si des
+    lignes sont rejetées (les autres sont chargées)."""
     from parcours.barometer.importer import import_file
     from parcours.db import get_engine
     from parcours.errors import InvalidInput
@@ -73,6 +74,10 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
             f"Lignes rejetées et motifs : {escape(str(report.rejects_path))}", soft_wrap=True
         )
     _check_imported_waves(engine)
+    if (
+        report.rejected
+    ):  # as `parcours import`: a script must not take a partial load for a whole one
+        raise typer.Exit(1)
 
 
 def _check_imported_waves(engine: Engine) -> bool:
