@@ -167,6 +167,8 @@ def test_placeholders_and_impossible_offsets_are_refused() -> None:
         "2024-04-02T09:15:00+02:75",
         "2024-04-02T09:15:00+0275",
         "2024-04-02T09:15:00-15",
+        "2024-04-02T09:15:00+14:30",  # old code: stored as 18:45Z the day before
+        "2024-04-02T09:15:00-1401",
     ]
     reasons = validate_values(CONSULTATIONS, "ts", bad)
     assert all(r is not None and "horodatage invalide" in r for r in reasons), reasons

@@ -23,10 +23,9 @@ from parcours.registry.work_pattern import work_pattern_error
 _YEAR = r"(19|2[01])\d{2}"
 DATE_RE = _YEAR + r"-\d{2}-\d{2}"
 # ISO 8601 date-time, 'T' or space, seconds and fraction optional, then an optional offset of at
-# most 14 hours (the widest in use) with minutes under 60.
-TIMESTAMP_RE = (
-    _YEAR + r"-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?"
-)
+# most 14 hours (the widest in use: +14:00 itself, not +14:30) with minutes under 60.
+_OFFSET = r"(Z|[+-]((0\d|1[0-3])(:?[0-5]\d)?|14(:?00)?))"
+TIMESTAMP_RE = _YEAR + r"-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?" + _OFFSET + "?"
 _TZ_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]*")
 WORK_PATTERN_UDF = "parcours_work_pattern_error"
 
