@@ -106,6 +106,9 @@ def test_reimport_loads_nothing_twice(engine: Engine, tmp_path: Path) -> None:
         assert (r.rows_loaded, r.rows_updated, r.rows_skipped) == (0, 0, r.rows_read), r.label
     cons = report(again, "consultations.csv")
     assert (cons.rows_loaded, cons.rows_skipped) == (0, 4)
+    # The unresolved references are the file's, loaded or not (old code: 0 for the log on a
+    # re-import, while the calls still said 1).
+    assert (report(again, "calls.csv").unresolved_refs, cons.unresolved_refs) == (1, 2)
     # The same events in another file, plus a new one, and a repeat inside the file.
     f.write(
         tmp_path / "more",

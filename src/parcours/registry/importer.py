@@ -399,9 +399,11 @@ class _Importer:
         else:
             # Nothing of these days in the log yet: no table to build, the load reads `checked`.
             fresh = f"({typed})"
+        # Over the file's valid rows, as for the reference tables: a re-import says the same.
         (report.unresolved_refs,) = _one(
             con,
-            f"SELECT count(*) FROM {fresh} f WHERE {self._unresolved_condition(spec, known, 'f')}",
+            f"SELECT count(*) FROM checked c WHERE reason IS NULL AND "
+            f"({self._unresolved_condition(spec, known, 'c')})",
         )
         report.rows_loaded = self.log.append_query(
             con,
