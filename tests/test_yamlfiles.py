@@ -105,3 +105,18 @@ def test_a_top_level_list_or_an_empty_file_is_refused(tmp_path: Path) -> None:
 def test_located_containers_built_in_code_are_usable() -> None:
     empty = LocatedDict()
     assert empty.line_of("x") == 0 and LocatedList().item_lines == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("a: 1\n# a\x00b\nc: 2\n", "caractère NUL (octet 0x00) interdit"),
+        ("a: 1\nb: x\x01y\n", "YAML invalide : caractère de contrôle U+0001 interdit"),
+    ],
+)
+def test_a_control_character_names_its_line(tmp_path: Path, text: str, reason: str) -> None:
+    """Old code: PyYAML's ReaderError escaped as a traceback, with an offset and no line."""
+    with pytest.raises(InvalidInput) as err:
+        load_mapping(write(tmp_path, text))
+    [issue] = err.value.issues
+    assert (issue.line, issue.reason) == (2, reason)

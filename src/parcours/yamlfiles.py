@@ -94,13 +94,33 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequen
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
-def load_located(path: Path) -> Any:
-    """Parse one YAML file; an unreadable file or a syntax error becomes an `InvalidInput`."""
+def read_text(path: Path) -> str:
+    """The text of a hand-edited data file (a YAML, a scenario's SQL): UTF-8 and without NUL.
+
+    An editor hides a NUL, and each reader misreports it: PyYAML without a line, the SQL engine as a
+    syntax error elsewhere in the rendered query. So it is refused here, with its line.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput([Issue(str(path), None, None, f"lecture impossible : {exc}")]) from exc
-    loader = _Loader(text)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise InvalidInput([Issue(str(path), line, None, "caractère NUL (octet 0x00) interdit")])
+    return text
+
+
+def load_located(path: Path) -> Any:
+    """Parse one YAML file; an unreadable file or a syntax error becomes an `InvalidInput`."""
+    text = read_text(path)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        # The reader refuses other control characters up front, by offset in the text: its line.
+        where = text.count("\n", 0, exc.position) + 1
+        reason = f"YAML invalide : caractère de contrôle U+{exc.character:04X} interdit"
+        raise InvalidInput([Issue(str(path), where, None, reason)]) from exc
     loader.file = str(path)
     try:
         return loader.get_single_data()

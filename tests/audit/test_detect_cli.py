@@ -324,3 +324,21 @@ def test_scenarios_validate_checks_a_draft_folder(tmp_path: Path) -> None:
     broken = _invoke("scenarios", "validate", str(draft))
     assert broken.exit_code == 1 and "w2_ex_agents.sql" in broken.output
     assert _invoke("scenarios", "validate", str(tmp_path / "missing")).exit_code == 2
+
+
+def test_scenarios_validate_names_unreadable_bytes_and_orphan_queries(tmp_path: Path) -> None:
+    """Old code: a traceback for a Latin-1 SQL, and « Tous les scénarios sont valides. » with a
+    query whose YAML was missing."""
+    draft = tmp_path / "draft"
+    draft.mkdir()
+    for ext in (".yaml", ".sql"):
+        shutil.copy(SCENARIOS_DIR / f"w2_ex_agents{ext}", draft / f"w2_ex_agents{ext}")
+    sql = draft / "w2_ex_agents.sql"
+    sql.write_bytes(b"-- r\xe9sum\xe9\n" + sql.read_bytes())
+    shutil.copy(SCENARIOS_DIR / "w2_off_hours.sql", draft / "w2_off_hours.sql")
+    out = _invoke("scenarios", "validate", str(draft))
+    assert out.exit_code == 1, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    flat = _flat(out.output)
+    assert f"{sql}: lecture impossible" in flat
+    assert f"{draft / 'w2_off_hours.sql'}: requête sans scénario" in flat

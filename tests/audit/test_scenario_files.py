@@ -81,3 +81,43 @@ def test_validate_compiles_sql_and_reports_the_failing_statement(tmp_path: Path)
     assert "no_such_column" in by_file["w2_ex_agents.sql"]
     assert "failing SQL" in by_file["w2_ex_agents.sql"]
     assert "not_a_parameter" in by_file["w2_off_hours.sql"]
+
+
+def _write_bytes(path: Path, old: bytes, new: bytes) -> int:
+    """Replace the first `old` of the file by `new`; the line where it was."""
+    data = path.read_bytes()
+    at = data.index(old)
+    path.write_bytes(data[:at] + new + data[at + len(old) :])
+    return data.count(b"\n", 0, at) + 1
+
+
+def test_a_latin1_or_nul_byte_in_a_scenario_is_named_with_its_line(tmp_path: Path) -> None:
+    """Old code: a Latin-1 byte in the SQL ended in a UnicodeDecodeError traceback, a NUL in the YAML
+    in a yaml ReaderError traceback, and a NUL in the SQL in an engine error about `facts\\0`."""
+    folder = _copy(tmp_path, "w2_ex_agents", "w2_off_hours", "w2_current_agents")
+    _write_bytes(folder / "w2_ex_agents.sql", b"agent_id", b"agent_id -- caf\xe9\n")
+    yaml_line = _write_bytes(folder / "w2_off_hours.yaml", b"wave:", b"\x00wave:")
+    sql_line = _write_bytes(folder / "w2_current_agents.sql", b"FROM", b"FROM\x00")
+    expected = {
+        ("w2_ex_agents.sql", None): "lecture impossible : 'utf-8' codec can't decode byte 0xe9",
+        ("w2_off_hours.yaml", yaml_line): "caractère NUL (octet 0x00) interdit",
+        ("w2_current_agents.sql", sql_line): "caractère NUL (octet 0x00) interdit",
+    }
+    with pytest.raises(InvalidInput) as exc:
+        load_scenarios(folder)
+    for issues in (exc.value.issues, validate_scenarios(folder)):
+        got = {(Path(i.file).name, i.line): i.reason for i in issues}
+        assert got.keys() == expected.keys()
+        assert all(got[k].startswith(reason) for k, reason in expected.items())
+
+
+def test_a_query_without_its_yaml_is_named(tmp_path: Path) -> None:
+    """Old code: the orphan query was skipped and validate said every scenario was valid."""
+    folder = _copy(tmp_path, "w2_ex_agents")
+    shutil.copy(SCENARIOS_DIR / "w2_off_hours.sql", folder / "w2_offhours.sql")
+    with pytest.raises(InvalidInput) as exc:
+        load_scenarios(folder)
+    for issues in (exc.value.issues, validate_scenarios(folder)):
+        [issue] = issues
+        assert issue.file == str(folder / "w2_offhours.sql")
+        assert issue.reason == "requête sans scénario : w2_offhours.yaml absent"

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from parcours.errors import InvalidInput, Issue
-from parcours.yamlfiles import load_located, validate
+from parcours.yamlfiles import load_located, read_text, validate
 
 SCENARIOS_DIR = Path(__file__).with_name("scenarios")
 
@@ -84,7 +84,7 @@ def load_scenario(path: Path) -> Scenario:
     sql_path = path.with_suffix(".sql")
     if not sql_path.is_file():
         raise InvalidInput([Issue(str(sql_path), None, None, "fichier SQL du scénario absent")])
-    sql = sql_path.read_text(encoding="utf-8")
+    sql = read_text(sql_path)
     if "agent_id" not in sql or "de_id" not in sql:
         raise InvalidInput(
             [Issue(str(sql_path), 1, None, "la requête doit produire les colonnes agent_id, de_id")]
@@ -101,6 +101,11 @@ def load_scenarios(folder: Path = SCENARIOS_DIR) -> list[Scenario]:
             scenarios.append(load_scenario(path))
         except InvalidInput as exc:
             issues.extend(exc.issues)
+    # A query without its YAML is not a scenario: most likely a misnamed one, which would not run.
+    for sql_path in sorted(folder.glob("*.sql")):
+        if not sql_path.with_suffix(".yaml").is_file():
+            reason = f"requête sans scénario : {sql_path.stem}.yaml absent"
+            issues.append(Issue(str(sql_path), None, None, reason))
     if issues:
         raise InvalidInput(issues)
     if not scenarios:
