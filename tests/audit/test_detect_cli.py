@@ -342,3 +342,14 @@ def test_scenarios_validate_names_unreadable_bytes_and_orphan_queries(tmp_path: 
     flat = _flat(out.output)
     assert f"{sql}: lecture impossible" in flat
     assert f"{draft / 'w2_off_hours.sql'}: requête sans scénario" in flat
+
+
+@pytest.mark.parametrize("scenario_id", ["a" * 300, "../scenarios/w2_ex_agents", "cases/_region"])
+def test_scenarios_show_knows_only_the_folder_s_scenarios(scenario_id: str) -> None:
+    """Old code: an id too long for the file system ended in an OSError traceback, and a path
+    reached a file outside the scenarios or a story file, loaded as a scenario."""
+    out = _invoke("scenarios", "show", scenario_id)
+    assert out.exit_code == 2, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    assert _flat(out.output) == f"Scénario inconnu : {scenario_id}"
+    assert _invoke("scenarios", "show", "w2_ex_agents").exit_code == 0

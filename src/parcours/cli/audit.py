@@ -74,8 +74,10 @@ def scenarios_show(scenario_id: str) -> None:
     """Afficher un scénario : description, paramètres, règle de niveau, requête."""
     from parcours.audit.scenario import SCENARIOS_DIR, describe, load_scenario
 
+    # Compared with the folder's files, not looked up on disk: an id too long for the file system,
+    # or one with a `/`, is unknown rather than an OSError or a file outside the folder.
     path = SCENARIOS_DIR / f"{scenario_id}.yaml"
-    if not path.is_file():
+    if path not in set(SCENARIOS_DIR.glob("*.yaml")):
         console.print(f"[red]Scénario inconnu :[/red] {escape(scenario_id)}", soft_wrap=True)
         raise typer.Exit(code=2)
     try:
