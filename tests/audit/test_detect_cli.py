@@ -4,7 +4,9 @@ message and exit 2, user text printed as it is, nothing half-written; and a stab
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import stat
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -258,6 +260,57 @@ def test_a_failed_write_removes_its_temporary_file(
     assert out.exit_code == 2, out.output
     assert "écriture impossible : No space left on device" in out.output
     assert list(folder.iterdir()) == []
+
+
+def test_export_writes_through_a_symlink_to_its_target(engine: Engine, tmp_path: Path) -> None:
+    """Old code: the link was replaced by a regular file and its target kept the old export."""
+    store_run(engine, "run-a", alerts=[("al-1", "A1", "D1", 120.0, "mandatory")])
+    work = tmp_path / "work"
+    (work / "shared").mkdir(parents=True)
+    target = work / "shared" / "alerts.csv"
+    target.write_text("old export\n")
+    link = work / "latest.csv"
+    link.symlink_to(target)
+    out = _invoke("alerts", "export", str(link))
+    assert out.exit_code == 0, out.output
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_text(encoding="utf-8").startswith("alert_id,scenario,level,score")
+    assert sorted(p.name for p in work.rglob("*")) == ["alerts.csv", "latest.csv", "shared"]
+
+
+def test_export_refuses_an_existing_path_that_is_not_a_regular_file(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Old code: a FIFO (or a device such as /dev/full) was replaced by a regular file."""
+    store_run(engine, "run-a", alerts=[("al-1", "A1", "D1", 120.0, "mandatory")])
+    work = tmp_path / "work"
+    work.mkdir()
+    fifo = work / "pipe"
+    os.mkfifo(fifo)
+    out = _invoke("alerts", "export", str(fifo))
+    assert out.exit_code == 2, out.output
+    assert f"{fifo}: ce n'est pas un fichier ordinaire" in _flat(out.output)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and list(work.iterdir()) == [fifo]
+
+
+def test_export_names_a_file_name_too_long_and_accepts_the_longest_legal_one(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Old code: a 300-character name ended in an OSError traceback (from `is_dir`), and a legal
+    254-character name was refused because the temporary `.{name}.tmp` was over 255 bytes."""
+    store_run(engine, "run-a", alerts=[("al-1", "A1", "D1", 120.0, "mandatory")])
+    work = tmp_path / "work"
+    work.mkdir()
+    too_long = work / ("a" * 296 + ".csv")
+    out = _invoke("alerts", "export", str(too_long))
+    assert out.exit_code == 2, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    assert "écriture impossible : File name too long" in _flat(out.output)
+    longest = work / ("b" * 250 + ".csv")
+    out = _invoke("alerts", "export", str(longest))
+    assert out.exit_code == 0, out.output
+    assert longest.read_text(encoding="utf-8").startswith("alert_id,scenario,level,score")
+    assert list(work.iterdir()) == [longest]
 
 
 # -- D15: dates Python can read but a period cannot use -----------------------------------------

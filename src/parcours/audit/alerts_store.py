@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import secrets
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -107,17 +109,25 @@ def _iso_utc(dt: datetime) -> str:
     return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _prepare_target(path: Path) -> None:
-    """Create the target's missing folders, or say what is wrong with it before anything is
-    written (no traceback, no temporary file)."""
-    if path.is_dir():
-        reason = "c'est un dossier : donner le chemin du fichier CSV à écrire"
-    else:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return
-        except OSError as exc:  # a regular file on the way, a read-only place
-            reason = f"dossier {path.parent} impossible à créer : {exc.strerror or exc}"
+def _prepare_target(path: Path) -> Path:
+    """The file to write (a symlink's target: the link stays), its missing folders created; or say
+    what is wrong with it before anything is written (no traceback, no temporary file)."""
+    try:
+        target = path.resolve()
+        mode = target.stat().st_mode if target.exists() else None
+        if mode is not None and stat.S_ISDIR(mode):
+            reason = "c'est un dossier : donner le chemin du fichier CSV à écrire"
+        elif mode is not None and not stat.S_ISREG(mode):
+            # A device, a pipe or a socket would be replaced by a regular file, not written to.
+            reason = "ce n'est pas un fichier ordinaire : donner le chemin du fichier CSV à écrire"
+        else:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                return target
+            except OSError as exc:  # a regular file on the way, a read-only place
+                reason = f"dossier {target.parent} impossible à créer : {exc.strerror or exc}"
+    except (OSError, RuntimeError) as exc:  # a name too long; a symlink loop (RuntimeError)
+        reason = f"écriture impossible : {getattr(exc, 'strerror', None) or exc}"
     raise InvalidInput([Issue(str(path), None, None, reason)])
 
 
@@ -150,13 +160,16 @@ def _discard(tmp: Path) -> None:
 def export_csv(db: Engine, run_id: str, path: Path) -> int:
     """Write the run's alerts to `path` atomically (a temporary file renamed over it)."""
     get_run(db, run_id)  # an unknown run is named, not exported as an empty file
-    _prepare_target(path)
+    target = _prepare_target(path)
     alerts = run_alerts(db, run_id)
-    tmp = path.with_name(f".{path.name}.tmp")
+    # Beside the target (a rename within one file system), under a short name of its own: derived
+    # from the target's name it went over the 255-byte limit of a legal long name. Created with
+    # "x" (never through a file or link already there) and the usual permissions, as a plain open.
+    tmp = target.with_name(f".{secrets.token_hex(8)}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
+        with tmp.open("x", encoding="utf-8", newline="") as fh:
             _write_rows(fh, alerts)
-        tmp.replace(path)
+        tmp.replace(target)
     except OSError as exc:
         _discard(tmp)
         reason = f"écriture impossible : {exc.strerror or exc}"
