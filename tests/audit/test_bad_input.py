@@ -292,3 +292,81 @@ def test_a_scenario_failing_on_the_data_is_named(interchange_dir: Path, tmp_path
         )
     (issue,) = err.value.issues
     assert issue.file == str(sql_path) and issue.reason.startswith("échoue sur les données")
+
+
+def _edit_line(path: Path, number: int, edit: Callable[[bytes], bytes]) -> None:
+    lines = path.read_bytes().split(b"\n")
+    lines[number - 1] = edit(lines[number - 1])
+    path.write_bytes(b"\n".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "edit", "problem"),
+    [
+        ("consultations.csv", 2, lambda b: b + b",x", "champs en trop (7 au lieu de 6)"),
+        (
+            "consultations.csv",
+            5,
+            lambda b: b.rsplit(b",", 1)[0],
+            "champs manquants (5 au lieu de 6)",
+        ),
+        (
+            "consultations.csv",
+            4,
+            lambda b: b.replace(b"e", b"\xe9"),
+            "texte qui n'est pas en UTF-8",
+        ),
+        ("agents.csv", 3, lambda b: b + b",x", "champs en trop"),
+    ],
+)
+def test_a_malformed_record_refuses_its_file_with_the_line(
+    interchange_dir: Path, file: str, line: int, edit: Callable[[bytes], bytes], problem: str
+) -> None:
+    """Old code: DuckDB's sniffer failed on the file with a dump of its options, or took a line
+    with a field too many for a sign that the file had no header (`event_id` "absent from the
+    header"), and a Latin-1 byte came out as a raw `CSV Error on Line` dump."""
+    path = interchange_dir / file
+    _edit_line(path, line, edit)
+    with pytest.raises(InvalidInput) as exc:
+        _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    (issue,) = exc.value.issues
+    assert (issue.file, issue.line, issue.column) == (str(path), line, None)
+    assert issue.reason.startswith(f"enregistrement mal formé : {problem}")
+    assert "parcours import" in issue.reason
+
+
+def test_a_malformed_record_after_a_quoted_line_break_is_named_by_its_editor_line(
+    interchange_dir: Path,
+) -> None:
+    """DuckDB counts a record holding a line break as one line: the file's own line is named."""
+    path = interchange_dir / "consultations.csv"
+    _edit_line(
+        path, 2, lambda b: b.replace(b",view", b',"vi\new"', 1).replace(b",AUDE", b',"AU\nDE"', 1)
+    )
+    text = path.read_bytes().split(b"\n")
+    bad = len(text) - 1  # the last record (the file ends with a line end)
+    _edit_line(path, bad, lambda b: b + b",x")
+    with pytest.raises(InvalidInput) as exc:
+        _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    (issue,) = exc.value.issues
+    assert issue.line == bad
+
+
+def test_partition_files_are_read_by_column_name(interchange_dir: Path) -> None:
+    """The columns come from each file's header: a part written in another column order is read
+    by name, as DuckDB's sniffer read it."""
+    log = interchange_dir / "consultations.csv"
+    header, *rows = log.read_text(encoding="utf-8").splitlines()
+    names = [n.strip('"') for n in header.split(",")]
+    folder = interchange_dir / "consultations"
+    folder.mkdir()
+    (folder / "a.csv").write_text("\n".join([header, *rows[:3]]) + "\n", encoding="utf-8")
+    swapped = [",".join(reversed(r.split(","))) for r in [",".join(names), *rows[3:]]]
+    (folder / "b.csv").write_text("\n".join(swapped) + "\n", encoding="utf-8")
+    whole = _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    log.unlink()
+    parts = _run(interchange_dir, date(2024, 4, 1), date(2024, 6, 30))
+    assert parts.inputs == whole.inputs
+    assert [(s.agent_id, s.de_id, s.level) for s in parts.situations] == [
+        (s.agent_id, s.de_id, s.level) for s in whole.situations
+    ]
