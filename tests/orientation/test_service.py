@@ -292,3 +292,19 @@ def test_text_answers_and_comments_say_something_and_stay_short(session: Session
             modality="renforce", change_reason="situation_changed", change_comment="\u200b",
         )  # fmt: skip
     assert [i.column for i in err.value.issues] == ["change_comment"]
+
+
+def test_a_decision_names_a_modality_its_organisation_delivers(session: Session) -> None:
+    """Old code: each field was checked against its own list only, so the CD was recorded with a
+    CEJ on the professional path, a combination no chart and no organisation offers."""
+    proposal = _completed(session)
+    with pytest.raises(InvalidInput) as err:
+        service.decide(
+            session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=DONE,
+            organisation="CD", path="professional", modality="cej",
+            change_reason="situation_changed", change_comment="Suivi par le département.",
+        )  # fmt: skip
+    assert [(i.column, i.reason) for i in err.value.issues] == [
+        ("modality", "« Contrat d'engagement jeune (CEJ) » n'est pas une modalité de "
+                     "« Conseil départemental »")
+    ]  # fmt: skip

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from parcours.errors import InvalidInput, Issue
 from parcours.orientation.chart import Chart, ChartContext, build_chart, load_chart, read_chart
@@ -40,6 +40,19 @@ class VocabularySpec(BaseModel):
     organisations: dict[str, str]
     paths: dict[str, str]
     modalities: dict[str, str]
+    offers: dict[str, list[str]]
+
+    @model_validator(mode="after")
+    def _offers_name_known_codes(self) -> VocabularySpec:
+        unknown = [o for o in self.offers if o not in self.organisations]
+        unknown += [m for ms in self.offers.values() for m in ms if m not in self.modalities]
+        if unknown:
+            raise ValueError(f"offers: unknown organisation or modality {', '.join(unknown)}")
+        offered = {m for ms in self.offers.values() for m in ms}
+        orphans = [m for m in self.modalities if m not in offered]
+        if orphans:
+            raise ValueError(f"offers: no organisation delivers {', '.join(orphans)}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class Vocabulary:
     organisations: dict[str, str]
     paths: dict[str, str]
     modalities: dict[str, str]
+    offers: dict[str, tuple[str, ...]]
 
     def label(self, stage: str, code: str) -> str:
         table = {
@@ -128,7 +142,12 @@ def chart_context(
 
 def load_vocabulary(path: Path) -> Vocabulary:
     spec = load_model(VocabularySpec, path)
-    return Vocabulary(spec.organisations, spec.paths, spec.modalities)
+    return Vocabulary(
+        spec.organisations,
+        spec.paths,
+        spec.modalities,
+        {org: tuple(ms) for org, ms in spec.offers.items()},
+    )
 
 
 def _collect(

@@ -248,6 +248,12 @@ def _check_outcome(
     ):
         if value not in allowed:
             issues.append(Issue("decision", None, field, f"valeur inconnue {value!r}"))
+    if not issues and modality not in vocab.offers.get(organisation, ()):
+        reason = (
+            f"« {vocab.label('modality', modality)} » n'est pas une modalité de "
+            f"« {vocab.label('organisation', organisation)} »"
+        )
+        issues.append(Issue("decision", None, "modality", reason))
     return issues
 
 
