@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import inspect
 
 from parcours.accounts.roles import Role
 from parcours.orientation import service
+from parcours.registry.models import JobSeeker
 from parcours.web.testing import MatrixContext, RouteRule
 
 INTERVIEWERS = frozenset({Role.CONSEILLER, Role.MANAGER})
@@ -42,12 +46,25 @@ ANSWERS: dict[str, str] = {
 }
 
 
-def _interview(ctx: MatrixContext, agency_id: str, de_id: str, *, complete: bool) -> str:
+def _fresh_file(ctx: MatrixContext, like: str) -> str:
+    """A new registrant like `like` (same agency, referent and scope): a person has one initial
+    orientation, and the rules each interview someone."""
+    source = ctx.session.get(JobSeeker, like)
+    assert source is not None
+    copy = JobSeeker(**{a.key: getattr(source, a.key) for a in inspect(JobSeeker).column_attrs})
+    copy.de_id = f"{like}-{uuid.uuid4().hex[:8]}"
+    ctx.session.add(copy)
+    # Committed at once: a form's callable runs after the harness's commit, right before the request.
+    ctx.session.commit()
+    return copy.de_id
+
+
+def _interview(ctx: MatrixContext, agency_id: str, like: str, *, complete: bool) -> str:
     # Held two minutes ago: a decision a minute ago (`_decide`) comes after it.
     now = datetime.now(UTC) - timedelta(minutes=2)
     interview = service.start_interview(
         ctx.session,
-        de_id=de_id,
+        de_id=_fresh_file(ctx, like),
         agent_id="AG-X",
         agency_id=agency_id,
         channel="phone",
@@ -106,7 +123,7 @@ RULES: list[RouteRule] = [
         "POST",
         "/orientation/entretiens",
         roles=INTERVIEWERS,
-        form=lambda ctx: {"de_id": ctx.world.de_portfolio, "channel": "phone"},
+        form=lambda ctx: {"de_id": _fresh_file(ctx, ctx.world.de_portfolio), "channel": "phone"},
         ok=SEE_OTHER,
     ),
     RouteRule(

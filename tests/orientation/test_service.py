@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -17,6 +17,7 @@ from parcours.orientation.models import (
     OrientationInterview,
     OrientationProposal,
 )
+from parcours.registry.models import JobSeeker
 
 from .factories import agency, answers
 
@@ -232,7 +233,7 @@ def test_dpa_orientation_is_held_in_person(session: Session) -> None:
     assert service.target_minutes(interview) == 15
     agency(session, agency_id="A12001", department="12", msa=True)
     msa = service.start_interview(
-        session, de_id="DE9", agent_id="AG1", agency_id="A12001", channel="phone", started_at=T0
+        session, de_id="DE10", agent_id="AG1", agency_id="A12001", channel="phone", started_at=T0
     )
     assert msa.msa_experiment and service.target_minutes(msa) == 20
 
@@ -285,6 +286,8 @@ def test_text_answers_and_comments_say_something_and_stay_short(session: Session
     )
     with pytest.raises(InvalidInput, match="réponse manquante"):
         service.complete_interview(session, interview_id=interview.interview_id, completed_at=DONE)
+    session.delete(interview)  # another person's interview below: DE1 keeps a draft
+    session.flush()
     proposal = _completed(session)
     with pytest.raises(InvalidInput) as err:
         service.decide(
@@ -308,3 +311,38 @@ def test_a_decision_names_a_modality_its_organisation_delivers(session: Session)
         ("modality", "« Contrat d'engagement jeune (CEJ) » n'est pas une modalité de "
                      "« Conseil départemental »")
     ]  # fmt: skip
+
+
+def test_one_initial_orientation_per_registration(session: Session) -> None:
+    """Old code: a second interview could be opened beside a draft (three drafts by repeated
+    submits), and a new interview after the decision recorded a second initial decision that
+    replaced the one in force with no reason nor comment, counted twice in the national report."""
+    session.add(JobSeeker(de_id="DE1", last_name="NOM", first_names="Prénom", agency_id="A31001",
+                          registered_on=date(2025, 5, 2)))  # fmt: skip
+    session.flush()
+    draft = service.start_interview(
+        session, de_id="DE1", agent_id="AG1", agency_id="A31001", channel="phone", started_at=T0
+    )
+    with pytest.raises(Conflict, match="déjà en cours"):
+        service.start_interview(
+            session, de_id="DE1", agent_id="AG2", agency_id="A31001", channel="phone", started_at=T0
+        )
+    session.delete(draft)
+    session.flush()
+    proposal = _completed(session)
+    service.decide(session, interview_id=proposal.interview_id, agent_id="AG1", decided_at=DONE)
+    later = T0 + timedelta(days=30)
+    with pytest.raises(Conflict, match="réorientation"):
+        service.start_interview(
+            session, de_id="DE1", agent_id="AG1", agency_id="A31001", channel="phone",
+            started_at=later,
+        )  # fmt: skip
+    # Registered again after leaving: a new registration, a new initial orientation.
+    seeker = session.get(JobSeeker, "DE1")
+    assert seeker is not None
+    seeker.registered_on = date(2025, 6, 10)
+    session.flush()
+    again = service.start_interview(
+        session, de_id="DE1", agent_id="AG1", agency_id="A31001", channel="phone", started_at=later
+    )
+    assert again.status == "draft"

@@ -121,5 +121,11 @@ def test_synthetic_interviews_use_the_registry_when_it_has_people(engine: Engine
         rows = session.scalars(select(OrientationInterview)).all()
         assert {r.agency_id for r in rows} == {"A81001"}
         assert {r.agent_id for r in rows} == {"AGT-81"}
-        assert {r.de_id for r in rows} <= {f"DE-81-{k}" for k in range(5)}
+        # Each registrant once (old code: cycled through them, a second initial orientation each),
+        # so 5 interviews of the 10 asked for; a second run finds nobody left to interview.
+        assert sorted(r.de_id for r in rows) == [f"DE-81-{k}" for k in range(5)]
         assert all(r.msa_experiment and r.department_code == "81" for r in rows)
+        again = synthesize_interviews(
+            session, start=date(2025, 5, 6), end=date(2025, 5, 6), per_day=10, seed=2
+        )
+        assert again.interviews == 0

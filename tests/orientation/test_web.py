@@ -197,8 +197,9 @@ def _expected(role: Role | None, allowed: frozenset[Role]) -> int:
 
 
 def test_permission_matrix(client_as: ClientAs, world: World, engine: Engine) -> None:
-    own_draft = _interview_in(engine, "AG-A1", world.de_portfolio, complete=False)
+    # The completed one first: a second interview is refused beside a draft.
     own_done = _interview_in(engine, "AG-A1", world.de_portfolio, complete=True)
+    own_draft = _interview_in(engine, "AG-A1", world.de_portfolio, complete=False)
     other_agency = _interview_in(engine, "AG-A2", world.de_appointment, complete=True)
     other_region = _interview_in(engine, "AG-B1", world.de_other_scope, complete=True)
     interviewers = frozenset({Role.CONSEILLER, Role.MANAGER})
@@ -337,8 +338,9 @@ def test_changing_an_interview_needs_the_file_not_just_the_agency(
     """A colleague's interview on a file the counsellor has no link to: answering, completing,
     deciding or reorienting it goes through the purpose form like reading it, changes nothing
     before, and each change is in the consultation log after."""
-    draft = _interview_in(engine, "AG-A1", world.de_same_agency, complete=False)
+    # The completed one first: a second interview is refused beside a draft.
     done = _interview_in(engine, "AG-A1", world.de_same_agency, complete=True)
+    draft = _interview_in(engine, "AG-A1", world.de_same_agency, complete=False)
     c = client_as(Role.CONSEILLER)
     token = csrf_token_of(c)
     attempts = [

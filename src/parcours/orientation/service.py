@@ -30,7 +30,7 @@ from parcours.orientation.models import (
     OrientationInterview,
     OrientationProposal,
 )
-from parcours.registry.models import Agency
+from parcours.registry.models import Agency, JobSeeker
 from parcours.text import says_something
 
 CHANNELS = ("phone", "in_person")
@@ -93,6 +93,7 @@ def start_interview(
         department_code, msa_experiment = agency.department_code, agency.msa_experiment
     if department_code is None or msa_experiment is None:
         raise NotFound(f"agency {agency_id} not found")
+    _check_no_orientation_under_way(session, de_id)
     started = to_utc(started_at)
     interview = OrientationInterview(
         interview_id=_new_id(),
@@ -112,6 +113,30 @@ def start_interview(
     session.add(interview)
     session.flush()
     return interview
+
+
+def _check_no_orientation_under_way(session: Session, de_id: str) -> None:
+    """One orientation per registration: no second draft beside an open one, and no new initial
+    interview once a decision is in force for the current registration (a new interview would
+    replace it as an initial decision, without the reason and comment a reorientation needs). A
+    decision older than the registration (the person left and registered again) is no obstacle."""
+    draft = session.scalar(
+        select(OrientationInterview.interview_id).where(
+            OrientationInterview.de_id == de_id, OrientationInterview.status == "draft"
+        )
+    )
+    if draft is not None:
+        raise Conflict(f"un entretien d'orientation est déjà en cours pour {de_id} : {draft}")
+    decision = current_decision(session, de_id=de_id)
+    if decision is None:
+        return
+    registered_on = session.scalar(select(JobSeeker.registered_on).where(JobSeeker.de_id == de_id))
+    decided = stored_utc(decision.decided_at).astimezone(ZoneInfo(get_settings().timezone))
+    if registered_on is None or decided.date() >= registered_on:
+        raise Conflict(
+            f"une orientation est déjà décidée pour {de_id} (le {decided:%d/%m/%Y}) : "
+            "la changer est une réorientation, avec son motif"
+        )
 
 
 _SAVE_ATTEMPTS = 5

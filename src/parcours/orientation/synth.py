@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from parcours.config import get_settings
 from parcours.orientation import service
 from parcours.orientation.library import RuleLibrary, default_library
+from parcours.orientation.models import OrientationInterview
 from parcours.orientation.vectorised import Codes, add_derived_counts
 from parcours.registry.models import Agency, Agent, Appointment, JobSeeker
 
@@ -204,12 +205,24 @@ def synthesize_interviews(
 ) -> SynthSummary:
     """Interviews, proposals and decisions on each working day of [start, end], through the same
     service calls a counsellor's screen makes. Job seekers and counsellors come from the
-    registry when it holds any; otherwise standalone ids and the demo agencies are used."""
+    registry when it holds any; otherwise standalone ids and the demo agencies are used. Each
+    person is interviewed once (a registration has one initial orientation): people already
+    interviewed are left out, and when the registry runs out of people, fewer are generated."""
     library = library or default_library()
     rng = np.random.default_rng(seed)
     tz = ZoneInfo(get_settings().timezone)
     agencies = _agencies(session)
-    seekers = list(session.scalars(select(JobSeeker.de_id).limit(200_000)))
+    interviewed = select(OrientationInterview.de_id)
+    registered = session.scalar(select(JobSeeker.de_id).limit(1)) is not None
+    seekers = (
+        list(
+            session.scalars(
+                select(JobSeeker.de_id).where(JobSeeker.de_id.not_in(interviewed)).limit(200_000)
+            )
+        )
+        if registered
+        else _standalone_ids(set(session.scalars(interviewed)), seed)
+    )
     agents_by_agency: dict[str, list[str]] = {}
     for agent_id, agency_id in session.execute(
         select(Agent.agent_id, Agent.agency_id).where(Agent.job == "conseiller")
@@ -217,7 +230,7 @@ def synthesize_interviews(
         if agency_id:
             agents_by_agency.setdefault(agency_id, []).append(agent_id)
     days = _working_days(start, end)
-    n = len(days) * per_day
+    n = min(len(days) * per_day, len(seekers))
     columns = sample_columns(rng, n, library)
     counts: dict[str, int] = {}
     decisions = changed = drafts = claims = eda = 0
@@ -226,7 +239,7 @@ def synthesize_interviews(
         agency_id, department, msa = agencies[int(rng.integers(len(agencies)))]
         team = agents_by_agency.get(agency_id) or [f"AGT-{agency_id[-8:]}-{k}" for k in range(6)]
         agent_id = team[int(rng.integers(len(team)))]
-        de_id = seekers[i % len(seekers)] if seekers else f"SYN-DE-{seed}-{i:07d}"
+        de_id = seekers[i]
         started = datetime.combine(day, time(8, 30), tzinfo=tz) + timedelta(
             minutes=int(rng.integers(0, 8 * 60))
         )
@@ -305,6 +318,12 @@ def synthesize_interviews(
             session.flush()
     session.flush()
     return SynthSummary(n, decisions, changed, drafts, claims, eda, counts)
+
+
+def _standalone_ids(taken: set[str], seed: int, count: int = 200_000) -> list[str]:
+    """Ids for people absent from the registry, none already interviewed (a second run)."""
+    ids = (f"SYN-DE-{seed}-{i:07d}" for i in range(count + len(taken)))
+    return [de_id for de_id in ids if de_id not in taken][:count]
 
 
 def organisation_shares(
