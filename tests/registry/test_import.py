@@ -479,6 +479,32 @@ def test_a_nested_parquet_column_refuses_the_file(engine: Engine, tmp_path: Path
     assert "colonnes composées" in refused.reason
 
 
+def test_bytes_not_in_utf8_in_a_parquet_column_reject_their_row(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Old code: a binary column was cast to text, so b"\\xff\\xfe" became an establishment whose id
+    is the eight characters `\\xFF\\xFE`, and a NUL byte passed the NUL check as `\\x00`."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "establishment_id": pa.array([b"DR1", b"\xff\xfe", b"DR\x002"], pa.binary()),
+                "name": ["a", "b", "c"],
+                "kind": ["DR", "DR", "DR"],
+                "region_code": ["76", "76", "76"],
+            }
+        ),
+        folder / "establishments.parquet",
+    )
+    r = report(run(folder), "establishments.parquet")
+    assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (3, 1, 2)
+    assert sorted((i.line, i.reason) for i in r.issues) == [
+        (2, "establishment_id : texte qui n'est pas en UTF-8"),
+        (3, "establishment_id : caractère nul (octet 0x00) interdit dans le texte"),
+    ]
+
+
 def test_a_damaged_parquet_page_refuses_the_file(engine: Engine, tmp_path: Path) -> None:
     """The footer reads, a data page does not: the file is refused whole, nothing is logged."""
     folder = tmp_path / "in"

@@ -324,14 +324,28 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
             f"colonnes composées (liste, structure) : {shown} ; attendu du texte ou un type simple"
         )
         raise FileRefused(Issue(source.label, None, nested[0], reason))
-    casts = []
+    casts, not_utf8 = [], []
     for name in source.spec.column_names:
         q = quote_ident(name)
-        # Typed Parquet columns are rendered as text (a TIMESTAMPTZ with its +00 offset, a DATE
-        # as YYYY-MM-DD) so that one set of checks serves both formats.
-        casts.append(f"CAST({q} AS VARCHAR) AS {q}" if types[name] != "VARCHAR" else q)
+        if types[name] == "BLOB":
+            # Bytes are text only in UTF-8: a cast would store b"\xff" as the four characters
+            # `\xFF` (and hide a NUL from the NUL check); such a row is malformed, as in a CSV.
+            casts.append(f"decode({q}) AS {q}")
+            not_utf8.append((name, f"{q} IS NOT NULL AND TRY(decode({q})) IS NULL"))
+        else:
+            # Typed Parquet columns are rendered as text (a TIMESTAMPTZ with its +00 offset, a DATE
+            # as YYYY-MM-DD) so that one set of checks serves both formats.
+            casts.append(f"CAST({q} AS VARCHAR) AS {q}" if types[name] != "VARCHAR" else q)
+    rows = f"read_parquet({path}, file_row_number = true)"
+    bad = " OR ".join(condition for _, condition in not_utf8) or "false"
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT file_row_number + 1 AS line, {', '.join(casts)} "
-        f"FROM read_parquet({path}, file_row_number = true)"
+        f"FROM {rows} WHERE NOT ({bad})"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {MALFORMED} (line BIGINT, reason VARCHAR)")
+    for name, condition in not_utf8:
+        reason = literal(f"{name} : texte qui n'est pas en UTF-8")
+        con.execute(
+            f"INSERT INTO {MALFORMED} SELECT file_row_number + 1, {reason} FROM {rows} "
+            f"WHERE ({condition}) AND file_row_number + 1 NOT IN (SELECT line FROM {MALFORMED})"
+        )
