@@ -15,6 +15,7 @@ from parcours.consultlog.buffer import flush_buffer
 from parcours.consultlog.store import ConsultLog
 from parcours.db import session_scope
 from parcours.orientation import service
+from parcours.orientation.library import default_library
 from parcours.web.testing import World, csrf_token_of
 
 from .factories import answers
@@ -381,3 +382,24 @@ def test_a_refused_change_comes_back_to_the_page_it_was_sent_from(
         url, data=data, headers={"referer": "https://evil.example/x"}, follow_redirects=False
     )
     assert r.headers["location"].endswith(f"motif?suite=/dossiers/{world.de_same_agency}")
+
+
+def test_the_agency_list_says_whether_decided_not_the_outcome(
+    client_as: ClientAs, world: World, engine: Engine
+) -> None:
+    """Old code: the list of the agency's interviews showed each person's decided organisation and
+    modality (an RSA or social path among them) without any file being opened, hence unlogged."""
+    interview_id = _interview_in(engine, "AG-A1", world.de_portfolio, complete=True)
+    with session_scope(engine) as s:
+        decision = service.decide(
+            s, interview_id=interview_id, agent_id="AG-X",
+            decided_at=datetime(2026, 1, 12, 10, tzinfo=UTC),
+        )  # fmt: skip
+        label = default_library().vocabulary.label("modality", decision.modality)
+    flush_buffer(engine, ConsultLog(get_settings().log_dir))
+    before = len(ConsultLog(get_settings().log_dir).events_for(de_id=world.de_portfolio))
+    page = client_as(Role.CONSEILLER).get("/orientation").text
+    assert world.de_portfolio in page and "décidée" in page
+    assert label not in page
+    flush_buffer(engine, ConsultLog(get_settings().log_dir))
+    assert len(ConsultLog(get_settings().log_dir).events_for(de_id=world.de_portfolio)) == before

@@ -112,11 +112,7 @@ def interviews_page(request: Request, db: DbSession, user: Interviewer) -> Respo
         .order_by(OrientationInterview.started_at.desc())
         .limit(50)
     ).all()
-    return render(
-        request,
-        "orientation/index.html",
-        {"rows": rows, "vocab": default_library().vocabulary},
-    )
+    return render(request, "orientation/index.html", {"rows": rows})
 
 
 @router.get("/nouveau")
