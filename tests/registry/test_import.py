@@ -124,6 +124,30 @@ def test_reimport_loads_nothing_twice(engine: Engine, tmp_path: Path) -> None:
     assert ConsultLog(get_settings().log_dir).count() == 5
 
 
+def test_an_event_repeated_with_another_content_is_rejected(engine: Engine, tmp_path: Path) -> None:
+    """Old code: the second R2 (another agent exporting another file) was counted as already
+    present, without a word nor a reject: an audit event colliding on its id vanished."""
+    folder = f.good_directory(tmp_path / "in")
+    f.write(
+        folder,
+        "consultations",
+        [
+            ["R1", "2024-04-04T10:00:00Z", "AG1", "D1", "MAP", "view"],
+            ["R1", "2024-04-04 12:00", "AG1", "D1", "MAP", "view"],  # the same instant, in Paris
+            ["R2", "2024-04-04T10:05:00Z", "AG1", "D1", "MAP", "view"],
+            ["R2", "2024-04-04T10:05:00Z", "AG2", "D2", "AUDE", "export"],
+            ["R3", "2024-04-04T10:06:00Z", "AG1", "D1", "MAP", "view"],
+        ],
+    )
+    cons = report(run(folder), "consultations.csv")
+    assert (cons.rows_read, cons.rows_loaded, cons.rows_skipped, cons.rows_rejected) == (5, 3, 1, 1)
+    assert [(i.line, i.column, i.reason) for i in cons.issues] == [
+        (5, "event_id", "event_id : répété avec un autre contenu (première occurrence ligne 4)")
+    ]
+    logged = {e["event_id"]: e for e in ConsultLog(get_settings().log_dir).events_for(limit=10)}
+    assert logged["R2"]["agent_id"] == "AG1" and logged["R2"]["action"] == "view"
+
+
 def test_updated_rows_replace_old_values(engine: Engine, tmp_path: Path) -> None:
     run(f.good_directory(tmp_path / "in"))
     changed = [list(r) for r in f.AGENTS]

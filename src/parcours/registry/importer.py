@@ -86,6 +86,15 @@ class FileReport:
         return self.refused is None and self.rows_rejected == 0
 
 
+@dataclass(frozen=True)
+class LogShape:
+    """What the load of a log file needs to know of its valid rows, read in one pass with the
+    checks: how many repeat an event id of the file, and the UTC days they fall on."""
+
+    repeats: int
+    days: list[str]
+
+
 @dataclass
 class ImportSummary:
     directory: Path
@@ -218,7 +227,7 @@ class _Importer:
             self._ensure_known(con, ref.target)
         known = {ref.target: f"known_{ref.target}" for ref in spec.references}
         try:
-            self._check(con, spec, known)
+            shape = self._check(con, spec, known)
         except duckdb.Error as e:  # a Parquet file is read here: e.g. a damaged page
             raise FileRefused(
                 Issue(source.label, None, None, f"fichier illisible : {engine_message(e)}")
@@ -229,14 +238,18 @@ class _Importer:
         (malformed,) = _one(con, f"SELECT count(*) FROM {MALFORMED}")
         report.rows_read = raw_rows + malformed
         self._write_rejects(con, source, report)
-        if spec.table is None:
-            self._load_log(con, source, report, known)
+        if shape is not None:
+            self._load_log(con, source, report, known, shape)
         else:
             self._load_table(con, source, report, known, bar, task)
         bar.step(task)
         con.execute("DROP TABLE IF EXISTS checked")
 
-    def _check(self, con: duckdb.DuckDBPyConnection, spec: FileSpec, known: dict[str, str]) -> None:
+    def _check(
+        self, con: duckdb.DuckDBPyConnection, spec: FileSpec, known: dict[str, str]
+    ) -> LogShape | None:
+        """Build `checked` (every row with its reason, if refused); for a log file, also its
+        shape (`LogShape`)."""
         checks = file_checks(
             spec,
             timezone=self.settings.timezone,
@@ -260,7 +273,7 @@ class _Importer:
                 f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reason} AS reason, "
                 f"{columns} AS bad_columns FROM (SELECT *, {typed} FROM {RAW})"
             )
-            return
+            return self._reject_conflicting_repeats(con, spec)
         duplicate = (
             f"CASE WHEN NOT {is_empty(id_col)} AND line > first_line THEN "
             f"{literal(spec.id_column + ' : identifiant en double (première occurrence ligne ')} "
@@ -274,6 +287,41 @@ class _Importer:
             f"SELECT *, {reason} AS r, {columns} AS b, "
             f"min(line) OVER (PARTITION BY {id_col}) AS first_line FROM {RAW})"
         )
+        return None
+
+    @staticmethod
+    def _reject_conflicting_repeats(con: duckdb.DuckDBPyConnection, spec: FileSpec) -> LogShape:
+        """A log file's event repeated with another content (another agent, file, action, or
+        instant) is rejected, with the line of the first occurrence: which one is right is the
+        sender's call, and kept as a mere repeat it vanished without a word. An identical repeat
+        stays a duplicate (counted as already present). The window costs a sort: only paid when
+        some event id is repeated, which the file's shape, read in the same pass as its days,
+        tells."""
+        repeats, days = con.execute(
+            f"SELECT count(*) - count(DISTINCT event_id), list(DISTINCT {UTC_DAY.format(ts=TYPED + 'ts')}) "
+            "FROM checked WHERE reason IS NULL"
+        ).fetchall()[0]
+        shape = LogShape(repeats=int(repeats), days=list(days or []))
+        if not repeats:
+            return shape
+        content = ", ".join(
+            quote_ident(TYPED + c.name if c.type is ColumnType.TIMESTAMP else c.name)
+            for c in spec.columns
+            if c.name != spec.id_column
+        )
+        con.execute(
+            "UPDATE checked SET bad_columns = 'event_id', reason = "
+            "'event_id : répété avec un autre contenu (première occurrence ligne ' || "
+            "d.first_line || ')' FROM ("
+            "SELECT line AS l, first_value(line) OVER w AS first_line, "
+            f"row({content}) IS DISTINCT FROM first_value(row({content})) OVER w AS differs "
+            "FROM checked WHERE reason IS NULL "
+            "WINDOW w AS (PARTITION BY event_id ORDER BY line)"
+            ") d WHERE checked.line = d.l AND d.differs"
+        )
+        # Fewer valid rows now: the repeats and days counted before are an upper bound, which the
+        # load only uses to decide whether to deduplicate and which log days to look up.
+        return shape
 
     def _ensure_known(self, con: duckdb.DuckDBPyConnection, target: str) -> None:
         """Load the ids of a reference table from the database into DuckDB (`known_<target>`)."""
@@ -359,6 +407,7 @@ class _Importer:
         source: SourceFile,
         report: FileReport,
         known: dict[str, str],
+        shape: LogShape,
     ) -> None:
         spec = source.spec
         batch = report.batch_id
@@ -373,12 +422,7 @@ class _Importer:
             for c in spec.columns
         )
         typed = f"SELECT {values}, line FROM checked WHERE reason IS NULL"
-        # One pass for both: whether the file repeats events, and the days it touches.
-        repeated, days = con.execute(
-            f"SELECT count(*) - count(DISTINCT event_id), list(DISTINCT {UTC_DAY.format(ts=TYPED + 'ts')}) "
-            "FROM checked WHERE reason IS NULL"
-        ).fetchall()[0]
-        if repeated:  # the window costs a sort: only pay it when the file repeats events
+        if shape.repeats:  # the window costs a sort: only pay it when the file repeats events
             typed = (
                 f"SELECT * FROM ({typed}) "
                 "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
@@ -387,7 +431,7 @@ class _Importer:
         # re-sent with its offset, at most 14 hours) may change UTC day, and before the log was
         # filed by UTC day whatever the host's zone, a Paris-time host filed 22:00-24:00 UTC
         # under the next day. Either way a re-import must see the event already logged.
-        lookup = sorted({d for day in days or [] for d in _day_and_neighbours(day)})
+        lookup = sorted({d for day in shape.days for d in _day_and_neighbours(day)})
         existing = [str(p) for p in self.log.files_for_days(lookup)]
         fresh = "fresh"
         if existing:
