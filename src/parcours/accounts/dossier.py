@@ -32,9 +32,9 @@ APPLICATION = "PARCOURS"
 
 Action = Literal["view", "edit", "print", "export"]
 
-# The short list offered when a file is opened outside one's scope; "Autre" requires free text.
 # The purpose of the file views of the control of an alert (the control page declares it itself).
 CONTROL_PURPOSE = "Contrôle d'une alerte de détournement de finalités"
+# The short list offered when a file is opened outside one's scope; "Autre" requires free text.
 PURPOSES: tuple[str, ...] = (
     "Appel 3949 — la téléphonie a fait remonter le mauvais dossier",
     "Appel 3949 — demande de la personne",
